@@ -1,0 +1,214 @@
+//! Errors: one enum per concern, each message telling the user what to change.
+
+use std::path::PathBuf;
+
+/// A hyper-parameter that cannot be used, caught before any work is done.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ParamError {
+    /// A numeric or categorical hyper-parameter outside its valid range.
+    #[error("invalid value {value} for `{name}`: {expected}")]
+    Invalid {
+        /// Name of the hyper-parameter, as the builder method spells it.
+        name: &'static str,
+        /// The offending value, formatted.
+        value: String,
+        /// What would be accepted.
+        expected: String,
+    },
+    /// User-given initial parameters whose shape does not match the model.
+    #[error("initial `{name}` has shape {found}, expected {expected}")]
+    InitShape {
+        /// Which initial parameter.
+        name: &'static str,
+        /// The shape given.
+        found: String,
+        /// The shape required.
+        expected: String,
+    },
+}
+
+/// Data that cannot be used by the model it was given to.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DataError {
+    /// No rows (or no columns) at all.
+    #[error("{what} is empty: at least one row with at least one column is needed")]
+    Empty {
+        /// What was empty ("the data", a file name, ...).
+        what: String,
+    },
+    /// A NaN or infinite value where the model cannot use one.
+    #[error("row {row}, column {column}: value {value} is not a finite number (NaN/inf are not allowed here{hint})")]
+    NonFinite {
+        /// 1-based row number.
+        row: usize,
+        /// 1-based column number or name.
+        column: String,
+        /// The value, formatted.
+        value: String,
+        /// Extra advice, starting with "; " when present.
+        hint: String,
+    },
+    /// The number of columns does not match the model.
+    #[error("the data has {found} columns but the model expects {expected}{hint}")]
+    Columns {
+        /// Columns the model was fitted on.
+        expected: usize,
+        /// Columns in the data.
+        found: usize,
+        /// Extra advice, starting with "; " when present.
+        hint: String,
+    },
+    /// Fewer rows than the model needs.
+    #[error("{found} rows are too few: {why} needs at least {needed}")]
+    TooFewRows {
+        /// Rows present.
+        found: usize,
+        /// Rows needed.
+        needed: usize,
+        /// What needs them.
+        why: String,
+    },
+    /// A value outside the model's support (e.g. not 0/1 for a Bernoulli model).
+    #[error("row {row}, column {column}: value {value} is outside the model's support ({support})")]
+    Support {
+        /// 1-based row number.
+        row: usize,
+        /// 1-based column number.
+        column: usize,
+        /// The value, formatted.
+        value: String,
+        /// The accepted values.
+        support: String,
+    },
+    /// A length that does not match (weights, labels, conditions).
+    #[error("{what} has length {found}, expected {expected}")]
+    Length {
+        /// What has the wrong length.
+        what: String,
+        /// Its length.
+        found: usize,
+        /// The required length.
+        expected: usize,
+    },
+    /// Anything else about the data, with a message that says what to do.
+    #[error("{0}")]
+    Other(String),
+}
+
+/// A problem reading a data file: always names the file, and the line and column when known.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// The file could not be opened or read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The content is not what the format requires.
+    #[error("{path}{}{}: {message}", .line.map(|l| format!(", line {l}")).unwrap_or_default(), .column.as_ref().map(|c| format!(", column {c}")).unwrap_or_default())]
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line (CSV) when known.
+        line: Option<usize>,
+        /// Column name or number when known.
+        column: Option<String>,
+        /// What is wrong and what to do.
+        message: String,
+    },
+}
+
+/// A problem loading or saving a model file.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelFileError {
+    /// The file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// Not valid JSON, or truncated.
+    #[error("{path}: not a readable genmodels model file ({reason})")]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// What the parser said.
+        reason: String,
+    },
+    /// A genmodels file of another family.
+    #[error("{path}: this is a `{found}` model, but a `{expected}` model was expected")]
+    WrongFamily {
+        /// The file.
+        path: PathBuf,
+        /// The family the caller expected.
+        expected: String,
+        /// The family found in the file.
+        found: String,
+    },
+    /// Written by a newer genmodels than this one.
+    #[error("{path}: model format version {found} is newer than this genmodels supports ({supported}); upgrade genmodels")]
+    NewerVersion {
+        /// The file.
+        path: PathBuf,
+        /// Version in the file.
+        found: u32,
+        /// Newest version this build reads.
+        supported: u32,
+    },
+    /// Parsed, but the parameters are inconsistent (wrong shapes, weights not summing to one, ...).
+    #[error("{path}: invalid model parameters: {reason}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is inconsistent.
+        reason: String,
+    },
+}
+
+/// A numerical failure during fitting that the user can fix by changing a hyper-parameter.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum NumericalError {
+    /// A covariance matrix lost positive definiteness.
+    #[error("the covariance of component {component} is not positive definite (pivot {pivot}); the data may be degenerate (constant or duplicated columns, or too few points per component): increase reg_covar, reduce the number of components, or remove the degenerate columns")]
+    NotPositiveDefinite {
+        /// The component (0-based).
+        component: usize,
+        /// The failing pivot (0-based).
+        pivot: usize,
+    },
+    /// A non-finite objective appeared.
+    #[error("the objective became {value} at iteration {iteration}; check the data's scale or increase reg_covar")]
+    NonFiniteObjective {
+        /// The iteration.
+        iteration: usize,
+        /// The value.
+        value: f64,
+    },
+}
+
+/// Every error the library returns.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Invalid hyper-parameters.
+    #[error(transparent)]
+    Param(#[from] ParamError),
+    /// Unusable data.
+    #[error(transparent)]
+    Data(#[from] DataError),
+    /// A data file that cannot be read.
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    /// A model file that cannot be loaded or saved.
+    #[error(transparent)]
+    ModelFile(#[from] ModelFileError),
+    /// A numerical failure while fitting.
+    #[error(transparent)]
+    Numerical(#[from] NumericalError),
+}
+
+/// The library's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

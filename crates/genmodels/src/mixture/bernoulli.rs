@@ -1,0 +1,250 @@
+//! Bernoulli components for binary data (e.g. binarised images), through the same EM machinery
+//! as the Gaussian mixture.
+
+use ndarray::linalg::general_mat_mul;
+use ndarray::{Array1, Array2, ArrayView2, Axis};
+use rand::{Rng, RngCore};
+use serde::{Deserialize, Serialize};
+
+use super::em::{best_of_runs, InMemory};
+use super::model::{Components, Mixture};
+use crate::core::{rng_from_seed, DataError, Fit, Monitor, ParamError, Result, SufficientStats};
+
+/// K components of independent Bernoulli features: `p_k(x) = Π_j μ_kj^x_j (1−μ_kj)^(1−x_j)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BernoulliComponents {
+    /// Probability that each feature is 1, per component (K × d).
+    pub means: Array2<f64>,
+    /// Probabilities are kept within `[clip, 1 − clip]` so no log is −∞.
+    pub clip: f64,
+}
+
+/// A mixture of multivariate Bernoulli distributions.
+pub type BernoulliMixture = Mixture<BernoulliComponents>;
+
+/// Sums `Σ r_ik x_i` per component.
+#[derive(Debug, Clone)]
+pub struct BernoulliStats {
+    s1: Array2<f64>,
+}
+
+impl SufficientStats for BernoulliStats {
+    fn merge(&mut self, other: Self) {
+        self.s1 += &other.s1;
+    }
+}
+
+impl Components for BernoulliComponents {
+    type Stats = BernoulliStats;
+
+    fn n_components(&self) -> usize {
+        self.means.nrows()
+    }
+
+    fn n_features(&self) -> usize {
+        self.means.ncols()
+    }
+
+    fn log_density_into(&self, x: ArrayView2<'_, f64>, out: &mut Array2<f64>) {
+        // log p_k(x) = x · (ln μ − ln(1−μ)) + Σ ln(1−μ): one matrix product.
+        let log_odds = self.means.mapv(|m| m.ln() - (1.0 - m).ln());
+        let base: Array1<f64> = self.means.map_axis(Axis(1), |r| r.iter().map(|m| (1.0 - m).ln()).sum());
+        general_mat_mul(1.0, &x, &log_odds.t(), 0.0, out);
+        *out += &base;
+    }
+
+    fn check_data(&self, x: ArrayView2<'_, f64>) -> Result<()> {
+        check_binary(x)
+    }
+
+    fn empty_stats(&self) -> BernoulliStats {
+        BernoulliStats { s1: Array2::zeros(self.means.raw_dim()) }
+    }
+
+    fn accumulate(&self, x: ArrayView2<'_, f64>, resp: ArrayView2<'_, f64>, st: &mut BernoulliStats) {
+        general_mat_mul(1.0, &resp.t(), &x, 1.0, &mut st.s1);
+    }
+
+    fn m_step(&self, nk: &Array1<f64>, st: &BernoulliStats) -> Result<(Self, Vec<usize>)> {
+        let mut means = &st.s1 / &nk.view().insert_axis(Axis(1));
+        let mut empty = Vec::new();
+        for (k, mut row) in means.outer_iter_mut().enumerate() {
+            if nk[k] <= 100.0 * f64::EPSILON {
+                row.assign(&self.means.row(k));
+                empty.push(k);
+            }
+        }
+        let c = self.clip;
+        means.mapv_inplace(|m| m.clamp(c, 1.0 - c));
+        Ok((BernoulliComponents { means, clip: c }, empty))
+    }
+
+    fn n_component_parameters(&self) -> usize {
+        self.means.len()
+    }
+
+    fn sample_components(&self, component: &[usize], rng: &mut dyn RngCore, out: &mut Array2<f64>) {
+        for (i, &k) in component.iter().enumerate() {
+            for (o, m) in out.row_mut(i).iter_mut().zip(self.means.row(k).iter()) {
+                *o = if rng.random::<f64>() < *m { 1.0 } else { 0.0 };
+            }
+        }
+    }
+
+    fn validate(&self) -> std::result::Result<(), String> {
+        if self.means.ncols() == 0 {
+            return Err("the model has no features".into());
+        }
+        if !(self.clip > 0.0 && self.clip < 0.5) {
+            return Err("clip must be in (0, 0.5)".into());
+        }
+        if self.means.iter().any(|m| !(*m > 0.0 && *m < 1.0)) {
+            return Err("Bernoulli means must lie strictly between 0 and 1".into());
+        }
+        Ok(())
+    }
+}
+
+/// Checks that every value is 0 or 1.
+pub(crate) fn check_binary(x: ArrayView2<'_, f64>) -> Result<()> {
+    crate::core::data::check_not_empty(x)?;
+    for (i, row) in x.outer_iter().enumerate() {
+        for (j, v) in row.iter().enumerate() {
+            if *v != 0.0 && *v != 1.0 {
+                return Err(DataError::Support {
+                    row: i + 1,
+                    column: j + 1,
+                    value: v.to_string(),
+                    support: "0 or 1; binarise the data first (e.g. --binarize T)".into(),
+                }
+                .into());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checked hyper-parameters of a Bernoulli mixture. Build with [`BernoulliMixture::params`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct BernoulliMixtureParams {
+    n_components: usize,
+    max_iter: usize,
+    tol: f64,
+    n_init: usize,
+    seed: u64,
+    clip: f64,
+    init_means: Option<(Array1<f64>, Array2<f64>)>,
+}
+
+impl BernoulliMixture {
+    /// Hyper-parameters for a mixture of `n_components` Bernoulli components: `max_iter` 100,
+    /// `tol` 1e-3, one run, seed 0, probabilities clipped to `[1e-10, 1 − 1e-10]`.
+    pub fn params(n_components: usize) -> BernoulliMixtureParams {
+        BernoulliMixtureParams { n_components, max_iter: 100, tol: 1e-3, n_init: 1, seed: 0, clip: 1e-10, init_means: None }
+    }
+}
+
+impl BernoulliMixtureParams {
+    /// Maximum EM iterations per run.
+    pub fn max_iter(mut self, n: usize) -> Self {
+        self.max_iter = n;
+        self
+    }
+    /// Convergence threshold on the change of the mean log-likelihood.
+    pub fn tol(mut self, t: f64) -> Self {
+        self.tol = t;
+        self
+    }
+    /// Number of restarts.
+    pub fn n_init(mut self, n: usize) -> Self {
+        self.n_init = n;
+        self
+    }
+    /// Seed of every random step.
+    pub fn seed(mut self, s: u64) -> Self {
+        self.seed = s;
+        self
+    }
+    /// Probabilities are kept in `[clip, 1 − clip]`.
+    pub fn clip(mut self, c: f64) -> Self {
+        self.clip = c;
+        self
+    }
+    /// Start from these weights and means instead of random rows.
+    pub fn init_params(mut self, weights: Array1<f64>, means: Array2<f64>) -> Self {
+        self.init_means = Some((weights, means));
+        self
+    }
+
+    /// Rejects unusable hyper-parameters.
+    pub fn check(&self) -> std::result::Result<(), ParamError> {
+        let bad = |name, value: String, expected: &str| Err(ParamError::Invalid { name, value, expected: expected.into() });
+        if self.n_components == 0 {
+            return bad("n_components", "0".into(), "at least 1 component is needed");
+        }
+        if !(self.tol.is_finite() && self.tol >= 0.0) {
+            return bad("tol", self.tol.to_string(), "must be a finite number >= 0");
+        }
+        if self.max_iter == 0 {
+            return bad("max_iter", "0".into(), "at least 1 iteration is needed");
+        }
+        if self.n_init == 0 {
+            return bad("n_init", "0".into(), "at least 1 run is needed");
+        }
+        if !(self.clip > 0.0 && self.clip < 0.5) {
+            return bad("clip", self.clip.to_string(), "must be in (0, 0.5)");
+        }
+        if let Some((w, m)) = &self.init_means {
+            if w.len() != self.n_components || m.nrows() != self.n_components {
+                return Err(ParamError::InitShape {
+                    name: "means",
+                    found: format!("{:?}", m.shape()),
+                    expected: format!("[{}, d]", self.n_components),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn initial(&self, x: ArrayView2<'_, f64>, run: usize) -> Result<BernoulliMixture> {
+        let k = self.n_components;
+        if let Some((w, m)) = &self.init_means {
+            let comps = BernoulliComponents { means: m.mapv(|v| v.clamp(self.clip, 1.0 - self.clip)), clip: self.clip };
+            return Ok(Mixture { weights: w.clone(), components: comps, report: None });
+        }
+        let mut rng = rng_from_seed(self.seed.wrapping_add((run as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)));
+        // Means halfway between K random rows and ½: a start that is neither flat nor certain.
+        let idx = rand::seq::index::sample(&mut rng, x.nrows(), k);
+        let mut means = Array2::zeros((k, x.ncols()));
+        for (r, i) in idx.iter().enumerate() {
+            means.row_mut(r).assign(&x.row(i).mapv(|v| 0.5 * v + 0.25));
+        }
+        Ok(Mixture {
+            weights: Array1::from_elem(k, 1.0 / k as f64),
+            components: BernoulliComponents { means, clip: self.clip },
+            report: None,
+        })
+    }
+}
+
+impl Fit<Array2<f64>> for BernoulliMixtureParams {
+    type Model = BernoulliMixture;
+    fn fit_with(&self, x: &Array2<f64>, monitor: &mut dyn Monitor) -> Result<BernoulliMixture> {
+        self.check()?;
+        check_binary(x.view())?;
+        if x.nrows() < self.n_components {
+            return Err(DataError::TooFewRows {
+                found: x.nrows(),
+                needed: self.n_components,
+                why: format!("a mixture of {} components", self.n_components),
+            }
+            .into());
+        }
+        if let Some((_, m)) = &self.init_means {
+            crate::core::data::check_columns(x.view(), m.ncols())?;
+        }
+        let mut data = InMemory { x: x.view(), w: None };
+        let n_init = if self.init_means.is_some() { 1 } else { self.n_init };
+        best_of_runs(n_init, |run| self.initial(x.view(), run), &mut data, self.max_iter, self.tol, monitor)
+    }
+}

@@ -1,0 +1,1014 @@
+//! Gaussian components with full, tied, diagonal or spherical covariances, and the
+//! checked hyper-parameters that fit a [`GaussianMixture`].
+
+use std::fmt;
+use std::str::FromStr;
+
+use ndarray::linalg::general_mat_mul;
+use ndarray::{Array1, Array2, Array3, ArrayView1, ArrayView2, Axis, Zip};
+use rand::seq::index::sample as sample_indices;
+use rand::{Rng, RngCore};
+use rand_distr::StandardNormal;
+use serde::{Deserialize, Serialize};
+
+use super::em::{best_of_runs, InMemory, Passes, Streamed};
+use super::kmeans::kmeans;
+use super::model::{Components, Mixture};
+use crate::core::data::{check_finite, check_sample_weights};
+use crate::core::numerics::{
+    covariance_from_precision_cholesky, lower_triangular_inverse, precision_cholesky_from_covariance,
+    precision_cholesky_from_precision, symmetrize, LN_2PI,
+};
+use crate::core::{
+    rng_from_seed, DataError, Fit, Monitor, NumericalError, ParamError, Result, Silent, SufficientStats,
+};
+
+/// How the components' covariances are shaped (scikit-learn's `covariance_type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum CovarianceType {
+    /// Each component has its own full covariance matrix.
+    #[default]
+    Full,
+    /// All components share one full covariance matrix.
+    Tied,
+    /// Each component has its own diagonal covariance.
+    Diag,
+    /// Each component has its own single variance.
+    Spherical,
+}
+
+impl CovarianceType {
+    /// All four, in scikit-learn's order.
+    pub const ALL: [CovarianceType; 4] = [Self::Full, Self::Tied, Self::Diag, Self::Spherical];
+
+    /// The name used in files and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Full => "full",
+            Self::Tied => "tied",
+            Self::Diag => "diag",
+            Self::Spherical => "spherical",
+        }
+    }
+}
+
+impl fmt::Display for CovarianceType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for CovarianceType {
+    type Err = ParamError;
+    fn from_str(s: &str) -> std::result::Result<Self, ParamError> {
+        match s {
+            "full" => Ok(Self::Full),
+            "tied" => Ok(Self::Tied),
+            "diag" | "diagonal" => Ok(Self::Diag),
+            "spherical" => Ok(Self::Spherical),
+            _ => Err(ParamError::Invalid {
+                name: "covariance",
+                value: s.to_string(),
+                expected: "one of full, tied, diag, spherical".into(),
+            }),
+        }
+    }
+}
+
+/// Covariance-shaped parameters in scikit-learn's layout: full `K×d×d`, tied `d×d`, diag `K×d`,
+/// spherical `K`. Used for covariances, precisions and precision Cholesky factors alike.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "values", rename_all = "snake_case")]
+pub enum CovarianceParams {
+    /// One `d×d` matrix per component.
+    Full(Array3<f64>),
+    /// One `d×d` matrix shared by all components.
+    Tied(Array2<f64>),
+    /// One vector of `d` per component.
+    Diag(Array2<f64>),
+    /// One number per component.
+    Spherical(Array1<f64>),
+}
+
+impl CovarianceParams {
+    /// Which covariance type this is.
+    pub fn covariance_type(&self) -> CovarianceType {
+        match self {
+            Self::Full(_) => CovarianceType::Full,
+            Self::Tied(_) => CovarianceType::Tied,
+            Self::Diag(_) => CovarianceType::Diag,
+            Self::Spherical(_) => CovarianceType::Spherical,
+        }
+    }
+
+    fn shape_string(&self) -> String {
+        match self {
+            Self::Full(a) => format!("{:?}", a.shape()),
+            Self::Tied(a) | Self::Diag(a) => format!("{:?}", a.shape()),
+            Self::Spherical(a) => format!("{:?}", a.shape()),
+        }
+    }
+
+    fn check_shape(&self, k: usize, d: usize) -> bool {
+        match self {
+            Self::Full(a) => a.shape() == [k, d, d],
+            Self::Tied(a) => a.shape() == [d, d],
+            Self::Diag(a) => a.shape() == [k, d],
+            Self::Spherical(a) => a.len() == k,
+        }
+    }
+
+    fn all_finite(&self) -> bool {
+        match self {
+            Self::Full(a) => a.iter().all(|v| v.is_finite()),
+            Self::Tied(a) | Self::Diag(a) => a.iter().all(|v| v.is_finite()),
+            Self::Spherical(a) => a.iter().all(|v| v.is_finite()),
+        }
+    }
+
+    /// Expands component `k` to a full `d×d` matrix (for covariances or precisions; not for
+    /// Cholesky factors of the diagonal types, which would need squaring).
+    pub fn full_matrix(&self, k: usize, d: usize) -> Array2<f64> {
+        match self {
+            Self::Full(a) => a.index_axis(Axis(0), k).to_owned(),
+            Self::Tied(a) => a.clone(),
+            Self::Diag(a) => Array2::from_diag(&a.row(k)),
+            Self::Spherical(a) => Array2::eye(d) * a[k],
+        }
+    }
+}
+
+/// The parameters of K Gaussian components: means and covariances, with the precision
+/// Cholesky factors that every density evaluation uses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GaussianComponents {
+    /// Component means (K × d).
+    pub means: Array2<f64>,
+    /// Covariances, in scikit-learn's layout for the covariance type.
+    pub covariances: CovarianceParams,
+    /// Upper-triangular `U` with `Σ⁻¹ = U Uᵀ` (for diag/spherical: `1/σ`), scikit-learn's
+    /// `precisions_cholesky_`.
+    pub precisions_cholesky: CovarianceParams,
+    /// Added to the covariance diagonals at each M-step.
+    pub reg_covar: f64,
+}
+
+/// A Gaussian mixture model.
+///
+/// ```
+/// use genmodels::prelude::*;
+/// use ndarray::array;
+/// # fn main() -> genmodels::core::Result<()> {
+/// let x = array![[0.0, 0.1], [0.2, -0.1], [-0.1, 0.0], [5.0, 5.1], [5.2, 4.9], [4.9, 5.0]];
+/// let model = GaussianMixture::params(2).covariance(CovarianceType::Diag).seed(7).fit(&x)?;
+/// let labels = model.predict(x.view())?;
+/// assert_eq!(labels[0], labels[1]);
+/// assert_ne!(labels[0], labels[3]);
+/// # Ok(()) }
+/// ```
+pub type GaussianMixture = Mixture<GaussianComponents>;
+
+impl GaussianComponents {
+    /// Builds components from means and covariances, computing the precision factors.
+    pub fn from_covariances(means: Array2<f64>, covariances: CovarianceParams, reg_covar: f64) -> Result<Self> {
+        let (k, d) = means.dim();
+        if !covariances.check_shape(k, d) {
+            return Err(ParamError::InitShape {
+                name: "covariances",
+                found: covariances.shape_string(),
+                expected: expected_shape(covariances.covariance_type(), k, d),
+            }
+            .into());
+        }
+        let precisions_cholesky = precision_cholesky_of(&covariances)?;
+        Ok(GaussianComponents { means, covariances, precisions_cholesky, reg_covar })
+    }
+
+    /// Builds components from means and precision matrices (scikit-learn's `precisions_init`).
+    pub fn from_precisions(means: Array2<f64>, precisions: CovarianceParams, reg_covar: f64) -> Result<Self> {
+        let (k, d) = means.dim();
+        if !precisions.check_shape(k, d) {
+            return Err(ParamError::InitShape {
+                name: "precisions",
+                found: precisions.shape_string(),
+                expected: expected_shape(precisions.covariance_type(), k, d),
+            }
+            .into());
+        }
+        let not_pd = |component, pivot| NumericalError::NotPositiveDefinite { component, pivot };
+        let pc = match &precisions {
+            CovarianceParams::Full(p) => {
+                let mut out = Array3::zeros((k, d, d));
+                for c in 0..k {
+                    let u = precision_cholesky_from_precision(p.index_axis(Axis(0), c)).map_err(|i| not_pd(c, i))?;
+                    out.index_axis_mut(Axis(0), c).assign(&u);
+                }
+                CovarianceParams::Full(out)
+            }
+            CovarianceParams::Tied(p) => {
+                CovarianceParams::Tied(precision_cholesky_from_precision(p.view()).map_err(|i| not_pd(0, i))?)
+            }
+            CovarianceParams::Diag(p) => {
+                check_positive(p.iter(), d)?;
+                CovarianceParams::Diag(p.mapv(f64::sqrt))
+            }
+            CovarianceParams::Spherical(p) => {
+                check_positive(p.iter(), 1)?;
+                CovarianceParams::Spherical(p.mapv(f64::sqrt))
+            }
+        };
+        let covariances = covariances_of(&pc, d);
+        Ok(GaussianComponents { means, covariances, precisions_cholesky: pc, reg_covar })
+    }
+
+    /// The covariance type.
+    pub fn covariance_type(&self) -> CovarianceType {
+        self.covariances.covariance_type()
+    }
+
+    /// The full `d×d` covariance of component `k`, whatever the covariance type.
+    pub fn full_covariance(&self, k: usize) -> Array2<f64> {
+        self.covariances.full_matrix(k, self.means.ncols())
+    }
+
+    /// Precision matrices `U Uᵀ` in scikit-learn's layout (`precisions_`).
+    pub fn precisions(&self) -> CovarianceParams {
+        match &self.precisions_cholesky {
+            CovarianceParams::Full(u) => {
+                let mut p = u.clone();
+                for (mut pk, uk) in p.outer_iter_mut().zip(u.outer_iter()) {
+                    pk.assign(&uk.dot(&uk.t()));
+                }
+                CovarianceParams::Full(p)
+            }
+            CovarianceParams::Tied(u) => CovarianceParams::Tied(u.dot(&u.t())),
+            CovarianceParams::Diag(u) => CovarianceParams::Diag(u.mapv(|v| v * v)),
+            CovarianceParams::Spherical(u) => CovarianceParams::Spherical(u.mapv(|v| v * v)),
+        }
+    }
+
+    /// Log-determinant of each component's precision Cholesky factor.
+    fn log_det_chol(&self) -> Array1<f64> {
+        let (k, d) = self.means.dim();
+        match &self.precisions_cholesky {
+            CovarianceParams::Full(u) => u.outer_iter().map(|uk| uk.diag().mapv(f64::ln).sum()).collect(),
+            CovarianceParams::Tied(u) => Array1::from_elem(k, u.diag().mapv(f64::ln).sum()),
+            CovarianceParams::Diag(u) => u.outer_iter().map(|r| r.mapv(f64::ln).sum()).collect(),
+            CovarianceParams::Spherical(u) => u.mapv(|v| d as f64 * v.ln()),
+        }
+    }
+
+    /// Statistics from responsibilities, then an M-step: the parameters that EM would
+    /// estimate from a hard or soft assignment (used by the k-means and random starts).
+    fn from_responsibilities(
+        x: ArrayView2<'_, f64>,
+        resp: ArrayView2<'_, f64>,
+        w: Option<ArrayView1<'_, f64>>,
+        cov: CovarianceType,
+        reg_covar: f64,
+    ) -> Result<(Array1<f64>, Self)> {
+        let (k, d) = (resp.ncols(), x.ncols());
+        let mut resp = resp.to_owned();
+        if let Some(w) = w {
+            for (mut r, wi) in resp.outer_iter_mut().zip(w.iter()) {
+                r *= *wi;
+            }
+        }
+        let nk = resp.sum_axis(Axis(0)).mapv(|v| v + 10.0 * f64::EPSILON);
+        let means = resp.t().dot(&x) / &nk.view().insert_axis(Axis(1));
+        // Placeholder precisions: only the means are read by `accumulate`.
+        let placeholder = match cov {
+            CovarianceType::Full => CovarianceParams::Full(Array3::zeros((k, d, d))),
+            CovarianceType::Tied => CovarianceParams::Tied(Array2::zeros((d, d))),
+            CovarianceType::Diag => CovarianceParams::Diag(Array2::ones((k, d))),
+            CovarianceType::Spherical => CovarianceParams::Spherical(Array1::ones(k)),
+        };
+        let tmp = GaussianComponents {
+            means,
+            covariances: placeholder.clone(),
+            precisions_cholesky: placeholder,
+            reg_covar,
+        };
+        let mut st = tmp.empty_stats();
+        tmp.accumulate(x, resp.view(), &mut st);
+        let (comp, _) = tmp.m_step_inner(&nk, &st, false)?;
+        let weights = &nk / nk.sum();
+        Ok((weights, comp))
+    }
+
+    fn m_step_inner(&self, nk: &Array1<f64>, st: &GaussianStats, keep_empty: bool) -> Result<(Self, Vec<usize>)> {
+        let (k, d) = self.means.dim();
+        let reg = self.reg_covar;
+        let empty: Vec<usize> = if keep_empty {
+            (0..k).filter(|&c| nk[c] <= EMPTY_MASS).collect()
+        } else {
+            Vec::new()
+        };
+        let is_empty = |c: usize| empty.contains(&c);
+        // δ_k = s1_k / n_k: the shift of the mean away from the reference point.
+        let delta = &st.s1 / &nk.view().insert_axis(Axis(1));
+        let mut means = &st.centers + &delta;
+        for &c in &empty {
+            means.row_mut(c).assign(&self.means.row(c));
+        }
+        let covariances = match (&st.s2, self.covariance_type()) {
+            (S2::Full(s2), CovarianceType::Full) => {
+                let mut cov = Array3::zeros((k, d, d));
+                for c in 0..k {
+                    let mut ck = cov.index_axis_mut(Axis(0), c);
+                    if is_empty(c) {
+                        ck.assign(&self.full_covariance(c));
+                        continue;
+                    }
+                    let dl = delta.row(c);
+                    Zip::indexed(&mut ck).and(&s2.index_axis(Axis(0), c)).for_each(|(i, j), o, s| {
+                        *o = s / nk[c] - dl[i] * dl[j] + if i == j { reg } else { 0.0 };
+                    });
+                }
+                for mut ck in cov.outer_iter_mut() {
+                    let sym = symmetrize(ck.to_owned());
+                    ck.assign(&sym);
+                }
+                CovarianceParams::Full(cov)
+            }
+            (S2::Full(s2), CovarianceType::Tied) => {
+                let mut cov = Array2::<f64>::zeros((d, d));
+                for c in 0..k {
+                    let dl = delta.row(c);
+                    Zip::indexed(&mut cov).and(&s2.index_axis(Axis(0), c)).for_each(|(i, j), o, s| {
+                        *o += s - nk[c] * dl[i] * dl[j];
+                    });
+                }
+                cov /= nk.sum();
+                for i in 0..d {
+                    cov[[i, i]] += reg;
+                }
+                CovarianceParams::Tied(symmetrize(cov))
+            }
+            (S2::Diag(s2), t) => {
+                let mut var = s2 / &nk.view().insert_axis(Axis(1)) - &delta.mapv(|v| v * v) + reg;
+                for &c in &empty {
+                    var.row_mut(c).assign(&self.full_covariance(c).diag());
+                }
+                if t == CovarianceType::Diag {
+                    CovarianceParams::Diag(var)
+                } else {
+                    CovarianceParams::Spherical(var.mean_axis(Axis(1)).expect("d >= 1"))
+                }
+            }
+            _ => unreachable!("statistics are created by `empty_stats` for the same covariance type"),
+        };
+        let precisions_cholesky = precision_cholesky_of(&covariances)?;
+        Ok((GaussianComponents { means, covariances, precisions_cholesky, reg_covar: reg }, empty))
+    }
+}
+
+/// Soft counts at or below this are an empty component (no data at all: only the 10·eps
+/// scikit-learn adds).
+const EMPTY_MASS: f64 = 100.0 * f64::EPSILON;
+
+fn expected_shape(t: CovarianceType, k: usize, d: usize) -> String {
+    match t {
+        CovarianceType::Full => format!("[{k}, {d}, {d}]"),
+        CovarianceType::Tied => format!("[{d}, {d}]"),
+        CovarianceType::Diag => format!("[{k}, {d}]"),
+        CovarianceType::Spherical => format!("[{k}]"),
+    }
+}
+
+fn check_positive<'a>(it: impl Iterator<Item = &'a f64>, per: usize) -> Result<()> {
+    for (i, v) in it.enumerate() {
+        if !(v.is_finite() && *v > 0.0) {
+            return Err(NumericalError::NotPositiveDefinite { component: i / per.max(1), pivot: i % per.max(1) }.into());
+        }
+    }
+    Ok(())
+}
+
+fn precision_cholesky_of(cov: &CovarianceParams) -> Result<CovarianceParams> {
+    let not_pd = |component, pivot| NumericalError::NotPositiveDefinite { component, pivot };
+    Ok(match cov {
+        CovarianceParams::Full(c) => {
+            let mut out = Array3::zeros(c.raw_dim());
+            for (k, (ck, mut ok)) in c.outer_iter().zip(out.outer_iter_mut()).enumerate() {
+                ok.assign(&precision_cholesky_from_covariance(ck).map_err(|i| not_pd(k, i))?);
+            }
+            CovarianceParams::Full(out)
+        }
+        CovarianceParams::Tied(c) => {
+            CovarianceParams::Tied(precision_cholesky_from_covariance(c.view()).map_err(|i| not_pd(0, i))?)
+        }
+        CovarianceParams::Diag(v) => {
+            check_positive(v.iter(), v.ncols())?;
+            CovarianceParams::Diag(v.mapv(|x| 1.0 / x.sqrt()))
+        }
+        CovarianceParams::Spherical(v) => {
+            check_positive(v.iter(), 1)?;
+            CovarianceParams::Spherical(v.mapv(|x| 1.0 / x.sqrt()))
+        }
+    })
+}
+
+fn covariances_of(pc: &CovarianceParams, _d: usize) -> CovarianceParams {
+    match pc {
+        CovarianceParams::Full(u) => {
+            let mut c = u.clone();
+            for (mut ck, uk) in c.outer_iter_mut().zip(u.outer_iter()) {
+                ck.assign(&symmetrize(covariance_from_precision_cholesky(uk)));
+            }
+            CovarianceParams::Full(c)
+        }
+        CovarianceParams::Tied(u) => CovarianceParams::Tied(symmetrize(covariance_from_precision_cholesky(u.view()))),
+        CovarianceParams::Diag(u) => CovarianceParams::Diag(u.mapv(|v| 1.0 / (v * v))),
+        CovarianceParams::Spherical(u) => CovarianceParams::Spherical(u.mapv(|v| 1.0 / (v * v))),
+    }
+}
+
+/// Responsibility-weighted sums about a fixed reference point per component (the means at
+/// the start of the iteration), which keeps the covariance update as accurate as the
+/// two-pass formula while staying mergeable across chunks.
+#[derive(Debug, Clone)]
+pub struct GaussianStats {
+    centers: Array2<f64>,
+    s1: Array2<f64>,
+    s2: S2,
+}
+
+#[derive(Debug, Clone)]
+enum S2 {
+    Full(Array3<f64>),
+    Diag(Array2<f64>),
+}
+
+impl SufficientStats for GaussianStats {
+    fn merge(&mut self, other: Self) {
+        self.s1 += &other.s1;
+        match (&mut self.s2, other.s2) {
+            (S2::Full(a), S2::Full(b)) => *a += &b,
+            (S2::Diag(a), S2::Diag(b)) => *a += &b,
+            _ => unreachable!("statistics of one fit share a covariance type"),
+        }
+    }
+}
+
+impl Components for GaussianComponents {
+    type Stats = GaussianStats;
+
+    fn n_components(&self) -> usize {
+        self.means.nrows()
+    }
+
+    fn n_features(&self) -> usize {
+        self.means.ncols()
+    }
+
+    fn log_density_into(&self, x: ArrayView2<'_, f64>, out: &mut Array2<f64>) {
+        let (n, d) = x.dim();
+        let k = self.n_components();
+        let log_det = self.log_det_chol();
+        let c0 = -0.5 * d as f64 * LN_2PI;
+        let mut y = Array2::<f64>::zeros((n, d));
+        for c in 0..k {
+            let diff = &x - &self.means.row(c);
+            let mut col = out.column_mut(c);
+            match &self.precisions_cholesky {
+                CovarianceParams::Full(u) => {
+                    general_mat_mul(1.0, &diff, &u.index_axis(Axis(0), c), 0.0, &mut y);
+                    Zip::from(&mut col).and(y.rows()).for_each(|o, r| *o = c0 - 0.5 * r.dot(&r) + log_det[c]);
+                }
+                CovarianceParams::Tied(u) => {
+                    general_mat_mul(1.0, &diff, u, 0.0, &mut y);
+                    Zip::from(&mut col).and(y.rows()).for_each(|o, r| *o = c0 - 0.5 * r.dot(&r) + log_det[c]);
+                }
+                CovarianceParams::Diag(u) => {
+                    let p = u.row(c);
+                    Zip::from(&mut col).and(diff.rows()).for_each(|o, r| {
+                        let q: f64 = r.iter().zip(p.iter()).map(|(a, b)| (a * b) * (a * b)).sum();
+                        *o = c0 - 0.5 * q + log_det[c];
+                    });
+                }
+                CovarianceParams::Spherical(u) => {
+                    let p2 = u[c] * u[c];
+                    Zip::from(&mut col).and(diff.rows()).for_each(|o, r| *o = c0 - 0.5 * p2 * r.dot(&r) + log_det[c]);
+                }
+            }
+        }
+    }
+
+    fn check_data(&self, x: ArrayView2<'_, f64>) -> Result<()> {
+        Ok(check_finite(x, "rows with missing values can be scored or imputed with the conditional API")?)
+    }
+
+    fn empty_stats(&self) -> GaussianStats {
+        let (k, d) = self.means.dim();
+        let s2 = match self.covariance_type() {
+            CovarianceType::Full | CovarianceType::Tied => S2::Full(Array3::zeros((k, d, d))),
+            CovarianceType::Diag | CovarianceType::Spherical => S2::Diag(Array2::zeros((k, d))),
+        };
+        GaussianStats { centers: self.means.clone(), s1: Array2::zeros((k, d)), s2 }
+    }
+
+    fn accumulate(&self, x: ArrayView2<'_, f64>, resp: ArrayView2<'_, f64>, st: &mut GaussianStats) {
+        let k = self.n_components();
+        for c in 0..k {
+            let diff = &x - &st.centers.row(c);
+            let r = resp.column(c);
+            let mut s1 = st.s1.row_mut(c);
+            s1 += &r.dot(&diff);
+            match &mut st.s2 {
+                S2::Full(s2) => {
+                    let wdiff = &diff * &r.insert_axis(Axis(1));
+                    let mut s2c = s2.index_axis_mut(Axis(0), c);
+                    general_mat_mul(1.0, &wdiff.t(), &diff, 1.0, &mut s2c);
+                }
+                S2::Diag(s2) => {
+                    let sq = diff.mapv(|v| v * v);
+                    let mut row = s2.row_mut(c);
+                    row += &r.dot(&sq);
+                }
+            }
+        }
+    }
+
+    fn m_step(&self, nk: &Array1<f64>, st: &GaussianStats) -> Result<(Self, Vec<usize>)> {
+        self.m_step_inner(nk, st, true)
+    }
+
+    fn n_component_parameters(&self) -> usize {
+        let (k, d) = self.means.dim();
+        let cov = match self.covariance_type() {
+            CovarianceType::Full => k * d * (d + 1) / 2,
+            CovarianceType::Tied => d * (d + 1) / 2,
+            CovarianceType::Diag => k * d,
+            CovarianceType::Spherical => k,
+        };
+        k * d + cov
+    }
+
+    fn sample_components(&self, component: &[usize], rng: &mut dyn RngCore, out: &mut Array2<f64>) {
+        let (k, d) = self.means.dim();
+        // x = μ + L z with Σ = L Lᵀ; L = (Uᵀ)⁻¹ from the precision factor.
+        let factors: Vec<Array2<f64>> = (0..k)
+            .map(|c| match &self.precisions_cholesky {
+                CovarianceParams::Full(u) => lower_triangular_inverse(u.index_axis(Axis(0), c).t()),
+                CovarianceParams::Tied(u) => lower_triangular_inverse(u.t()),
+                CovarianceParams::Diag(u) => Array2::from_diag(&u.row(c).mapv(|v| 1.0 / v)),
+                CovarianceParams::Spherical(u) => Array2::eye(d) / u[c],
+            })
+            .collect();
+        let mut z = Array1::<f64>::zeros(d);
+        for (i, &c) in component.iter().enumerate() {
+            z.mapv_inplace(|_| rng.sample(StandardNormal));
+            let v = factors[c].dot(&z) + self.means.row(c);
+            out.row_mut(i).assign(&v);
+        }
+    }
+
+    fn validate(&self) -> std::result::Result<(), String> {
+        let (k, d) = self.means.dim();
+        if d == 0 {
+            return Err("the model has no features".into());
+        }
+        if !self.means.iter().all(|v| v.is_finite()) {
+            return Err("means must be finite".into());
+        }
+        let t = self.covariances.covariance_type();
+        if self.precisions_cholesky.covariance_type() != t {
+            return Err("covariances and precision factors have different covariance types".into());
+        }
+        if !self.covariances.check_shape(k, d) {
+            return Err(format!("covariances have shape {}, expected {}", self.covariances.shape_string(), expected_shape(t, k, d)));
+        }
+        if !self.precisions_cholesky.check_shape(k, d) {
+            return Err(format!("precision factors have shape {}, expected {}", self.precisions_cholesky.shape_string(), expected_shape(t, k, d)));
+        }
+        if !self.covariances.all_finite() || !self.precisions_cholesky.all_finite() {
+            return Err("covariances and precision factors must be finite".into());
+        }
+        if !(self.reg_covar.is_finite() && self.reg_covar >= 0.0) {
+            return Err("reg_covar must be finite and non-negative".into());
+        }
+        let positive_diag = match &self.precisions_cholesky {
+            CovarianceParams::Full(u) => u.outer_iter().all(|uk| uk.diag().iter().all(|v| *v > 0.0)),
+            CovarianceParams::Tied(u) => u.diag().iter().all(|v| *v > 0.0),
+            CovarianceParams::Diag(u) => u.iter().all(|v| *v > 0.0),
+            CovarianceParams::Spherical(u) => u.iter().all(|v| *v > 0.0),
+        };
+        if !positive_diag {
+            return Err("precision factors must have a positive diagonal".into());
+        }
+        Ok(())
+    }
+}
+
+/// User-given initial parameters (scikit-learn's `weights_init`, `means_init`,
+/// `precisions_init`). Missing weights are equal; missing precisions come from the whole
+/// data's covariance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InitParams {
+    /// Initial weights (K), summing to one.
+    #[serde(default)]
+    pub weights: Option<Array1<f64>>,
+    /// Initial means (K × d).
+    pub means: Array2<f64>,
+    /// Initial precision matrices, in the layout of the covariance type.
+    #[serde(default)]
+    pub precisions: Option<CovarianceParams>,
+}
+
+/// How EM is started.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum InitMethod {
+    /// A k-means run (k-means++ seeding, then Lloyd's iterations); responsibilities are its
+    /// hard labels (scikit-learn's default `kmeans`).
+    #[default]
+    KMeans,
+    /// Responsibilities drawn uniformly at random, then normalised.
+    Random,
+    /// Means at K distinct random rows, equal weights, and every covariance the whole data's
+    /// covariance (scikit-learn's `random_from_data` gives each component only `reg_covar`
+    /// as covariance, a start EM often cannot recover from).
+    RandomFromData,
+    /// Parameters given by the user.
+    Given(InitParams),
+    /// Continue from an earlier fit (`warm_start`).
+    Warm(Box<GaussianMixture>),
+}
+
+impl InitMethod {
+    /// The name used on the command line.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::KMeans => "kmeans",
+            Self::Random => "random",
+            Self::RandomFromData => "random-from-data",
+            Self::Given(_) => "given",
+            Self::Warm(_) => "warm-start",
+        }
+    }
+}
+
+impl FromStr for InitMethod {
+    type Err = ParamError;
+    fn from_str(s: &str) -> std::result::Result<Self, ParamError> {
+        match s {
+            "kmeans" | "kmeans++" | "k-means++" | "k-means" => Ok(Self::KMeans),
+            "random" => Ok(Self::Random),
+            "random-from-data" | "random_from_data" => Ok(Self::RandomFromData),
+            _ => Err(ParamError::Invalid {
+                name: "init",
+                value: s.into(),
+                expected: "one of kmeans, random, random-from-data (or given parameters)".into(),
+            }),
+        }
+    }
+}
+
+/// Checked hyper-parameters of a Gaussian mixture. Build with [`GaussianMixture::params`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct GaussianMixtureParams {
+    n_components: usize,
+    covariance: CovarianceType,
+    init: InitMethod,
+    max_iter: usize,
+    tol: f64,
+    reg_covar: f64,
+    n_init: usize,
+    seed: u64,
+}
+
+impl GaussianMixture {
+    /// Hyper-parameters for a mixture of `n_components` Gaussians, with scikit-learn's
+    /// defaults: full covariances, k-means start, `max_iter` 100, `tol` 1e-3, `reg_covar` 1e-6,
+    /// one run, seed 0.
+    pub fn params(n_components: usize) -> GaussianMixtureParams {
+        GaussianMixtureParams {
+            n_components,
+            covariance: CovarianceType::Full,
+            init: InitMethod::KMeans,
+            max_iter: 100,
+            tol: 1e-3,
+            reg_covar: 1e-6,
+            n_init: 1,
+            seed: 0,
+        }
+    }
+
+    /// The Gaussian components.
+    pub fn means(&self) -> &Array2<f64> {
+        &self.components.means
+    }
+
+    /// The covariance type.
+    pub fn covariance_type(&self) -> CovarianceType {
+        self.components.covariance_type()
+    }
+}
+
+impl GaussianMixtureParams {
+    /// Covariance type (default full).
+    pub fn covariance(mut self, t: CovarianceType) -> Self {
+        self.covariance = t;
+        self
+    }
+    /// Number of components.
+    pub fn n_components(mut self, k: usize) -> Self {
+        self.n_components = k;
+        self
+    }
+    /// Initialisation method (default k-means).
+    pub fn init(mut self, init: InitMethod) -> Self {
+        self.init = init;
+        self
+    }
+    /// Start from these parameters.
+    pub fn init_params(mut self, p: InitParams) -> Self {
+        self.init = InitMethod::Given(p);
+        self
+    }
+    /// Start from an earlier fit of the same shape (scikit-learn's `warm_start`).
+    pub fn warm_start(mut self, model: &GaussianMixture) -> Self {
+        self.init = InitMethod::Warm(Box::new(model.clone()));
+        self
+    }
+    /// Maximum EM iterations per run (default 100).
+    pub fn max_iter(mut self, n: usize) -> Self {
+        self.max_iter = n;
+        self
+    }
+    /// Convergence threshold on the change of the mean log-likelihood (default 1e-3).
+    pub fn tol(mut self, tol: f64) -> Self {
+        self.tol = tol;
+        self
+    }
+    /// Added to covariance diagonals (default 1e-6).
+    pub fn reg_covar(mut self, r: f64) -> Self {
+        self.reg_covar = r;
+        self
+    }
+    /// Number of restarts, each from a new initialisation; the best objective wins (default 1).
+    pub fn n_init(mut self, n: usize) -> Self {
+        self.n_init = n;
+        self
+    }
+    /// Seed of every random step (default 0).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// The covariance type that will be fitted.
+    pub fn covariance_type(&self) -> CovarianceType {
+        self.covariance
+    }
+
+    /// The number of components that will be fitted.
+    pub fn components(&self) -> usize {
+        self.n_components
+    }
+
+    /// Rejects unusable hyper-parameters before any work is done.
+    pub fn check(&self) -> std::result::Result<(), ParamError> {
+        let invalid = |name, value: String, expected: &str| {
+            Err(ParamError::Invalid { name, value, expected: expected.into() })
+        };
+        if self.n_components == 0 {
+            return invalid("n_components", "0".into(), "at least 1 component is needed");
+        }
+        if !(self.tol.is_finite() && self.tol >= 0.0) {
+            return invalid("tol", self.tol.to_string(), "must be a finite number >= 0");
+        }
+        if !(self.reg_covar.is_finite() && self.reg_covar >= 0.0) {
+            return invalid("reg_covar", self.reg_covar.to_string(), "must be a finite number >= 0");
+        }
+        if self.max_iter == 0 {
+            return invalid("max_iter", "0".into(), "at least 1 iteration is needed");
+        }
+        if self.n_init == 0 {
+            return invalid("n_init", "0".into(), "at least 1 run is needed");
+        }
+        match &self.init {
+            InitMethod::Given(p) => {
+                if p.means.nrows() != self.n_components {
+                    return Err(ParamError::InitShape {
+                        name: "means",
+                        found: format!("{:?}", p.means.shape()),
+                        expected: format!("[{}, d]", self.n_components),
+                    });
+                }
+                if let Some(w) = &p.weights {
+                    if w.len() != self.n_components {
+                        return Err(ParamError::InitShape {
+                            name: "weights",
+                            found: format!("[{}]", w.len()),
+                            expected: format!("[{}]", self.n_components),
+                        });
+                    }
+                    if w.iter().any(|v| !v.is_finite() || *v < 0.0) || (w.sum() - 1.0).abs() > 1e-6 {
+                        return invalid("weights_init", format!("{w}"), "must be non-negative and sum to 1");
+                    }
+                }
+                if let Some(pr) = &p.precisions {
+                    if pr.covariance_type() != self.covariance {
+                        return invalid(
+                            "precisions_init",
+                            pr.covariance_type().to_string(),
+                            &format!("must be of covariance type {}", self.covariance),
+                        );
+                    }
+                }
+            }
+            InitMethod::Warm(m) => {
+                if m.n_components() != self.n_components || m.covariance_type() != self.covariance {
+                    return invalid(
+                        "warm_start",
+                        format!("{} components, {}", m.n_components(), m.covariance_type()),
+                        &format!("must have {} components and {} covariance", self.n_components, self.covariance),
+                    );
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn check_data(&self, x: ArrayView2<'_, f64>) -> Result<()> {
+        check_finite(x, "fit needs complete rows; drop or impute rows with missing values first")?;
+        if x.nrows() < self.n_components {
+            return Err(DataError::TooFewRows {
+                found: x.nrows(),
+                needed: self.n_components,
+                why: format!("a mixture of {} components", self.n_components),
+            }
+            .into());
+        }
+        let d_init = match &self.init {
+            InitMethod::Given(p) => Some(p.means.ncols()),
+            InitMethod::Warm(m) => Some(m.n_features()),
+            _ => None,
+        };
+        if let Some(d) = d_init {
+            if d != x.ncols() {
+                return Err(DataError::Columns {
+                    expected: d,
+                    found: x.ncols(),
+                    hint: "; the initial parameters were made for another number of features".into(),
+                }
+                .into());
+            }
+        }
+        Ok(())
+    }
+
+    /// The initial model of restart `run`, from the data `x` (the whole data, or the first
+    /// chunk of a stream).
+    fn initial(&self, x: ArrayView2<'_, f64>, w: Option<ArrayView1<'_, f64>>, run: usize) -> Result<GaussianMixture> {
+        let (n, d) = x.dim();
+        let k = self.n_components;
+        // One independent stream per restart: restarts really re-initialise.
+        let mut rng = rng_from_seed(self.seed.wrapping_add((run as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)));
+        let reg = self.reg_covar;
+        match &self.init {
+            InitMethod::KMeans => {
+                let km = kmeans(x, k, 300, 1e-4, &mut rng)?;
+                let mut resp = Array2::zeros((n, k));
+                for (i, &l) in km.labels.iter().enumerate() {
+                    resp[[i, l]] = 1.0;
+                }
+                let (weights, comp) = GaussianComponents::from_responsibilities(x, resp.view(), w, self.covariance, reg)?;
+                Ok(Mixture { weights, components: comp, report: None })
+            }
+            InitMethod::Random => {
+                let mut resp = Array2::from_shape_fn((n, k), |_| rng.random::<f64>());
+                for mut r in resp.outer_iter_mut() {
+                    let s = r.sum();
+                    r /= s;
+                }
+                let (weights, comp) = GaussianComponents::from_responsibilities(x, resp.view(), w, self.covariance, reg)?;
+                Ok(Mixture { weights, components: comp, report: None })
+            }
+            InitMethod::RandomFromData => {
+                let idx = sample_indices(&mut rng, n, k);
+                let mut means = Array2::zeros((k, d));
+                for (r, i) in idx.iter().enumerate() {
+                    means.row_mut(r).assign(&x.row(i));
+                }
+                let cov = global_covariance(x, self.covariance, k, reg);
+                let comp = GaussianComponents::from_covariances(means, cov, reg)?;
+                Ok(Mixture { weights: Array1::from_elem(k, 1.0 / k as f64), components: comp, report: None })
+            }
+            InitMethod::Given(p) => {
+                let weights = p.weights.clone().unwrap_or_else(|| Array1::from_elem(k, 1.0 / k as f64));
+                let comp = match &p.precisions {
+                    Some(pr) => GaussianComponents::from_precisions(p.means.clone(), pr.clone(), reg)?,
+                    None => GaussianComponents::from_covariances(p.means.clone(), global_covariance(x, self.covariance, k, reg), reg)?,
+                };
+                Ok(Mixture { weights, components: comp, report: None })
+            }
+            InitMethod::Warm(m) => {
+                let mut m = (**m).clone();
+                m.components.reg_covar = reg;
+                m.report = None;
+                Ok(m)
+            }
+        }
+    }
+
+    /// Fits with optional per-row sample weights, reporting each iteration to `monitor`.
+    pub fn fit_weighted(
+        &self,
+        x: ArrayView2<'_, f64>,
+        sample_weight: Option<ArrayView1<'_, f64>>,
+        monitor: &mut dyn Monitor,
+    ) -> Result<GaussianMixture> {
+        self.check()?;
+        self.check_data(x)?;
+        if let Some(w) = sample_weight {
+            check_sample_weights(w, x.nrows())?;
+        }
+        let mut data = InMemory { x, w: sample_weight };
+        self.fit_passes(x, sample_weight, &mut data, monitor)
+    }
+
+    fn fit_passes<P: Passes>(
+        &self,
+        init_x: ArrayView2<'_, f64>,
+        init_w: Option<ArrayView1<'_, f64>>,
+        data: &mut P,
+        monitor: &mut dyn Monitor,
+    ) -> Result<GaussianMixture> {
+        let deterministic = matches!(self.init, InitMethod::Given(_) | InitMethod::Warm(_));
+        let n_init = if deterministic { 1 } else { self.n_init };
+        let mut model = best_of_runs(n_init, |run| self.initial(init_x, init_w, run), data, self.max_iter, self.tol, monitor)?;
+        if deterministic && self.n_init > 1 {
+            if let Some(r) = model.report.as_mut() {
+                r.warnings.push("n_init > 1 ignored: the start is given, so every restart would be identical".into());
+            }
+        }
+        Ok(model)
+    }
+
+    /// Fits on data streamed in chunks: `make_chunks` is called once per EM iteration and must
+    /// yield the same chunks each time. The initialisation uses the first chunk.
+    pub fn fit_chunks<F, I>(&self, mut make_chunks: F, monitor: &mut dyn Monitor) -> Result<GaussianMixture>
+    where
+        F: FnMut() -> I,
+        I: Iterator<Item = Result<Array2<f64>>>,
+    {
+        self.check()?;
+        let first = make_chunks()
+            .next()
+            .ok_or_else(|| DataError::Empty { what: "the chunk stream".into() })??;
+        self.check_data(first.view())?;
+        let mut data = Streamed { make: make_chunks };
+        self.fit_passes(first.view(), None, &mut data, monitor)
+    }
+}
+
+/// The whole data's covariance (+ reg) in the layout of a covariance type.
+fn global_covariance(x: ArrayView2<'_, f64>, t: CovarianceType, k: usize, reg: f64) -> CovarianceParams {
+    let (n, d) = x.dim();
+    let mean = x.mean_axis(Axis(0)).expect("n >= 1");
+    let diff = &x - &mean;
+    let mut cov = diff.t().dot(&diff) / (n.max(2) - 1) as f64;
+    for i in 0..d {
+        cov[[i, i]] += reg.max(1e-12);
+    }
+    match t {
+        CovarianceType::Full => {
+            let mut a = Array3::zeros((k, d, d));
+            for mut ak in a.outer_iter_mut() {
+                ak.assign(&cov);
+            }
+            CovarianceParams::Full(a)
+        }
+        CovarianceType::Tied => CovarianceParams::Tied(cov),
+        CovarianceType::Diag => {
+            let diag = cov.diag().to_owned();
+            CovarianceParams::Diag(Array2::from_shape_fn((k, d), |(_, j)| diag[j]))
+        }
+        CovarianceType::Spherical => CovarianceParams::Spherical(Array1::from_elem(k, cov.diag().mean().unwrap_or(1.0))),
+    }
+}
+
+impl Fit<Array2<f64>> for GaussianMixtureParams {
+    type Model = GaussianMixture;
+    fn fit_with(&self, x: &Array2<f64>, monitor: &mut dyn Monitor) -> Result<GaussianMixture> {
+        self.fit_weighted(x.view(), None, monitor)
+    }
+}
+
+impl<'a> Fit<ArrayView2<'a, f64>> for GaussianMixtureParams {
+    type Model = GaussianMixture;
+    fn fit_with(&self, x: &ArrayView2<'a, f64>, monitor: &mut dyn Monitor) -> Result<GaussianMixture> {
+        self.fit_weighted(*x, None, monitor)
+    }
+}
+
+impl GaussianMixtureParams {
+    /// Fits silently (a shorthand for [`Fit::fit`] on a view).
+    pub fn fit_view(&self, x: ArrayView2<'_, f64>) -> Result<GaussianMixture> {
+        self.fit_weighted(x, None, &mut Silent)
+    }
+}

@@ -1,0 +1,224 @@
+//! The generic mixture model: weights plus a family of components.
+
+use ndarray::{Array1, Array2, ArrayView2, Axis};
+use rand::{Rng, RngCore};
+use serde::{Deserialize, Serialize};
+
+use super::em::{FitReport, EmStats};
+use crate::core::numerics::{logsumexp_rows, normalize_log_rows};
+use crate::core::{LogLikelihood, Result, Sample, SufficientStats};
+
+/// A family of mixture components: the part of EM that differs between Gaussian, Bernoulli,
+/// Poisson... mixtures. Implement this to add a mixture family; weights, the E-step, chunking,
+/// restarts, convergence and model selection come for free.
+pub trait Components: Clone + Send + Sync {
+    /// Statistics accumulated in the E-step (besides the soft counts, which EM keeps itself).
+    type Stats: SufficientStats + Clone;
+
+    /// Number of components K.
+    fn n_components(&self) -> usize;
+    /// Number of features d.
+    fn n_features(&self) -> usize;
+    /// Writes `log p_k(x_i)` (without the mixture weight) into `out[i, k]`.
+    fn log_density_into(&self, x: ArrayView2<'_, f64>, out: &mut Array2<f64>);
+    /// Checks that `x` is in the support of this family (finite, binary, ...).
+    fn check_data(&self, x: ArrayView2<'_, f64>) -> Result<()>;
+    /// Empty statistics.
+    fn empty_stats(&self) -> Self::Stats;
+    /// Adds the statistics of chunk `x` with responsibilities `resp` (rows already multiplied by
+    /// their sample weights).
+    fn accumulate(&self, x: ArrayView2<'_, f64>, resp: ArrayView2<'_, f64>, stats: &mut Self::Stats);
+    /// The M-step: new components from soft counts `nk` and statistics. Components with no
+    /// mass keep their previous parameters; their indices are returned.
+    fn m_step(&self, nk: &Array1<f64>, stats: &Self::Stats) -> Result<(Self, Vec<usize>)>;
+    /// Number of free parameters of the components (weights excluded).
+    fn n_component_parameters(&self) -> usize;
+    /// Draws one observation from component `component[i]` into row `i` of `out`.
+    fn sample_components(&self, component: &[usize], rng: &mut dyn RngCore, out: &mut Array2<f64>);
+    /// Checks internal consistency (after loading a file); returns a reason on failure.
+    fn validate(&self) -> std::result::Result<(), String>;
+}
+
+/// A fitted mixture: weights and components, plus the report of the fit that made it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Mixture<C> {
+    /// Mixture weights, summing to one.
+    pub weights: Array1<f64>,
+    /// The components.
+    pub components: C,
+    /// How the fit went (absent for models built by hand).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report: Option<FitReport>,
+}
+
+/// Samples drawn from a mixture: the rows and the component each came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MixtureSample {
+    /// The drawn rows (n × d).
+    pub x: Array2<f64>,
+    /// The component of each row.
+    pub component: Array1<usize>,
+}
+
+impl<C: Components> Mixture<C> {
+    /// Builds a mixture from weights and components, checking them.
+    pub fn new(weights: Array1<f64>, components: C) -> std::result::Result<Self, String> {
+        let m = Mixture { weights, components, report: None };
+        m.validate()?;
+        Ok(m)
+    }
+
+    /// Number of components.
+    pub fn n_components(&self) -> usize {
+        self.components.n_components()
+    }
+
+    /// Number of features.
+    pub fn n_features(&self) -> usize {
+        self.components.n_features()
+    }
+
+    /// Checks shapes and that the weights form a distribution.
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        let k = self.components.n_components();
+        if k == 0 {
+            return Err("the model has no components".into());
+        }
+        if self.weights.len() != k {
+            return Err(format!("{} weights for {} components", self.weights.len(), k));
+        }
+        if self.weights.iter().any(|w| !w.is_finite() || *w < 0.0) {
+            return Err("weights must be finite and non-negative".into());
+        }
+        let s = self.weights.sum();
+        if (s - 1.0).abs() > 1e-6 {
+            return Err(format!("weights sum to {s}, not 1"));
+        }
+        self.components.validate()
+    }
+
+    pub(crate) fn check_input(&self, x: ArrayView2<'_, f64>) -> Result<()> {
+        crate::core::data::check_not_empty(x)?;
+        crate::core::data::check_columns(x, self.n_features())?;
+        self.components.check_data(x)
+    }
+
+    /// `log w_k + log p_k(x_i)` for every row and component (n × K).
+    pub fn weighted_log_prob(&self, x: ArrayView2<'_, f64>) -> Result<Array2<f64>> {
+        self.check_input(x)?;
+        Ok(self.weighted_log_prob_unchecked(x))
+    }
+
+    pub(crate) fn weighted_log_prob_unchecked(&self, x: ArrayView2<'_, f64>) -> Array2<f64> {
+        let mut out = Array2::zeros((x.nrows(), self.n_components()));
+        self.components.log_density_into(x, &mut out);
+        let lw = self.weights.mapv(f64::ln);
+        out += &lw;
+        out
+    }
+
+    /// Posterior probability of each component for each row (n × K), rows summing to one.
+    pub fn predict_proba(&self, x: ArrayView2<'_, f64>) -> Result<Array2<f64>> {
+        let mut lp = self.weighted_log_prob(x)?;
+        normalize_log_rows(lp.view_mut());
+        lp.mapv_inplace(f64::exp);
+        Ok(lp)
+    }
+
+    /// The most probable component of each row.
+    pub fn predict(&self, x: ArrayView2<'_, f64>) -> Result<Array1<usize>> {
+        let lp = self.weighted_log_prob(x)?;
+        Ok(lp
+            .axis_iter(Axis(0))
+            .map(|r| argmax(r.iter().copied()))
+            .collect())
+    }
+
+    /// Mean log-likelihood per row (scikit-learn's `score`).
+    pub fn score(&self, x: ArrayView2<'_, f64>) -> Result<f64> {
+        Ok(self.log_likelihood(&x.to_owned())?.mean().unwrap_or(f64::NAN))
+    }
+
+    /// Number of free parameters (weights, then components).
+    pub fn n_parameters(&self) -> usize {
+        self.n_components() - 1 + self.components.n_component_parameters()
+    }
+
+    /// Bayesian information criterion on `x` (lower is better).
+    pub fn bic(&self, x: ArrayView2<'_, f64>) -> Result<f64> {
+        let n = x.nrows() as f64;
+        let total: f64 = self.log_likelihood(&x.to_owned())?.sum();
+        Ok(-2.0 * total + self.n_parameters() as f64 * n.ln())
+    }
+
+    /// Akaike information criterion on `x` (lower is better).
+    pub fn aic(&self, x: ArrayView2<'_, f64>) -> Result<f64> {
+        let total: f64 = self.log_likelihood(&x.to_owned())?.sum();
+        Ok(-2.0 * total + 2.0 * self.n_parameters() as f64)
+    }
+
+    /// E-step over a chunk: soft counts, statistics and the weighted log-likelihood sum.
+    pub(crate) fn e_step_chunk(
+        &self,
+        x: ArrayView2<'_, f64>,
+        sample_weight: Option<ndarray::ArrayView1<'_, f64>>,
+    ) -> EmStats<C::Stats> {
+        let mut lp = self.weighted_log_prob_unchecked(x);
+        let lse = normalize_log_rows(lp.view_mut());
+        lp.mapv_inplace(f64::exp);
+        let (ll_sum, w_sum) = match sample_weight {
+            Some(w) => {
+                for (mut row, wi) in lp.axis_iter_mut(Axis(0)).zip(w.iter()) {
+                    row *= *wi;
+                }
+                (lse.iter().zip(w.iter()).map(|(l, w)| if *w == 0.0 { 0.0 } else { l * w }).sum(), w.sum())
+            }
+            None => (lse.sum(), x.nrows() as f64),
+        };
+        let nk = lp.sum_axis(Axis(0));
+        let mut inner = self.components.empty_stats();
+        self.components.accumulate(x, lp.view(), &mut inner);
+        EmStats { nk, ll_sum, w_sum, inner }
+    }
+}
+
+pub(crate) fn argmax(it: impl Iterator<Item = f64>) -> usize {
+    let mut best = (0, f64::NEG_INFINITY);
+    for (i, v) in it.enumerate() {
+        if v > best.1 {
+            best = (i, v);
+        }
+    }
+    best.0
+}
+
+impl<C: Components> LogLikelihood<Array2<f64>> for Mixture<C> {
+    fn log_likelihood(&self, x: &Array2<f64>) -> Result<Array1<f64>> {
+        let lp = self.weighted_log_prob(x.view())?;
+        Ok(logsumexp_rows(lp.view()))
+    }
+}
+
+impl<C: Components> Sample for Mixture<C> {
+    type Output = MixtureSample;
+    fn sample(&self, n: usize, rng: &mut dyn RngCore) -> Result<MixtureSample> {
+        let d = self.n_features();
+        let mut x = Array2::zeros((n, d));
+        let mut comp: Array1<usize> = Array1::zeros(n);
+        let cdf: Vec<f64> = self
+            .weights
+            .iter()
+            .scan(0.0, |acc, w| {
+                *acc += w;
+                Some(*acc)
+            })
+            .collect();
+        let total = *cdf.last().unwrap_or(&1.0);
+        for c in comp.iter_mut() {
+            let u: f64 = rng.random::<f64>() * total;
+            *c = cdf.iter().position(|v| u < *v).unwrap_or(cdf.len() - 1);
+        }
+        self.components.sample_components(comp.as_slice().expect("new arrays are contiguous"), rng, &mut x);
+        Ok(MixtureSample { x, component: comp })
+    }
+}

@@ -1,1 +1,70 @@
-fn main() {}
+//! The `genmodels` command-line tool.
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+mod common;
+mod demo;
+mod families;
+mod plot;
+mod verbs;
+
+use common::{exit_code, OutputFlags};
+
+/// Fit, score, sample and query generative models.
+#[derive(Parser, Debug)]
+#[command(name = "genmodels", version, about, long_about = None, after_help = "Examples:\n  genmodels fit gmm data/old_faithful.csv --columns eruptions,waiting --components 1..6 -o faithful.json\n  genmodels info faithful.json\n  genmodels sample faithful.json -n 5 --given waiting=80\n  genmodels demo")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+    #[command(flatten)]
+    out: OutputFlags,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Fit a model to data and save it.
+    Fit {
+        #[command(subcommand)]
+        family: families::FitFamily,
+    },
+    /// Per-row (per-sequence) log-likelihood of data under a model.
+    Score(verbs::ScoreArgs),
+    /// Clusters / classes / states of each row, or missing values filled in.
+    Predict(verbs::PredictArgs),
+    /// Draw new data from a model, optionally given some known values.
+    Sample(verbs::SampleArgs),
+    /// What a model file holds: parameters, fit report, model-selection table.
+    Info(verbs::InfoArgs),
+    /// The picture a person wants of a model (PNG or SVG).
+    Plot(verbs::PlotArgs),
+    /// Every family on the bundled data, with a report.
+    Demo(demo::DemoArgs),
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let out = &cli.out;
+    match &cli.cmd {
+        Cmd::Fit { family } => family.run(out),
+        Cmd::Score(a) => families::load(&a.model)?.score(a, out),
+        Cmd::Predict(a) => families::load(&a.model)?.predict(a, out),
+        Cmd::Sample(a) => families::load(&a.model)?.sample(a, out),
+        Cmd::Info(a) => families::load(&a.model)?.info(out),
+        Cmd::Plot(a) => families::load(&a.model)?.plot(a, out),
+        Cmd::Demo(a) => demo::run(a, out),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let msg = e.chain().map(|c| c.to_string()).collect::<Vec<_>>().join(": ");
+            eprintln!("error: {msg}");
+            ExitCode::from(exit_code(&e) as u8)
+        }
+    }
+}

@@ -210,7 +210,7 @@ impl BernoulliMixtureParams {
         let k = self.n_components;
         if let Some((w, m)) = &self.init_means {
             let comps = BernoulliComponents { means: m.mapv(|v| v.clamp(self.clip, 1.0 - self.clip)), clip: self.clip };
-            return Ok(Mixture { weights: w.clone(), components: comps, report: None });
+            return Ok(Mixture { weights: w.clone(), components: comps, report: None, feature_names: None });
         }
         let mut rng = rng_from_seed(self.seed.wrapping_add((run as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)));
         // Means halfway between K random rows and ½: a start that is neither flat nor certain.
@@ -223,6 +223,7 @@ impl BernoulliMixtureParams {
             weights: Array1::from_elem(k, 1.0 / k as f64),
             components: BernoulliComponents { means, clip: self.clip },
             report: None,
+            feature_names: None,
         })
     }
 }

@@ -171,7 +171,7 @@ pub(crate) fn run_em<C: Components, P: Passes>(
             ));
         }
         let weights = &nk / nk.sum();
-        model = Mixture { weights, components, report: None };
+        model = Mixture { weights, components, report: None, feature_names: None };
         lower_bounds.push(lb);
         let flow = monitor.on_step(Step { run, iteration, max_iterations: max_iter, objective: lb });
         if (lb - prev).abs() < tol {

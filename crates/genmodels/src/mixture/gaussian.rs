@@ -877,7 +877,7 @@ impl GaussianMixtureParams {
                     resp[[i, l]] = 1.0;
                 }
                 let (weights, comp) = GaussianComponents::from_responsibilities(x, resp.view(), w, self.covariance, reg)?;
-                Ok(Mixture { weights, components: comp, report: None })
+                Ok(Mixture { weights, components: comp, report: None, feature_names: None })
             }
             InitMethod::Random => {
                 let mut resp = Array2::from_shape_fn((n, k), |_| rng.random::<f64>());
@@ -886,7 +886,7 @@ impl GaussianMixtureParams {
                     r /= s;
                 }
                 let (weights, comp) = GaussianComponents::from_responsibilities(x, resp.view(), w, self.covariance, reg)?;
-                Ok(Mixture { weights, components: comp, report: None })
+                Ok(Mixture { weights, components: comp, report: None, feature_names: None })
             }
             InitMethod::RandomFromData => {
                 let idx = sample_indices(&mut rng, n, k);
@@ -896,7 +896,7 @@ impl GaussianMixtureParams {
                 }
                 let cov = global_covariance(x, self.covariance, k, reg);
                 let comp = GaussianComponents::from_covariances(means, cov, reg)?;
-                Ok(Mixture { weights: Array1::from_elem(k, 1.0 / k as f64), components: comp, report: None })
+                Ok(Mixture { weights: Array1::from_elem(k, 1.0 / k as f64), components: comp, report: None, feature_names: None })
             }
             InitMethod::Given(p) => {
                 let weights = p.weights.clone().unwrap_or_else(|| Array1::from_elem(k, 1.0 / k as f64));
@@ -904,7 +904,7 @@ impl GaussianMixtureParams {
                     Some(pr) => GaussianComponents::from_precisions(p.means.clone(), pr.clone(), reg)?,
                     None => GaussianComponents::from_covariances(p.means.clone(), global_covariance(x, self.covariance, k, reg), reg)?,
                 };
-                Ok(Mixture { weights, components: comp, report: None })
+                Ok(Mixture { weights, components: comp, report: None, feature_names: None })
             }
             InitMethod::Warm(m) => {
                 let mut m = (**m).clone();

@@ -49,6 +49,9 @@ pub struct Mixture<C> {
     /// How the fit went (absent for models built by hand).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub report: Option<FitReport>,
+    /// Names of the features, when the data had them (e.g. a CSV header).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feature_names: Option<Vec<String>>,
 }
 
 /// Samples drawn from a mixture: the rows and the component each came from.
@@ -63,7 +66,7 @@ pub struct MixtureSample {
 impl<C: Components> Mixture<C> {
     /// Builds a mixture from weights and components, checking them.
     pub fn new(weights: Array1<f64>, components: C) -> std::result::Result<Self, String> {
-        let m = Mixture { weights, components, report: None };
+        let m = Mixture { weights, components, report: None, feature_names: None };
         m.validate()?;
         Ok(m)
     }

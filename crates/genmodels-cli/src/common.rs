@@ -1,0 +1,249 @@
+//! What every subcommand shares: exit-code errors, data loading, output files, progress bars.
+
+use std::io::IsTerminal;
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{anyhow, Result};
+use clap::Args;
+use genmodels::core::{Flow, Monitor, Step};
+use genmodels::io::{read_matrix, NumericTable};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use ndarray::Array2;
+
+/// Bad usage or bad input: exit status 2.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+/// A usage error as an `anyhow::Error`.
+pub fn usage(msg: impl Into<String>) -> anyhow::Error {
+    anyhow!(UsageError(msg.into()))
+}
+
+/// The exit status for an error: 2 for bad usage or bad input, 1 for anything else.
+pub fn exit_code(e: &anyhow::Error) -> i32 {
+    use genmodels::core::Error as E;
+    for cause in e.chain() {
+        if cause.downcast_ref::<UsageError>().is_some() {
+            return 2;
+        }
+        if let Some(g) = cause.downcast_ref::<E>() {
+            return match g {
+                E::Param(_) | E::Data(_) | E::Read(_) | E::ModelFile(_) => 2,
+                E::Numerical(_) => 1,
+            };
+        }
+    }
+    1
+}
+
+/// Flags every command that prints results understands.
+#[derive(Args, Debug, Clone, Default)]
+pub struct OutputFlags {
+    /// Print exactly one JSON object on stdout instead of tables for people.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// No progress bar and no notes on stderr.
+    #[arg(long, short = 'q', global = true)]
+    pub quiet: bool,
+}
+
+/// Which columns to read from a data file.
+#[derive(Args, Debug, Clone, Default)]
+pub struct DataFlags {
+    /// Comma-separated CSV column names to use, in order (default: the model's features, or every column).
+    #[arg(long, value_delimiter = ',', value_name = "A,B,...")]
+    pub columns: Option<Vec<String>>,
+}
+
+/// Reads a CSV or `.npy` matrix, selecting columns by name.
+pub fn load_data(path: &Path, columns: Option<&[String]>) -> Result<NumericTable> {
+    Ok(read_matrix(path, columns)?)
+}
+
+/// Reads data for a model that knows its feature names: the flag wins, then the model's
+/// names (when the file has those columns), then every column.
+pub fn load_for_model(path: &Path, flag: Option<&[String]>, model_names: Option<&[String]>) -> Result<NumericTable> {
+    if flag.is_some() {
+        return load_data(path, flag);
+    }
+    let is_csv = !path.extension().is_some_and(|e| e.eq_ignore_ascii_case("npy"));
+    if let (Some(names), true) = (model_names, is_csv) {
+        let table = genmodels::io::read_csv(path)?;
+        if names.iter().all(|n| table.header.contains(n)) {
+            return Ok(table.numeric(Some(names))?);
+        }
+        return Ok(table.numeric(None)?);
+    }
+    load_data(path, None)
+}
+
+/// Parses `A=1,B=2` into pairs.
+pub fn parse_assignments(s: &str) -> Result<Vec<(String, String)>> {
+    s.split(',')
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').ok_or_else(|| usage(format!("expected NAME=VALUE, got {p:?}")))?;
+            Ok((k.trim().to_string(), v.trim().to_string()))
+        })
+        .collect()
+}
+
+/// Parses a component range: `3`, `1..6` (inclusive), `1..=6`, or `2,4,8`.
+pub fn parse_components(s: &str) -> Result<Vec<usize>> {
+    let bad = || usage(format!("--components {s:?}: expected a number, a range like 1..6, or a list like 2,4,8"));
+    let s = s.trim();
+    if let Some((a, b)) = s.split_once("..") {
+        let b = b.trim_start_matches('=');
+        let a: usize = a.trim().parse().map_err(|_| bad())?;
+        let b: usize = b.trim().parse().map_err(|_| bad())?;
+        if a > b {
+            return Err(bad());
+        }
+        return Ok((a..=b).collect());
+    }
+    s.split(',').map(|p| p.trim().parse::<usize>().map_err(|_| bad())).collect()
+}
+
+/// Writes rows as CSV (atomically) when `out` ends in `.csv`, or a `.npy` matrix.
+pub fn write_table(out: &Path, header: &[String], data: &Array2<f64>, extra: Option<(&str, Vec<String>)>) -> Result<()> {
+    let ext = out.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    match ext.as_str() {
+        "npy" => {
+            if extra.is_some() {
+                // A .npy holds numbers only: the extra column (e.g. component) goes as a number.
+                let (_, col) = extra.expect("checked");
+                let mut full = Array2::zeros((data.nrows(), data.ncols() + 1));
+                full.slice_mut(ndarray::s![.., ..data.ncols()]).assign(data);
+                for (i, v) in col.iter().enumerate() {
+                    full[[i, data.ncols()]] = v.parse().unwrap_or(f64::NAN);
+                }
+                genmodels::io::write_npy(out, &full)?;
+            } else {
+                genmodels::io::write_npy(out, data)?;
+            }
+        }
+        "csv" | "" | "txt" => {
+            let mut h = header.to_vec();
+            if let Some((name, _)) = &extra {
+                h.push(name.to_string());
+            }
+            let rows = data.outer_iter().enumerate().map(|(i, r)| {
+                let mut v: Vec<String> = r.iter().map(|x| genmodels::io::csv::fmt_number(*x)).collect();
+                if let Some((_, col)) = &extra {
+                    v.push(col[i].clone());
+                }
+                v
+            });
+            genmodels::io::write_csv(out, &h, rows)?;
+        }
+        _ => return Err(usage(format!("{}: output must end in .csv or .npy", out.display()))),
+    }
+    Ok(())
+}
+
+/// Prints rows as an aligned table.
+pub fn print_table(header: &[String], rows: &[Vec<String>]) {
+    let mut w: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        for (i, c) in r.iter().enumerate() {
+            if i < w.len() {
+                w[i] = w[i].max(c.chars().count());
+            }
+        }
+    }
+    let line = |cells: &[String]| {
+        cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{:>width$}", c, width = w.get(i).copied().unwrap_or(0)))
+            .collect::<Vec<_>>()
+            .join("  ")
+    };
+    println!("{}", line(header));
+    for r in rows {
+        println!("{}", line(r));
+    }
+}
+
+/// A number for people: 6 significant digits.
+pub fn num(v: f64) -> String {
+    if v.is_nan() {
+        return "—".into();
+    }
+    if v == 0.0 || (v.abs() >= 1e-3 && v.abs() < 1e6) {
+        let s = format!("{v:.6}");
+        let digits_before = s.trim_start_matches('-').split('.').next().map(|p| p.len()).unwrap_or(1);
+        format!("{:.*}", 6usize.saturating_sub(digits_before).max(1), v)
+    } else {
+        format!("{v:.4e}")
+    }
+}
+
+/// Prints one JSON object on stdout.
+pub fn print_json(v: &serde_json::Value) {
+    println!("{}", serde_json::to_string(v).unwrap_or_else(|_| "{}".into()));
+}
+
+/// A progress bar on stderr, drawn only when stderr is a terminal and not `--quiet`.
+pub struct Progress {
+    bar: ProgressBar,
+    start: Instant,
+}
+
+impl Progress {
+    /// A bar for a fit.
+    pub fn new(quiet: bool, label: &str) -> Self {
+        let bar = if quiet || !std::io::stderr().is_terminal() {
+            ProgressBar::hidden()
+        } else {
+            let b = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+            b.set_style(
+                ProgressStyle::with_template("{prefix:>12} [{bar:30}] {pos}/{len} iter  {msg}  {elapsed}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+            );
+            b
+        };
+        bar.set_prefix(label.to_string());
+        Progress { bar, start: Instant::now() }
+    }
+
+    /// Seconds since the bar was made.
+    pub fn seconds(&self) -> f64 {
+        self.start.elapsed().as_secs_f64()
+    }
+
+    /// Removes the bar.
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+impl Monitor for Progress {
+    fn on_step(&mut self, step: Step) -> Flow {
+        self.bar.set_length(step.max_iterations as u64);
+        self.bar.set_position(step.iteration as u64);
+        let run = if step.run > 0 { format!("run {}  ", step.run + 1) } else { String::new() };
+        self.bar.set_message(format!("{run}objective {:.6}", step.objective));
+        Flow::Continue
+    }
+}
+
+/// Refuses to overwrite the input with the output.
+pub fn check_distinct(input: &Path, output: &Path) -> Result<()> {
+    if let (Ok(a), Ok(b)) = (std::fs::canonicalize(input), std::fs::canonicalize(output)) {
+        if a == b {
+            return Err(usage(format!("{}: the output would overwrite the input", output.display())));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,69 @@
+//! One file per family: its `fit` flags, and what the generic verbs mean for it. Adding a
+//! family is one file here, one line in [`FitFamily`] and one in [`LOADERS`].
+
+use std::path::Path;
+
+use anyhow::Result;
+use clap::Subcommand;
+
+use crate::common::{usage, OutputFlags};
+use crate::verbs::{PlotArgs, PredictArgs, SampleArgs, ScoreArgs};
+
+pub mod bernoulli;
+pub mod gmm;
+pub mod mixture;
+
+/// `genmodels fit <family>`
+#[derive(Subcommand, Debug)]
+pub enum FitFamily {
+    /// Gaussian mixture model (EM), optionally choosing K and the covariance type by BIC/AIC.
+    Gmm(gmm::FitArgs),
+    /// Mixture of multivariate Bernoulli distributions for binary data (EM).
+    #[command(name = "bernoulli", visible_alias = "bernoulli-mixture")]
+    Bernoulli(bernoulli::FitArgs),
+}
+
+impl FitFamily {
+    /// Runs the fit.
+    pub fn run(&self, out: &OutputFlags) -> Result<()> {
+        match self {
+            FitFamily::Gmm(a) => gmm::fit(a, out),
+            FitFamily::Bernoulli(a) => bernoulli::fit(a, out),
+        }
+    }
+}
+
+/// A model loaded from a file, answering the generic verbs.
+pub trait Family {
+    /// `genmodels info`
+    fn info(&self, out: &OutputFlags) -> Result<()>;
+    /// `genmodels score`
+    fn score(&self, a: &ScoreArgs, out: &OutputFlags) -> Result<()>;
+    /// `genmodels predict`
+    fn predict(&self, a: &PredictArgs, out: &OutputFlags) -> Result<()>;
+    /// `genmodels sample`
+    fn sample(&self, a: &SampleArgs, out: &OutputFlags) -> Result<()>;
+    /// `genmodels plot`
+    fn plot(&self, a: &PlotArgs, out: &OutputFlags) -> Result<()>;
+}
+
+type Loader = fn(&Path) -> Result<Box<dyn Family>>;
+
+/// The model-file family names and their loaders.
+const LOADERS: &[(&str, Loader)] = &[("gmm", gmm::load), ("bernoulli-mixture", bernoulli::load)];
+
+/// Loads any model file, dispatching on its `format` field.
+pub fn load(path: &Path) -> Result<Box<dyn Family>> {
+    let (family, _) = genmodels::io::peek_format(path)?;
+    for (name, loader) in LOADERS {
+        if *name == family {
+            return loader(path);
+        }
+    }
+    let known: Vec<&str> = LOADERS.iter().map(|(n, _)| *n).collect();
+    Err(usage(format!(
+        "{}: model family `{family}` is not supported by this build (supported: {})",
+        path.display(),
+        known.join(", ")
+    )))
+}

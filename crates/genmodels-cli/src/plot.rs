@@ -1,0 +1,950 @@
+//! Plot rendering for the CLI (PNG and SVG) on top of `plotters`.
+//!
+//! Every public function picks the backend from the output extension
+//! (`.png` → 900×700 bitmap, `.svg` → vector), renders into a temporary file
+//! in the target's directory and renames it over the target, so a failed or
+//! interrupted render never leaves a truncated plot behind.
+//!
+//! Text is drawn with DejaVu Sans, embedded in the binary (see
+//! `assets/DejaVuSans-LICENSE.txt`) and registered with [`register_fonts`].
+
+use std::ffi::OsString;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Once;
+
+use anyhow::{bail, ensure, Context, Result};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::{register_font, FontStyle};
+
+/// DejaVu Sans (Bitstream Vera license, see `assets/DejaVuSans-LICENSE.txt`).
+static DEJAVU_SANS: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
+
+/// Bitmap size (pixels) of the PNG charts; also the nominal SVG size.
+const CHART_SIZE: (u32, u32) = (900, 700);
+
+/// Tableau 10 palette, used in order for components / series.
+const PALETTE: [RGBColor; 10] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+];
+
+/// Colour of the gaps between images in [`image_grid`] (not a grey, so the
+/// tiles stay distinguishable whatever their content).
+const GRID_GAP_COLOR: RGBColor = RGBColor(31, 119, 180);
+
+/// Number of vertices of each drawn ellipse polyline.
+const ELLIPSE_POINTS: usize = 100;
+
+fn palette(i: usize) -> RGBColor {
+    PALETTE[i % PALETTE.len()]
+}
+
+/// Registers the embedded DejaVu Sans font with plotters' `ab_glyph` text
+/// renderer, under the families `"sans-serif"`, `"serif"` and `"monospace"`
+/// (all the same face). Idempotent: only the first call does anything.
+///
+/// Every plotting function in this module calls it, so callers normally do
+/// not need to.
+pub fn register_fonts() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        for family in ["sans-serif", "serif", "monospace"] {
+            // `InvalidFont` implements neither Debug nor Display; the font is
+            // a compile-time constant covered by the tests, so this is a bug.
+            assert!(
+                register_font(family, FontStyle::Normal, DEJAVU_SANS).is_ok(),
+                "embedded DejaVu Sans font could not be parsed"
+            );
+        }
+    });
+}
+
+/// Output format, chosen from the file extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Png,
+    Svg,
+}
+
+impl Format {
+    fn from_path(path: &Path) -> Result<Self> {
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        match ext.as_deref() {
+            Some("png") => Ok(Format::Png),
+            Some("svg") => Ok(Format::Svg),
+            _ => bail!(
+                "plot output must end in .png or .svg (got {})",
+                path.display()
+            ),
+        }
+    }
+
+    fn ext(self) -> &'static str {
+        match self {
+            Format::Png => "png",
+            Format::Svg => "svg",
+        }
+    }
+}
+
+/// A temporary path next to `path` with the given extension (the bitmap
+/// encoder picks its format from the extension).
+fn temp_path(path: &Path, ext: &str) -> Result<PathBuf> {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let name = path
+        .file_name()
+        .with_context(|| format!("plot output {} has no file name", path.display()))?;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut tmp = OsString::from(".");
+    tmp.push(name);
+    tmp.push(format!(
+        ".tmp-{}-{}.{ext}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    Ok(dir.join(tmp))
+}
+
+/// Runs `render` on a temporary path next to `path`, then renames the result
+/// over `path`. The temporary file is removed if anything fails.
+fn write_atomically(
+    path: &Path,
+    format: Format,
+    render: impl FnOnce(&Path) -> Result<()>,
+) -> Result<()> {
+    let tmp = temp_path(path, format.ext())?;
+    let result = render(&tmp)
+        .and_then(|()| {
+            ensure!(tmp.is_file(), "plot backend wrote no output");
+            Ok(())
+        })
+        .and_then(|()| {
+            fs::rename(&tmp, path)
+                .with_context(|| format!("cannot move plot into place at {}", path.display()))
+        });
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result.with_context(|| format!("failed to write plot {}", path.display()))
+}
+
+/// A chart that can be drawn on any plotters backend.
+trait Chart {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>
+    where
+        DB::ErrorType: 'static;
+}
+
+/// Renders `chart` to `path` (PNG or SVG by extension), atomically.
+fn render_chart(path: &Path, chart: &impl Chart) -> Result<()> {
+    register_fonts();
+    let format = Format::from_path(path)?;
+    write_atomically(path, format, |tmp| {
+        match format {
+            Format::Png => {
+                let root = BitMapBackend::new(tmp, CHART_SIZE).into_drawing_area();
+                chart.draw(&root)?;
+                root.present()?;
+            }
+            Format::Svg => {
+                let root = SVGBackend::new(tmp, CHART_SIZE).into_drawing_area();
+                chart.draw(&root)?;
+                root.present()?;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Compact tick label: integers without decimals, at most 4 decimals
+/// otherwise, scientific notation for very large or very small magnitudes.
+fn fmt_tick(v: f64) -> String {
+    let a = v.abs();
+    if v == 0.0 {
+        return "0".to_string();
+    }
+    if !(1e-3..1e6).contains(&a) {
+        return format!("{v:.2e}");
+    }
+    let s = format!("{v:.4}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" {
+        "0".to_string()
+    } else {
+        s.to_string()
+    }
+}
+
+/// `[lo, hi]` of the finite values, widened by `margin` × span on each side
+/// (and to a unit-ish interval when all values are equal). `None` when there
+/// is no finite value.
+fn padded_range(values: impl IntoIterator<Item = f64>, margin: f64) -> Option<(f64, f64)> {
+    let (lo, hi) = values
+        .into_iter()
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
+    if lo > hi {
+        return None;
+    }
+    let span = hi - lo;
+    if span > 0.0 && span.is_finite() {
+        Some((lo - margin * span, hi + margin * span))
+    } else {
+        let half = if lo.abs() > 0.0 { 0.1 * lo.abs() } else { 1.0 };
+        Some((lo - half, hi + half))
+    }
+}
+
+/// Points of the `n_sigma` contour of the 2-D Gaussian with the given mean and
+/// (symmetric) covariance: the closed curve
+/// `mean + n_sigma · (√λ₁ cos φ · u₁ + √λ₂ sin φ · u₂)` where `λᵢ, uᵢ` are the
+/// eigenpairs of `cov` (closed-form 2×2 eigen-decomposition; negative
+/// eigenvalues from round-off are clamped to 0).
+///
+/// Returns `n_points` points (at least 2) with the last equal to the first, so
+/// the polyline is closed. The off-diagonal used is the mean of `cov[0][1]`
+/// and `cov[1][0]`.
+pub fn ellipse_points(
+    mean: (f64, f64),
+    cov: [[f64; 2]; 2],
+    n_sigma: f64,
+    n_points: usize,
+) -> Vec<(f64, f64)> {
+    let n_points = n_points.max(2);
+    let a = cov[0][0];
+    let b = 0.5 * (cov[0][1] + cov[1][0]);
+    let c = cov[1][1];
+    let half_trace = 0.5 * (a + c);
+    let disc = (0.25 * (a - c) * (a - c) + b * b).sqrt();
+    let l1 = (half_trace + disc).max(0.0);
+    let l2 = (half_trace - disc).max(0.0);
+    // Angle of the major axis (eigenvector of l1).
+    let theta = 0.5 * (2.0 * b).atan2(a - c);
+    let (st, ct) = theta.sin_cos();
+    let (r1, r2) = (n_sigma * l1.sqrt(), n_sigma * l2.sqrt());
+    (0..n_points)
+        .map(|i| {
+            let phi = if i + 1 == n_points {
+                0.0 // close the curve exactly
+            } else {
+                std::f64::consts::TAU * i as f64 / (n_points - 1) as f64
+            };
+            let (sp, cp) = phi.sin_cos();
+            let (u, v) = (r1 * cp, r2 * sp);
+            (mean.0 + u * ct - v * st, mean.1 + u * st + v * ct)
+        })
+        .collect()
+}
+
+/// Data points with one component label each: `(points, labels)`, used by
+/// [`gmm_scatter`].
+pub type LabelledPoints<'a> = (&'a [(f64, f64)], &'a [usize]);
+
+struct GmmScatter<'a> {
+    title: &'a str,
+    x_name: &'a str,
+    y_name: &'a str,
+    points: Option<LabelledPoints<'a>>,
+    means: &'a [(f64, f64)],
+    weights: &'a [f64],
+    ellipses1: Vec<Vec<(f64, f64)>>,
+    ellipses2: Vec<Vec<(f64, f64)>>,
+    x_range: (f64, f64),
+    y_range: (f64, f64),
+}
+
+impl Chart for GmmScatter<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        root.fill(&WHITE)?;
+        let mut chart = ChartBuilder::on(root)
+            .caption(self.title, ("sans-serif", 26))
+            .margin(15)
+            .x_label_area_size(50)
+            .y_label_area_size(70)
+            .build_cartesian_2d(
+                self.x_range.0..self.x_range.1,
+                self.y_range.0..self.y_range.1,
+            )?;
+        let tick = |v: &f64| fmt_tick(*v);
+        chart
+            .configure_mesh()
+            .x_desc(self.x_name)
+            .y_desc(self.y_name)
+            .axis_desc_style(("sans-serif", 18))
+            .label_style(("sans-serif", 14))
+            .x_label_formatter(&tick)
+            .y_label_formatter(&tick)
+            .light_line_style(RGBColor(235, 235, 235))
+            .draw()?;
+
+        if let Some((pts, labels)) = self.points {
+            chart.draw_series(
+                pts.iter()
+                    .zip(labels)
+                    .filter(|((x, y), _)| x.is_finite() && y.is_finite())
+                    .map(|(&p, &k)| Circle::new(p, 2, palette(k).mix(0.45).filled())),
+            )?;
+        }
+
+        for (k, ((mean, w), (e1, e2))) in self
+            .means
+            .iter()
+            .zip(self.weights)
+            .zip(self.ellipses1.iter().zip(&self.ellipses2))
+            .enumerate()
+        {
+            let color = palette(k);
+            chart.draw_series(DashedLineSeries::new(
+                e2.iter().copied(),
+                8,
+                5,
+                color.mix(0.7).stroke_width(2),
+            ))?;
+            chart
+                .draw_series(LineSeries::new(e1.iter().copied(), color.stroke_width(3)))?
+                .label(format!("component {k} (w={w:.2})"))
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 6), (x + 18, y + 6)], color.filled())
+                });
+            if mean.0.is_finite() && mean.1.is_finite() {
+                chart.draw_series([
+                    Cross::new(*mean, 8, BLACK.stroke_width(5)),
+                    Cross::new(*mean, 7, color.stroke_width(3)),
+                ])?;
+            }
+        }
+
+        if !self.means.is_empty() {
+            chart
+                .configure_series_labels()
+                .position(SeriesLabelPosition::UpperRight)
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK.mix(0.5))
+                .label_font(("sans-serif", 15))
+                .draw()?;
+        }
+        Ok(())
+    }
+}
+
+/// Scatter plot of a 2-D Gaussian mixture, written to `path` (`.png` or
+/// `.svg`).
+///
+/// * `points`: optional data points with one component label each (labels
+///   index the palette, so they should be component indices `0..K`); drawn as
+///   small semi-transparent dots in the colour of their component.
+/// * `means`, `covs`, `weights`: one entry per component (the lengths must
+///   agree). Each mean is drawn as a cross, with the 1σ ellipse of its
+///   covariance as a solid line and the 2σ ellipse dashed and lighter.
+///
+/// The legend lists `component k (w=0.36)` per component (k is 0-based). The
+/// axes cover the points, means and 2σ ellipses plus a 5% margin.
+///
+/// Errors on mismatched lengths, an output extension other than
+/// `.png`/`.svg`, nothing finite to plot, or an I/O failure; on error no file
+/// is left at `path` (an existing file there is kept unchanged).
+#[allow(clippy::too_many_arguments)]
+pub fn gmm_scatter(
+    path: &Path,
+    title: &str,
+    x_name: &str,
+    y_name: &str,
+    points: Option<LabelledPoints<'_>>,
+    means: &[(f64, f64)],
+    covs: &[[[f64; 2]; 2]],
+    weights: &[f64],
+) -> Result<()> {
+    register_fonts();
+    Format::from_path(path)?;
+    ensure!(
+        means.len() == covs.len() && means.len() == weights.len(),
+        "gmm_scatter: {} means, {} covariances and {} weights",
+        means.len(),
+        covs.len(),
+        weights.len()
+    );
+    if let Some((pts, labels)) = points {
+        ensure!(
+            pts.len() == labels.len(),
+            "gmm_scatter: {} points but {} labels",
+            pts.len(),
+            labels.len()
+        );
+    }
+    let ellipses1: Vec<_> = means
+        .iter()
+        .zip(covs)
+        .map(|(&m, &c)| ellipse_points(m, c, 1.0, ELLIPSE_POINTS))
+        .collect();
+    let ellipses2: Vec<_> = means
+        .iter()
+        .zip(covs)
+        .map(|(&m, &c)| ellipse_points(m, c, 2.0, ELLIPSE_POINTS))
+        .collect();
+    let all = || {
+        points
+            .map(|(p, _)| p)
+            .unwrap_or(&[])
+            .iter()
+            .chain(means)
+            .chain(ellipses2.iter().flatten())
+            .copied()
+    };
+    let x_range = padded_range(all().map(|p| p.0), 0.05);
+    let y_range = padded_range(all().map(|p| p.1), 0.05);
+    let (Some(x_range), Some(y_range)) = (x_range, y_range) else {
+        bail!("gmm_scatter: nothing finite to plot");
+    };
+    let chart = GmmScatter {
+        title,
+        x_name,
+        y_name,
+        points,
+        means,
+        weights,
+        ellipses1,
+        ellipses2,
+        x_range,
+        y_range,
+    };
+    render_chart(path, &chart)
+}
+
+struct LineChart<'a> {
+    title: &'a str,
+    x_label: &'a str,
+    y_label: &'a str,
+    series: &'a [(&'a str, Vec<(f64, f64)>)],
+    x_range: (f64, f64),
+    y_range: (f64, f64),
+}
+
+impl Chart for LineChart<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        root.fill(&WHITE)?;
+        let mut chart = ChartBuilder::on(root)
+            .caption(self.title, ("sans-serif", 26))
+            .margin(15)
+            .x_label_area_size(50)
+            .y_label_area_size(90)
+            .build_cartesian_2d(
+                self.x_range.0..self.x_range.1,
+                self.y_range.0..self.y_range.1,
+            )?;
+        let tick = |v: &f64| fmt_tick(*v);
+        chart
+            .configure_mesh()
+            .x_desc(self.x_label)
+            .y_desc(self.y_label)
+            .axis_desc_style(("sans-serif", 18))
+            .label_style(("sans-serif", 14))
+            .x_label_formatter(&tick)
+            .y_label_formatter(&tick)
+            .light_line_style(RGBColor(235, 235, 235))
+            .draw()?;
+
+        let mut any_label = false;
+        for (i, (name, data)) in self.series.iter().enumerate() {
+            let color = palette(i);
+            let finite: Vec<(f64, f64)> = data
+                .iter()
+                .copied()
+                .filter(|(x, y)| x.is_finite() && y.is_finite())
+                .collect();
+            let anno = chart.draw_series(LineSeries::new(
+                finite.iter().copied(),
+                color.stroke_width(2),
+            ))?;
+            if !name.is_empty() {
+                any_label = true;
+                anno.label(*name).legend(move |(x, y)| {
+                    EmptyElement::at((x, y))
+                        + PathElement::new(vec![(0, 0), (22, 0)], color.stroke_width(2))
+                        + Circle::new((11, 0), 4, color.filled())
+                });
+            }
+            chart.draw_series(finite.iter().map(|&p| Circle::new(p, 4, color.filled())))?;
+        }
+
+        if any_label {
+            chart
+                .configure_series_labels()
+                .position(SeriesLabelPosition::UpperRight)
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK.mix(0.5))
+                .label_font(("sans-serif", 15))
+                .draw()?;
+        }
+        Ok(())
+    }
+}
+
+/// Line chart of one or more `(name, points)` series, written to `path`
+/// (`.png` or `.svg`): e.g. BIC and AIC against K, or the objective per EM
+/// iteration. Each series gets a line with a marker at every point and, when
+/// its name is non-empty, a legend entry. Points are drawn in the given order;
+/// non-finite points are skipped. The axes cover all points plus a 5% margin.
+///
+/// Errors when there is no finite point at all, on an output extension other
+/// than `.png`/`.svg`, or on an I/O failure; on error no file is left at
+/// `path`.
+pub fn line_chart(
+    path: &Path,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    series: &[(&str, Vec<(f64, f64)>)],
+) -> Result<()> {
+    register_fonts();
+    Format::from_path(path)?;
+    let finite = || {
+        series
+            .iter()
+            .flat_map(|(_, s)| s.iter().copied())
+            .filter(|(x, y)| x.is_finite() && y.is_finite())
+    };
+    let x_range = padded_range(finite().map(|p| p.0), 0.05);
+    let y_range = padded_range(finite().map(|p| p.1), 0.05);
+    let (Some(x_range), Some(y_range)) = (x_range, y_range) else {
+        bail!("line_chart: no finite points to plot");
+    };
+    let chart = LineChart {
+        title,
+        x_label,
+        y_label,
+        series,
+        x_range,
+        y_range,
+    };
+    render_chart(path, &chart)
+}
+
+/// Writes a grid of grey-scale images to `path`, which must be a `.png`.
+///
+/// Each image is `height × width` values in row-major order, mapped
+/// 0 → black, 1 → white (values are clamped to `[0, 1]`; NaN is drawn black).
+/// Every image pixel becomes a 3×3 block; images are laid out left to right,
+/// top to bottom, in `cols` columns (fewer if there are fewer images),
+/// separated and surrounded by 2-pixel blue gaps.
+///
+/// Errors when `images` is empty, an image has the wrong length, `height`,
+/// `width` or `cols` is zero, the path does not end in `.png` (SVG is not
+/// supported), or on an I/O failure; on error no file is left at `path`.
+pub fn image_grid(
+    path: &Path,
+    images: &[Vec<f64>],
+    height: usize,
+    width: usize,
+    cols: usize,
+) -> Result<()> {
+    const SCALE: usize = 3;
+    const GAP: usize = 2;
+    register_fonts();
+    let format = Format::from_path(path)?;
+    ensure!(
+        format == Format::Png,
+        "image_grid supports only .png output (got {})",
+        path.display()
+    );
+    ensure!(!images.is_empty(), "image_grid: no images to draw");
+    ensure!(
+        height > 0 && width > 0 && cols > 0,
+        "image_grid: height, width and cols must be positive (got {height}, {width}, {cols})"
+    );
+    for (i, img) in images.iter().enumerate() {
+        ensure!(
+            img.len() == height * width,
+            "image_grid: image {i} has {} values, expected {height}×{width} = {}",
+            img.len(),
+            height * width
+        );
+    }
+    let cols = cols.min(images.len());
+    let rows = images.len().div_ceil(cols);
+    let tile_w = width * SCALE;
+    let tile_h = height * SCALE;
+    let canvas_w = cols * tile_w + (cols + 1) * GAP;
+    let canvas_h = rows * tile_h + (rows + 1) * GAP;
+    let size = (
+        u32::try_from(canvas_w).context("image_grid: image too wide")?,
+        u32::try_from(canvas_h).context("image_grid: image too tall")?,
+    );
+
+    write_atomically(path, format, |tmp| {
+        let root = BitMapBackend::new(tmp, size).into_drawing_area();
+        root.fill(&GRID_GAP_COLOR)?;
+        for (idx, img) in images.iter().enumerate() {
+            let x0 = GAP + (idx % cols) * (tile_w + GAP);
+            let y0 = GAP + (idx / cols) * (tile_h + GAP);
+            for r in 0..height {
+                for c in 0..width {
+                    let v = img[r * width + c];
+                    let v = if v.is_nan() { 0.0 } else { v.clamp(0.0, 1.0) };
+                    let g = (v * 255.0).round() as u8;
+                    let color = RGBColor(g, g, g);
+                    for dy in 0..SCALE {
+                        for dx in 0..SCALE {
+                            let px = (x0 + c * SCALE + dx) as i32;
+                            let py = (y0 + r * SCALE + dy) as i32;
+                            root.draw_pixel((px, py), &color)?;
+                        }
+                    }
+                }
+            }
+        }
+        root.present()?;
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn max_abs_dev(pts: &[(f64, f64)], mean: (f64, f64)) -> (f64, f64) {
+        pts.iter().fold((0.0_f64, 0.0_f64), |(mx, my), &(x, y)| {
+            (mx.max((x - mean.0).abs()), my.max((y - mean.1).abs()))
+        })
+    }
+
+    fn assert_nonempty(path: &Path) {
+        let meta = fs::metadata(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(meta.len() > 0, "{} is empty", path.display());
+    }
+
+    /// Only `expected` (no leftover temporary files) in `dir`.
+    fn assert_dir_contains_only(dir: &Path, expected: &[&str]) {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        let mut expected: Vec<String> = expected.iter().map(|s| s.to_string()).collect();
+        expected.sort();
+        assert_eq!(names, expected);
+    }
+
+    /// A 3-component 2-D mixture and 600 points drawn from it.
+    struct Sample {
+        points: Vec<(f64, f64)>,
+        labels: Vec<usize>,
+        means: Vec<(f64, f64)>,
+        covs: Vec<[[f64; 2]; 2]>,
+        weights: Vec<f64>,
+    }
+
+    fn sample_gmm() -> Sample {
+        use rand::{Rng, SeedableRng};
+        let means = vec![(-3.0, 0.0), (2.0, 2.0), (1.5, -3.0)];
+        let covs = vec![
+            [[1.0, 0.0], [0.0, 0.25]],
+            [[0.8, 0.6], [0.6, 0.8]],
+            [[0.3, -0.2], [-0.2, 1.2]],
+        ];
+        let weights = vec![0.36, 0.4, 0.24];
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let mut points = Vec::new();
+        let mut labels = Vec::new();
+        for _ in 0..600 {
+            let u: f64 = rng.random();
+            let k = if u < 0.36 {
+                0
+            } else if u < 0.76 {
+                1
+            } else {
+                2
+            };
+            // Sample via Cholesky of the 2×2 covariance.
+            let [[a, b], [_, c]] = covs[k];
+            let l11 = f64::sqrt(a);
+            let l21 = b / l11;
+            let l22 = (c - l21 * l21).sqrt();
+            let z1 = normal(&mut rng);
+            let z2 = normal(&mut rng);
+            points.push((means[k].0 + l11 * z1, means[k].1 + l21 * z1 + l22 * z2));
+            labels.push(k);
+        }
+        Sample {
+            points,
+            labels,
+            means,
+            covs,
+            weights,
+        }
+    }
+
+    fn normal(rng: &mut impl rand::Rng) -> f64 {
+        // Box–Muller.
+        let u1: f64 = rng.random::<f64>().max(1e-12);
+        let u2: f64 = rng.random();
+        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+    }
+
+    #[test]
+    fn plot_ellipse_diagonal_semi_axes() {
+        let mean = (1.0, -2.0);
+        let pts = ellipse_points(mean, [[4.0, 0.0], [0.0, 1.0]], 1.0, 100);
+        assert_eq!(pts.len(), 100);
+        assert_eq!(pts[0], pts[99]);
+        let (mx, my) = max_abs_dev(&pts, mean);
+        assert!((mx - 2.0).abs() < 1e-9, "mx = {mx}");
+        assert!((my - 1.0).abs() < 2e-3, "my = {my}");
+
+        let pts = ellipse_points(mean, [[4.0, 0.0], [0.0, 1.0]], 2.0, 100);
+        let (mx, my) = max_abs_dev(&pts, mean);
+        assert!((mx - 4.0).abs() < 1e-9, "mx = {mx}");
+        assert!((my - 2.0).abs() < 4e-3, "my = {my}");
+
+        // Larger variance along y: major axis vertical.
+        let pts = ellipse_points((0.0, 0.0), [[1.0, 0.0], [0.0, 9.0]], 1.0, 400);
+        let (mx, my) = max_abs_dev(&pts, (0.0, 0.0));
+        assert!((mx - 1.0).abs() < 1e-3, "mx = {mx}");
+        assert!((my - 3.0).abs() < 1e-3, "my = {my}");
+    }
+
+    #[test]
+    fn plot_ellipse_rotated_semi_axes() {
+        // cov = R diag(4, 1) Rᵀ with R a rotation by 30°.
+        let t = 30f64.to_radians();
+        let (s, c) = t.sin_cos();
+        let (l1, l2) = (4.0, 1.0);
+        let cov = [
+            [l1 * c * c + l2 * s * s, (l1 - l2) * s * c],
+            [(l1 - l2) * s * c, l1 * s * s + l2 * c * c],
+        ];
+        let mean = (0.5, 0.25);
+        let pts = ellipse_points(mean, cov, 1.0, 2000);
+        let radii: Vec<f64> = pts
+            .iter()
+            .map(|&(x, y)| (x - mean.0).hypot(y - mean.1))
+            .collect();
+        let rmax = radii.iter().cloned().fold(0.0, f64::max);
+        let rmin = radii.iter().cloned().fold(f64::INFINITY, f64::min);
+        assert!((rmax - 2.0).abs() < 1e-4, "rmax = {rmax}");
+        assert!((rmin - 1.0).abs() < 1e-4, "rmin = {rmin}");
+        // The farthest point lies along the rotated major axis (±30°).
+        let far = pts[radii.iter().position(|&r| r == rmax).unwrap()];
+        let ang = (far.1 - mean.1).atan2(far.0 - mean.0);
+        let ang = if ang < 0.0 {
+            ang + std::f64::consts::PI
+        } else {
+            ang
+        };
+        assert!((ang - t).abs() < 1e-2, "angle = {ang}");
+        // Bounding box half-widths are n_sigma * sqrt(cov_ii).
+        let (mx, my) = max_abs_dev(&pts, mean);
+        assert!((mx - cov[0][0].sqrt()).abs() < 1e-4, "mx = {mx}");
+        assert!((my - cov[1][1].sqrt()).abs() < 1e-4, "my = {my}");
+        // Every point satisfies (p-μ)ᵀ Σ⁻¹ (p-μ) = n_sigma².
+        let det = cov[0][0] * cov[1][1] - cov[0][1] * cov[1][0];
+        for &(x, y) in &ellipse_points(mean, cov, 2.0, 50) {
+            let (dx, dy) = (x - mean.0, y - mean.1);
+            let m = (cov[1][1] * dx * dx - 2.0 * cov[0][1] * dx * dy + cov[0][0] * dy * dy) / det;
+            assert!((m - 4.0).abs() < 1e-9, "mahalanobis² = {m}");
+        }
+    }
+
+    #[test]
+    fn plot_ellipse_degenerate_covariance() {
+        let pts = ellipse_points((0.0, 0.0), [[0.0, 0.0], [0.0, 0.0]], 2.0, 10);
+        assert!(pts.iter().all(|&p| p == (0.0, 0.0)));
+        // Slightly negative eigenvalue from round-off: clamped, no NaN.
+        let pts = ellipse_points((0.0, 0.0), [[1.0, 1.0], [1.0, 1.0 - 1e-15]], 1.0, 10);
+        assert!(pts.iter().all(|p| p.0.is_finite() && p.1.is_finite()));
+        assert_eq!(
+            ellipse_points((0.0, 0.0), [[1.0, 0.0], [0.0, 1.0]], 1.0, 0).len(),
+            2
+        );
+    }
+
+    #[test]
+    fn plot_register_fonts_is_idempotent() {
+        register_fonts();
+        register_fonts();
+    }
+
+    #[test]
+    fn plot_gmm_scatter_png_and_svg() {
+        let dir = tempfile::tempdir().unwrap();
+        let Sample {
+            points,
+            labels,
+            means,
+            covs,
+            weights,
+        } = sample_gmm();
+        for name in ["gmm.png", "gmm.svg", "GMM.PNG"] {
+            let path = dir.path().join(name);
+            gmm_scatter(
+                &path,
+                "GMM fit (K = 3)",
+                "feature x",
+                "feature y",
+                Some((&points, &labels)),
+                &means,
+                &covs,
+                &weights,
+            )
+            .unwrap();
+            assert_nonempty(&path);
+        }
+        // Without points, and overwriting an existing file.
+        let path = dir.path().join("gmm.png");
+        gmm_scatter(&path, "means only", "x", "y", None, &means, &covs, &weights).unwrap();
+        assert_nonempty(&path);
+        let svg = fs::read_to_string(dir.path().join("gmm.svg")).unwrap();
+        assert!(svg.contains("component 1 (w=0.40)"), "legend missing");
+        assert_dir_contains_only(dir.path(), &["gmm.png", "gmm.svg", "GMM.PNG"]);
+    }
+
+    #[test]
+    fn plot_gmm_scatter_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let Sample {
+            points,
+            labels,
+            means,
+            covs,
+            weights,
+        } = sample_gmm();
+        let bad = dir.path().join("gmm.jpg");
+        let err = gmm_scatter(
+            &bad,
+            "t",
+            "x",
+            "y",
+            Some((&points, &labels)),
+            &means,
+            &covs,
+            &weights,
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("plot output must end in .png or .svg"),
+            "{err}"
+        );
+        let noext = dir.path().join("gmm");
+        assert!(gmm_scatter(&noext, "t", "x", "y", None, &means, &covs, &weights).is_err());
+        let ok = dir.path().join("gmm.png");
+        // Mismatched lengths.
+        assert!(gmm_scatter(&ok, "t", "x", "y", None, &means, &covs[..2], &weights).is_err());
+        assert!(gmm_scatter(
+            &ok,
+            "t",
+            "x",
+            "y",
+            Some((&points, &labels[1..])),
+            &means,
+            &covs,
+            &weights
+        )
+        .is_err());
+        // Nothing to plot.
+        assert!(gmm_scatter(&ok, "t", "x", "y", None, &[], &[], &[]).is_err());
+        // Missing directory: error, and nothing left behind.
+        let missing = dir.path().join("no-such-dir").join("gmm.png");
+        assert!(gmm_scatter(&missing, "t", "x", "y", None, &means, &covs, &weights).is_err());
+        assert_dir_contains_only(dir.path(), &[]);
+    }
+
+    #[test]
+    fn plot_line_chart_png_and_svg() {
+        let dir = tempfile::tempdir().unwrap();
+        let bic: Vec<(f64, f64)> = (1..=8)
+            .map(|k| (k as f64, 12000.0 - 3000.0 / k as f64 + 150.0 * k as f64))
+            .collect();
+        let aic: Vec<(f64, f64)> = bic.iter().map(|&(k, v)| (k, v - 90.0 * k)).collect();
+        let series = [("BIC", bic), ("AIC", aic)];
+        for name in ["criteria.png", "criteria.svg"] {
+            let path = dir.path().join(name);
+            line_chart(&path, "Model selection", "K", "criterion", &series).unwrap();
+            assert_nonempty(&path);
+        }
+        // Single unnamed series with a non-finite value and a constant y.
+        let path = dir.path().join("flat.png");
+        let s = [("", vec![(0.0, 1.0), (1.0, 1.0), (2.0, f64::NAN)])];
+        line_chart(&path, "flat", "iteration", "objective", &s).unwrap();
+        assert_nonempty(&path);
+
+        let bad = dir.path().join("criteria.pdf");
+        let err = line_chart(&bad, "t", "x", "y", &series).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("plot output must end in .png or .svg"),
+            "{err}"
+        );
+        let empty = dir.path().join("empty.png");
+        assert!(line_chart(&empty, "t", "x", "y", &[]).is_err());
+        assert!(line_chart(&empty, "t", "x", "y", &[("a", vec![])]).is_err());
+        assert_dir_contains_only(dir.path(), &["criteria.png", "criteria.svg", "flat.png"]);
+    }
+
+    #[test]
+    fn plot_image_grid_png() {
+        let dir = tempfile::tempdir().unwrap();
+        let (h, w) = (8, 6);
+        let images: Vec<Vec<f64>> = (0..7)
+            .map(|i| {
+                (0..h * w)
+                    .map(|p| ((p + i) % 5) as f64 / 4.0 * 1.2 - 0.1)
+                    .collect()
+            })
+            .collect();
+        let path = dir.path().join("grid.png");
+        image_grid(&path, &images, h, w, 3).unwrap();
+        assert_nonempty(&path);
+        // cols larger than the number of images.
+        image_grid(&path, &images[..2], h, w, 10).unwrap();
+        assert_nonempty(&path);
+
+        let svg = dir.path().join("grid.svg");
+        assert!(image_grid(&svg, &images, h, w, 3).is_err());
+        let bad = dir.path().join("grid.txt");
+        let err = image_grid(&bad, &images, h, w, 3).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("plot output must end in .png or .svg"),
+            "{err}"
+        );
+        assert!(image_grid(&path, &[], h, w, 3).is_err());
+        assert!(image_grid(&path, &images, h, w + 1, 3).is_err());
+        assert!(image_grid(&path, &images, h, w, 0).is_err());
+        assert_dir_contains_only(dir.path(), &["grid.png"]);
+    }
+
+    #[test]
+    fn plot_fmt_tick() {
+        assert_eq!(fmt_tick(0.0), "0");
+        assert_eq!(fmt_tick(3.0), "3");
+        assert_eq!(fmt_tick(-2.5), "-2.5");
+        assert_eq!(fmt_tick(12345.0), "12345");
+        assert_eq!(fmt_tick(0.125), "0.125");
+        assert_eq!(fmt_tick(2.5e7), "2.50e7");
+    }
+}

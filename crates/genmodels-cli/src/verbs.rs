@@ -1,0 +1,106 @@
+//! The flags of the family-independent verbs. Each family reads the ones that apply to it.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::common::DataFlags;
+
+/// `genmodels score MODEL DATA`
+#[derive(Args, Debug, Clone)]
+#[command(after_help = "Examples:\n  genmodels score faithful.json new.csv\n  genmodels score faithful.json new.csv --json\n  genmodels score faithful.json new.csv -o rows.csv")]
+pub struct ScoreArgs {
+    /// The model file.
+    pub model: PathBuf,
+    /// The data: CSV with a header, or .npy. For a Gaussian mixture, empty/NaN cells are
+    /// marginalised out exactly.
+    pub data: PathBuf,
+    #[command(flatten)]
+    pub data_flags: DataFlags,
+    /// Also write the per-row log-likelihood to this CSV file.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Threshold for binary models: values above T become 1, others 0.
+    #[arg(long, value_name = "T")]
+    pub binarize: Option<f64>,
+}
+
+/// `genmodels predict MODEL DATA`
+#[derive(Args, Debug, Clone)]
+#[command(after_help = "Examples:\n  genmodels predict faithful.json new.csv            # component and its probability\n  genmodels predict faithful.json new.csv --proba    # every component's probability\n  genmodels predict faithful.json gaps.csv --impute  # fill empty cells by their conditional mean")]
+pub struct PredictArgs {
+    /// The model file.
+    pub model: PathBuf,
+    /// The data: CSV with a header, or .npy.
+    pub data: PathBuf,
+    #[command(flatten)]
+    pub data_flags: DataFlags,
+    /// Print the probability of every component (or class, or state), not just the best.
+    #[arg(long)]
+    pub proba: bool,
+    /// Fill missing (empty or NaN) cells with their conditional mean given the row's other cells.
+    #[arg(long, conflicts_with = "proba")]
+    pub impute: bool,
+    /// Write the predictions to this CSV file instead of printing them.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Threshold for binary models: values above T become 1, others 0.
+    #[arg(long, value_name = "T")]
+    pub binarize: Option<f64>,
+}
+
+/// `genmodels sample MODEL -n N`
+#[derive(Args, Debug, Clone)]
+#[command(after_help = "Examples:\n  genmodels sample faithful.json -n 500 -o s.csv\n  genmodels sample faithful.json -n 5 --given waiting=80\n  genmodels sample faithful.json -n 1000 -o s.npy --seed 7")]
+pub struct SampleArgs {
+    /// The model file.
+    pub model: PathBuf,
+    /// Number of samples.
+    #[arg(short = 'n', long = "n-samples", default_value_t = 10)]
+    pub n: usize,
+    /// Write to this file (.csv or .npy) instead of printing.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Seed of the random draws.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Condition on known values: NAME=VALUE,... (features by name, or x1, x2, ...).
+    #[arg(long, value_name = "COL=VAL,...")]
+    pub given: Option<String>,
+}
+
+/// `genmodels info MODEL`
+#[derive(Args, Debug, Clone)]
+#[command(after_help = "Examples:\n  genmodels info faithful.json\n  genmodels info faithful.json --json")]
+pub struct InfoArgs {
+    /// The model file.
+    pub model: PathBuf,
+}
+
+/// `genmodels plot MODEL [DATA] -o OUT`
+#[derive(Args, Debug, Clone)]
+#[command(after_help = "Examples:\n  genmodels plot faithful.json data/old_faithful.csv -o fig.png   # scatter with 1σ/2σ ellipses\n  genmodels plot faithful.json --kind selection -o bic.svg          # BIC/AIC against K\n  genmodels plot faithful.json --kind convergence -o em.png         # objective per iteration")]
+pub struct PlotArgs {
+    /// The model file.
+    pub model: PathBuf,
+    /// Data to draw under the model (optional).
+    pub data: Option<PathBuf>,
+    #[command(flatten)]
+    pub data_flags: DataFlags,
+    /// Output picture: .png or .svg.
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// What to draw: `model` (default: the picture of the model), `selection` (criterion
+    /// against the number of components), `convergence` (objective per iteration).
+    #[arg(long, default_value = "model")]
+    pub kind: String,
+    /// Feature on the horizontal axis (name or 1-based index; default the first).
+    #[arg(long)]
+    pub x: Option<String>,
+    /// Feature on the vertical axis (name or 1-based index; default the second).
+    #[arg(long)]
+    pub y: Option<String>,
+    /// Threshold for binary models: values above T become 1, others 0.
+    #[arg(long, value_name = "T")]
+    pub binarize: Option<f64>,
+}

@@ -15,6 +15,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Once;
 
 use anyhow::{bail, ensure, Context, Result};
+use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::{register_font, FontStyle};
@@ -214,6 +216,148 @@ fn padded_range(values: impl IntoIterator<Item = f64>, margin: f64) -> Option<(f
     }
 }
 
+/// Largest number of ticks searched for one axis (guards degenerate inputs).
+const MAX_TICKS: usize = 1000;
+
+/// The step in the 1-2-5 sequence giving the most ticks, at most `max`, on
+/// `[lo, hi]`.
+fn nice_step(lo: f64, hi: f64, max: usize) -> Option<f64> {
+    let span = hi - lo;
+    if max == 0 || !(span.is_finite() && span > 0.0) {
+        return None;
+    }
+    let max = max.min(MAX_TICKS) as f64;
+    let mut base = 10f64.powf((span / max).log10().floor() - 1.0);
+    for _ in 0..64 {
+        for m in [1.0, 2.0, 5.0] {
+            let step = m * base;
+            if tick_range(lo, hi, step).map(|(a, b)| b - a + 1.0) <= Some(max) {
+                return Some(step);
+            }
+        }
+        base *= 10.0;
+    }
+    None
+}
+
+/// First and last multiple index `k` with `k·step` in `[lo, hi]`.
+fn tick_range(lo: f64, hi: f64, step: f64) -> Option<(f64, f64)> {
+    let (a, b) = ((lo / step - 1e-9).ceil(), (hi / step + 1e-9).floor());
+    (a.is_finite() && b.is_finite() && a <= b).then_some((a, b))
+}
+
+fn ticks(lo: f64, hi: f64, step: f64) -> Vec<f64> {
+    match tick_range(lo, hi, step) {
+        Some((a, b)) => (a as i64..=b as i64).map(|k| k as f64 * step).collect(),
+        None => Vec::new(),
+    }
+}
+
+/// A linear `f64` axis like plotters' `RangedCoordf64`, but with tick
+/// positions computed as exact multiples of a 1-2-5 step (plotters 0.3.7
+/// accumulates round-off and can drop the last tick on negative ranges), and
+/// light grid lines that subdivide the bold ones.
+#[derive(Clone)]
+struct NiceAxis {
+    inner: RangedCoordf64,
+    lo: f64,
+    hi: f64,
+}
+
+impl NiceAxis {
+    fn new((lo, hi): (f64, f64)) -> Self {
+        NiceAxis {
+            inner: (lo..hi).into(),
+            lo,
+            hi,
+        }
+    }
+}
+
+impl Ranged for NiceAxis {
+    type FormatOption = DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        self.inner.map(value, limit)
+    }
+
+    fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
+        let Some(bold) = nice_step(self.lo, self.hi, hint.bold_points()) else {
+            return Vec::new();
+        };
+        if !hint.weight().allow_light_points() {
+            return ticks(self.lo, self.hi, bold);
+        }
+        let max = hint.max_num_points().min(MAX_TICKS) as f64;
+        for div in [10.0, 5.0, 2.0] {
+            let step = bold / div;
+            if tick_range(self.lo, self.hi, step).map(|(a, b)| b - a + 1.0) <= Some(max) {
+                return ticks(self.lo, self.hi, step);
+            }
+        }
+        ticks(self.lo, self.hi, bold)
+    }
+
+    fn range(&self) -> std::ops::Range<f64> {
+        self.lo..self.hi
+    }
+}
+
+/// The plot corner whose legend-sized box (`box_w` × `box_h`, as fractions of
+/// the plot) covers the fewest of `points`; ties go to upper right, upper
+/// left, lower right, lower left in that order.
+fn legend_corner(
+    points: impl IntoIterator<Item = (f64, f64)>,
+    x_range: (f64, f64),
+    y_range: (f64, f64),
+    box_w: f64,
+    box_h: f64,
+) -> SeriesLabelPosition {
+    let mut counts = [0usize; 4];
+    for (x, y) in points {
+        let u = (x - x_range.0) / (x_range.1 - x_range.0);
+        let v = (y - y_range.0) / (y_range.1 - y_range.0);
+        let (right, left) = (u >= 1.0 - box_w, u <= box_w);
+        let (top, bottom) = (v >= 1.0 - box_h, v <= box_h);
+        counts[0] += usize::from(right && top);
+        counts[1] += usize::from(left && top);
+        counts[2] += usize::from(right && bottom);
+        counts[3] += usize::from(left && bottom);
+    }
+    match (0..4).min_by_key(|&i| counts[i]) {
+        Some(1) => SeriesLabelPosition::UpperLeft,
+        Some(2) => SeriesLabelPosition::LowerRight,
+        Some(3) => SeriesLabelPosition::LowerLeft,
+        _ => SeriesLabelPosition::UpperRight,
+    }
+}
+
+/// Rough legend box size as fractions of the plotting area, for `labels`
+/// drawn at 15 px.
+fn legend_box<'s>(labels: impl IntoIterator<Item = &'s str>) -> (f64, f64) {
+    let (n, chars) = labels.into_iter().fold((0usize, 0usize), |(n, c), l| {
+        (n + 1, c.max(l.chars().count()))
+    });
+    let (w, h) = (CHART_SIZE.0 as f64 - 130.0, CHART_SIZE.1 as f64 - 110.0);
+    (
+        (60.0 + 8.5 * chars as f64) / w,
+        (20.0 + 21.0 * n as f64) / h,
+    )
+}
+
+/// `n` points evenly spaced along each segment of the polyline `pts`
+/// (used to weigh lines, not just their vertices, when placing the legend).
+fn densify(pts: &[(f64, f64)], n: usize) -> impl Iterator<Item = (f64, f64)> + '_ {
+    pts.windows(2).flat_map(move |w| {
+        let ((x0, y0), (x1, y1)) = (w[0], w[1]);
+        (0..n).map(move |i| {
+            let t = i as f64 / n as f64;
+            (x0 + t * (x1 - x0), y0 + t * (y1 - y0))
+        })
+    })
+}
+
 /// Points of the `n_sigma` contour of the 2-D Gaussian with the given mean and
 /// (symmetric) covariance: the closed curve
 /// `mean + n_sigma · (√λ₁ cos φ · u₁ + √λ₂ sin φ · u₂)` where `λᵢ, uᵢ` are the
@@ -283,10 +427,7 @@ impl Chart for GmmScatter<'_> {
             .margin(15)
             .x_label_area_size(50)
             .y_label_area_size(70)
-            .build_cartesian_2d(
-                self.x_range.0..self.x_range.1,
-                self.y_range.0..self.y_range.1,
-            )?;
+            .build_cartesian_2d(NiceAxis::new(self.x_range), NiceAxis::new(self.y_range))?;
         let tick = |v: &f64| fmt_tick(*v);
         chart
             .configure_mesh()
@@ -296,6 +437,7 @@ impl Chart for GmmScatter<'_> {
             .label_style(("sans-serif", 14))
             .x_label_formatter(&tick)
             .y_label_formatter(&tick)
+            .max_light_lines(5)
             .light_line_style(RGBColor(235, 235, 235))
             .draw()?;
 
@@ -337,9 +479,31 @@ impl Chart for GmmScatter<'_> {
         }
 
         if !self.means.is_empty() {
+            let labels: Vec<String> = (0..self.means.len())
+                .map(|k| format!("component {k} (w=0.00)"))
+                .collect();
+            let (box_w, box_h) = legend_box(labels.iter().map(String::as_str));
+            let pts = self.points.map(|(p, _)| p).unwrap_or(&[]);
+            let curves = self.ellipses1.iter().chain(&self.ellipses2);
+            let position = legend_corner(
+                pts.iter()
+                    .copied()
+                    .chain(curves.flat_map(|e| densify(e, 3)))
+                    .chain(
+                        self.means
+                            .iter()
+                            .copied()
+                            .cycle()
+                            .take(50 * self.means.len()),
+                    ),
+                self.x_range,
+                self.y_range,
+                box_w,
+                box_h,
+            );
             chart
                 .configure_series_labels()
-                .position(SeriesLabelPosition::UpperRight)
+                .position(position)
                 .background_style(WHITE.mix(0.85))
                 .border_style(BLACK.mix(0.5))
                 .label_font(("sans-serif", 15))
@@ -452,10 +616,7 @@ impl Chart for LineChart<'_> {
             .margin(15)
             .x_label_area_size(50)
             .y_label_area_size(90)
-            .build_cartesian_2d(
-                self.x_range.0..self.x_range.1,
-                self.y_range.0..self.y_range.1,
-            )?;
+            .build_cartesian_2d(NiceAxis::new(self.x_range), NiceAxis::new(self.y_range))?;
         let tick = |v: &f64| fmt_tick(*v);
         chart
             .configure_mesh()
@@ -465,6 +626,7 @@ impl Chart for LineChart<'_> {
             .label_style(("sans-serif", 14))
             .x_label_formatter(&tick)
             .y_label_formatter(&tick)
+            .max_light_lines(5)
             .light_line_style(RGBColor(235, 235, 235))
             .draw()?;
 
@@ -492,9 +654,24 @@ impl Chart for LineChart<'_> {
         }
 
         if any_label {
+            let (box_w, box_h) = legend_box(
+                self.series
+                    .iter()
+                    .map(|(name, _)| *name)
+                    .filter(|name| !name.is_empty()),
+            );
+            let position = legend_corner(
+                self.series
+                    .iter()
+                    .flat_map(|(_, data)| densify(data, 20).chain(data.iter().copied())),
+                self.x_range,
+                self.y_range,
+                box_w,
+                box_h,
+            );
             chart
                 .configure_series_labels()
-                .position(SeriesLabelPosition::UpperRight)
+                .position(position)
                 .background_style(WHITE.mix(0.85))
                 .border_style(BLACK.mix(0.5))
                 .label_font(("sans-serif", 15))
@@ -936,6 +1113,60 @@ mod tests {
         assert!(image_grid(&path, &images, h, w + 1, 3).is_err());
         assert!(image_grid(&path, &images, h, w, 0).is_err());
         assert_dir_contains_only(dir.path(), &["grid.png"]);
+    }
+
+    #[test]
+    fn plot_nice_axis_ticks() {
+        use plotters::coord::ranged1d::{BoldPoints, LightPoints};
+        // plotters 0.3.7's own f64 axis drops -2.4 here.
+        let axis = NiceAxis::new((-3.559975415901261, -2.2405162660735147));
+        let bold = axis.key_points(BoldPoints(10));
+        let labels: Vec<String> = bold.iter().map(|&v| fmt_tick(v)).collect();
+        assert_eq!(labels, ["-3.4", "-3.2", "-3", "-2.8", "-2.6", "-2.4"]);
+        let light = axis.key_points(LightPoints::new(10, 50));
+        assert!(light.len() <= 50 && light.len() > bold.len());
+        // Every bold tick is also a light tick.
+        for b in &bold {
+            assert!(
+                light.iter().any(|l| (l - b).abs() < 1e-9),
+                "{b} not in {light:?}"
+            );
+        }
+        let axis = NiceAxis::new((0.55, 8.45));
+        let labels: Vec<String> = axis
+            .key_points(BoldPoints(10))
+            .iter()
+            .map(|&v| fmt_tick(v))
+            .collect();
+        assert_eq!(labels, ["1", "2", "3", "4", "5", "6", "7", "8"]);
+        let axis = NiceAxis::new((-1234.0, 98765.0));
+        let kp = axis.key_points(BoldPoints(10));
+        assert!(kp.len() <= 10 && kp.len() >= 4, "{kp:?}");
+        assert!(NiceAxis::new((1.0, 1.0))
+            .key_points(BoldPoints(10))
+            .is_empty());
+        assert!(NiceAxis::new((0.0, 1.0))
+            .key_points(BoldPoints(0))
+            .is_empty());
+    }
+
+    #[test]
+    fn plot_legend_corner() {
+        let r = (0.0, 1.0);
+        let upper_right = [(0.9, 0.9), (0.95, 0.95)];
+        assert_eq!(
+            legend_corner(upper_right, r, r, 0.3, 0.2),
+            SeriesLabelPosition::UpperLeft
+        );
+        assert_eq!(
+            legend_corner([], r, r, 0.3, 0.2),
+            SeriesLabelPosition::UpperRight
+        );
+        let top = [(0.1, 0.9), (0.9, 0.9)];
+        assert_eq!(
+            legend_corner(top, r, r, 0.3, 0.2),
+            SeriesLabelPosition::LowerRight
+        );
     }
 
     #[test]

@@ -11,24 +11,34 @@
 //!
 //! ```
 //! use genmodels::prelude::*;
-//! use ndarray::Array2;
+//! use genmodels::mixture::{CovarianceParams, GaussianComponents, Mixture};
+//! use ndarray::array;
 //! # fn main() -> genmodels::core::Result<()> {
-//! // Two well-separated blobs.
-//! let x = Array2::from_shape_fn((200, 2), |(i, j)| {
-//!     let centre = if i < 100 { 0.0 } else { 8.0 };
-//!     centre + ((i * 7 + j * 13) % 10) as f64 / 10.0
-//! });
-//! // Choose K by BIC among 1..=4.
-//! let base = GaussianMixture::params(1).seed(1);
+//! // A known two-component mixture to draw data from.
+//! let truth: GaussianMixture = Mixture::new(
+//!     array![0.4, 0.6],
+//!     GaussianComponents::from_covariances(
+//!         array![[0.0, 0.0], [6.0, 3.0]],
+//!         CovarianceParams::Spherical(array![1.0, 0.5]),
+//!         0.0,
+//!     )?,
+//! )
+//! .expect("valid parameters");
+//! let x = truth.sample(500, &mut rng_from_seed(1))?.x;
+//!
+//! // Choose K by BIC among 1..=4, full covariances.
+//! let base = GaussianMixture::params(1).seed(7);
 //! let sel = select_gaussian_mixture(&base, &[1, 2, 3, 4], &[CovarianceType::Full], Criterion::Bic, x.view(), &mut Silent)?;
-//! assert_eq!(sel.best.n_components(), 2);
-//! let ll = sel.best.log_likelihood(&x)?;             // one value per row
-//! assert_eq!(ll.len(), 200);
-//! let s = sel.best.sample(5, &mut rng_from_seed(3))?;  // rows plus their component
-//! assert_eq!(s.x.nrows(), 5);
-//! // The conditional mean of the second feature given the first.
-//! let filled = sel.best.impute(ndarray::array![[8.4, f64::NAN]].view())?;
-//! assert!((filled[[0, 1]] - 8.45).abs() < 0.5);
+//! let model = sel.best;
+//! assert_eq!(model.n_components(), 2);
+//!
+//! let ll = model.log_likelihood(&x)?; // one exact log-likelihood per row
+//! assert_eq!(ll.len(), 500);
+//! let new = model.sample(5, &mut rng_from_seed(3))?; // rows plus the component of each
+//! assert_eq!(new.x.nrows(), 5);
+//! // The missing second feature of a row, filled by its conditional mean given the first.
+//! let filled = model.impute(array![[6.0, f64::NAN]].view())?;
+//! assert!((filled[[0, 1]] - 3.0).abs() < 0.3);
 //! # Ok(()) }
 //! ```
 

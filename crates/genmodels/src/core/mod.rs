@@ -6,6 +6,7 @@ pub mod data;
 pub mod error;
 pub mod monitor;
 pub mod numerics;
+pub mod serde_nan;
 pub mod traits;
 
 pub use error::{DataError, Error, ModelFileError, NumericalError, ParamError, ReadError, Result};

@@ -22,14 +22,17 @@ pub struct FitReport {
     pub converged: bool,
     /// The objective of the best run's last iteration (mean log-likelihood, scikit-learn's
     /// `lower_bound_`).
+    #[serde(with = "crate::core::serde_nan")]
     pub lower_bound: f64,
     /// The objective at every iteration of the best run.
+    #[serde(with = "crate::core::serde_nan::vec")]
     pub lower_bounds: Vec<f64>,
     /// Restarts made.
     pub n_init: usize,
     /// Which restart gave the model (0-based).
     pub best_run: usize,
-    /// The final objective of every restart.
+    /// The final objective of every restart (NaN for a restart that failed).
+    #[serde(with = "crate::core::serde_nan::vec")]
     pub run_lower_bounds: Vec<f64>,
     /// Rows seen (sum of sample weights when weights were given).
     pub n_samples: f64,

@@ -39,10 +39,13 @@ pub struct SelectionRow {
     /// Covariance type.
     pub covariance_type: CovarianceType,
     /// Mean log-likelihood per row of the fitted candidate (NaN when it failed).
+    #[serde(with = "crate::core::serde_nan")]
     pub log_likelihood: f64,
     /// Its BIC.
+    #[serde(with = "crate::core::serde_nan")]
     pub bic: f64,
     /// Its AIC.
+    #[serde(with = "crate::core::serde_nan")]
     pub aic: f64,
     /// Free parameters.
     pub n_parameters: usize,

@@ -71,11 +71,17 @@ pub fn load_data(path: &Path, columns: Option<&[String]>) -> Result<NumericTable
 
 /// Reads data for a model that knows its feature names: the flag wins, then the model's
 /// names (when the file has those columns), then every column.
-pub fn load_for_model(path: &Path, flag: Option<&[String]>, model_names: Option<&[String]>) -> Result<NumericTable> {
+pub fn load_for_model(
+    path: &Path,
+    flag: Option<&[String]>,
+    model_names: Option<&[String]>,
+) -> Result<NumericTable> {
     if flag.is_some() {
         return load_data(path, flag);
     }
-    let is_csv = !path.extension().is_some_and(|e| e.eq_ignore_ascii_case("npy"));
+    let is_csv = !path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("npy"));
     if let (Some(names), true) = (model_names, is_csv) {
         let table = genmodels::io::read_csv(path)?;
         if names.iter().all(|n| table.header.contains(n)) {
@@ -91,7 +97,9 @@ pub fn parse_assignments(s: &str) -> Result<Vec<(String, String)>> {
     s.split(',')
         .filter(|p| !p.trim().is_empty())
         .map(|p| {
-            let (k, v) = p.split_once('=').ok_or_else(|| usage(format!("expected NAME=VALUE, got {p:?}")))?;
+            let (k, v) = p
+                .split_once('=')
+                .ok_or_else(|| usage(format!("expected NAME=VALUE, got {p:?}")))?;
             Ok((k.trim().to_string(), v.trim().to_string()))
         })
         .collect()
@@ -99,7 +107,11 @@ pub fn parse_assignments(s: &str) -> Result<Vec<(String, String)>> {
 
 /// Parses a component range: `3`, `1..6` (inclusive), `1..=6`, or `2,4,8`.
 pub fn parse_components(s: &str) -> Result<Vec<usize>> {
-    let bad = || usage(format!("--components {s:?}: expected a number, a range like 1..6, or a list like 2,4,8"));
+    let bad = || {
+        usage(format!(
+            "--components {s:?}: expected a number, a range like 1..6, or a list like 2,4,8"
+        ))
+    };
     let s = s.trim();
     if let Some((a, b)) = s.split_once("..") {
         let b = b.trim_start_matches('=');
@@ -110,17 +122,27 @@ pub fn parse_components(s: &str) -> Result<Vec<usize>> {
         }
         return Ok((a..=b).collect());
     }
-    s.split(',').map(|p| p.trim().parse::<usize>().map_err(|_| bad())).collect()
+    s.split(',')
+        .map(|p| p.trim().parse::<usize>().map_err(|_| bad()))
+        .collect()
 }
 
 /// Writes rows as CSV (atomically) when `out` ends in `.csv`, or a `.npy` matrix.
-pub fn write_table(out: &Path, header: &[String], data: &Array2<f64>, extra: Option<(&str, Vec<String>)>) -> Result<()> {
-    let ext = out.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+pub fn write_table(
+    out: &Path,
+    header: &[String],
+    data: &Array2<f64>,
+    extra: Option<(&str, Vec<String>)>,
+) -> Result<()> {
+    let ext = out
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
     match ext.as_str() {
         "npy" => {
-            if extra.is_some() {
+            if let Some((_, col)) = extra {
                 // A .npy holds numbers only: the extra column (e.g. component) goes as a number.
-                let (_, col) = extra.expect("checked");
                 let mut full = Array2::zeros((data.nrows(), data.ncols() + 1));
                 full.slice_mut(ndarray::s![.., ..data.ncols()]).assign(data);
                 for (i, v) in col.iter().enumerate() {
@@ -137,7 +159,10 @@ pub fn write_table(out: &Path, header: &[String], data: &Array2<f64>, extra: Opt
                 h.push(name.to_string());
             }
             let rows = data.outer_iter().enumerate().map(|(i, r)| {
-                let mut v: Vec<String> = r.iter().map(|x| genmodels::io::csv::fmt_number(*x)).collect();
+                let mut v: Vec<String> = r
+                    .iter()
+                    .map(|x| genmodels::io::csv::fmt_number(*x))
+                    .collect();
                 if let Some((_, col)) = &extra {
                     v.push(col[i].clone());
                 }
@@ -145,7 +170,12 @@ pub fn write_table(out: &Path, header: &[String], data: &Array2<f64>, extra: Opt
             });
             genmodels::io::write_csv(out, &h, rows)?;
         }
-        _ => return Err(usage(format!("{}: output must end in .csv or .npy", out.display()))),
+        _ => {
+            return Err(usage(format!(
+                "{}: output must end in .csv or .npy",
+                out.display()
+            )))
+        }
     }
     Ok(())
 }
@@ -181,7 +211,12 @@ pub fn num(v: f64) -> String {
     }
     if v == 0.0 || (v.abs() >= 1e-3 && v.abs() < 1e6) {
         let s = format!("{v:.6}");
-        let digits_before = s.trim_start_matches('-').split('.').next().map(|p| p.len()).unwrap_or(1);
+        let digits_before = s
+            .trim_start_matches('-')
+            .split('.')
+            .next()
+            .map(|p| p.len())
+            .unwrap_or(1);
         format!("{:.*}", 6usize.saturating_sub(digits_before).max(1), v)
     } else {
         format!("{v:.4e}")
@@ -190,7 +225,10 @@ pub fn num(v: f64) -> String {
 
 /// Prints one JSON object on stdout.
 pub fn print_json(v: &serde_json::Value) {
-    println!("{}", serde_json::to_string(v).unwrap_or_else(|_| "{}".into()));
+    println!(
+        "{}",
+        serde_json::to_string(v).unwrap_or_else(|_| "{}".into())
+    );
 }
 
 /// A progress bar on stderr, drawn only when stderr is a terminal and not `--quiet`.
@@ -207,14 +245,19 @@ impl Progress {
         } else {
             let b = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
             b.set_style(
-                ProgressStyle::with_template("{prefix:>12} [{bar:30}] {pos}/{len} iter  {msg}  {elapsed}")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar())
-                    .progress_chars("=> "),
+                ProgressStyle::with_template(
+                    "{prefix:>12} [{bar:30}] {pos}/{len} iter  {msg}  {elapsed}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
             );
             b
         };
         bar.set_prefix(label.to_string());
-        Progress { bar, start: Instant::now() }
+        Progress {
+            bar,
+            start: Instant::now(),
+        }
     }
 
     /// Seconds since the bar was made.
@@ -232,8 +275,13 @@ impl Monitor for Progress {
     fn on_step(&mut self, step: Step) -> Flow {
         self.bar.set_length(step.max_iterations as u64);
         self.bar.set_position(step.iteration as u64);
-        let run = if step.run > 0 { format!("run {}  ", step.run + 1) } else { String::new() };
-        self.bar.set_message(format!("{run}objective {:.6}", step.objective));
+        let run = if step.run > 0 {
+            format!("run {}  ", step.run + 1)
+        } else {
+            String::new()
+        };
+        self.bar
+            .set_message(format!("{run}objective {:.6}", step.objective));
         Flow::Continue
     }
 }
@@ -242,7 +290,10 @@ impl Monitor for Progress {
 pub fn check_distinct(input: &Path, output: &Path) -> Result<()> {
     if let (Ok(a), Ok(b)) = (std::fs::canonicalize(input), std::fs::canonicalize(output)) {
         if a == b {
-            return Err(usage(format!("{}: the output would overwrite the input", output.display())));
+            return Err(usage(format!(
+                "{}: the output would overwrite the input",
+                output.display()
+            )));
         }
     }
     Ok(())

@@ -9,7 +9,9 @@ use clap::Args;
 use genmodels::core::{rng_from_seed, Fit, Sample, SampleGiven, Silent};
 use genmodels::io::csv::parse_csv;
 use genmodels::io::{save_model, write_atomic};
-use genmodels::mixture::{select_gaussian_mixture, BernoulliMixture, CovarianceType, Criterion, GaussianMixture};
+use genmodels::mixture::{
+    select_gaussian_mixture, BernoulliMixture, CovarianceType, Criterion, GaussianMixture,
+};
 use serde_json::json;
 
 use crate::common::{num, print_json, OutputFlags};
@@ -21,7 +23,9 @@ const DIGITS: &str = include_str!("../../../data/digits_binary.csv");
 
 /// `genmodels demo`
 #[derive(Args, Debug, Clone)]
-#[command(after_help = "Examples:\n  genmodels demo                 # writes demo-out/report.md\n  genmodels demo --out /tmp/d --quick")]
+#[command(
+    after_help = "Examples:\n  genmodels demo                 # writes demo-out/report.md\n  genmodels demo --out /tmp/d --quick"
+)]
 pub struct DemoArgs {
     /// Folder for the report, pictures and model files.
     #[arg(long, default_value = "demo-out")]
@@ -33,7 +37,11 @@ pub struct DemoArgs {
 
 fn md_table(out: &mut String, header: &[&str], rows: &[Vec<String>]) {
     let _ = writeln!(out, "| {} |", header.join(" | "));
-    let _ = writeln!(out, "|{}|", header.iter().map(|_| "---").collect::<Vec<_>>().join("|"));
+    let _ = writeln!(
+        out,
+        "|{}|",
+        header.iter().map(|_| "---").collect::<Vec<_>>().join("|")
+    );
     for r in rows {
         let _ = writeln!(out, "| {} |", r.join(" | "));
     }
@@ -47,16 +55,33 @@ pub fn run(a: &DemoArgs, out: &OutputFlags) -> Result<()> {
     let path = |name: &str| a.out.join(name);
     let mut md = String::new();
     let _ = writeln!(md, "# genmodels demo report\n");
-    let _ = writeln!(md, "Made by `genmodels demo{}` (genmodels {}).\n", if a.quick { " --quick" } else { "" }, env!("CARGO_PKG_VERSION"));
+    let _ = writeln!(
+        md,
+        "Made by `genmodels demo{}` (genmodels {}).\n",
+        if a.quick { " --quick" } else { "" },
+        env!("CARGO_PKG_VERSION")
+    );
 
     // --- Old Faithful: Gaussian mixture, K and covariance type chosen by BIC -----------------
     let t0 = Instant::now();
-    let table = parse_csv(FAITHFUL.as_bytes(), Path::new("data/old_faithful.csv"))?.numeric(None)?;
+    let table =
+        parse_csv(FAITHFUL.as_bytes(), Path::new("data/old_faithful.csv"))?.numeric(None)?;
     let x = table.data.view();
     let n_init = if a.quick { 1 } else { 3 };
-    let base = GaussianMixture::params(1).n_init(n_init).seed(0).tol(1e-6).max_iter(500);
+    let base = GaussianMixture::params(1)
+        .n_init(n_init)
+        .seed(0)
+        .tol(1e-6)
+        .max_iter(500);
     let ks: Vec<usize> = (1..=6).collect();
-    let sel = select_gaussian_mixture(&base, &ks, &CovarianceType::ALL, Criterion::Bic, x, &mut Silent)?;
+    let sel = select_gaussian_mixture(
+        &base,
+        &ks,
+        &CovarianceType::ALL,
+        Criterion::Bic,
+        x,
+        &mut Silent,
+    )?;
     let mut gmm = sel.best.clone();
     gmm.feature_names = Some(table.names.clone());
     save_model(&gmm, &path("faithful.json"))?;
@@ -89,7 +114,18 @@ pub fn run(a: &DemoArgs, out: &OutputFlags) -> Result<()> {
             ]
         })
         .collect();
-    md_table(&mut md, &["K", "covariance", "parameters", "log-lik / row", "BIC", "AIC"], &rows);
+    md_table(
+        &mut md,
+        &[
+            "K",
+            "covariance",
+            "parameters",
+            "log-lik / row",
+            "BIC",
+            "AIC",
+        ],
+        &rows,
+    );
     let _ = writeln!(md, "The chosen model:\n");
     let rows: Vec<Vec<String>> = (0..gmm.n_components())
         .map(|c| {
@@ -105,9 +141,26 @@ pub fn run(a: &DemoArgs, out: &OutputFlags) -> Result<()> {
             ]
         })
         .collect();
-    md_table(&mut md, &["component", "weight", "mean eruptions", "mean waiting", "sd eruptions", "sd waiting", "correlation"], &rows);
+    md_table(
+        &mut md,
+        &[
+            "component",
+            "weight",
+            "mean eruptions",
+            "mean waiting",
+            "sd eruptions",
+            "sd waiting",
+            "correlation",
+        ],
+        &rows,
+    );
 
-    let means: Vec<(f64, f64)> = gmm.components.means.outer_iter().map(|r| (r[0], r[1])).collect();
+    let means: Vec<(f64, f64)> = gmm
+        .components
+        .means
+        .outer_iter()
+        .map(|r| (r[0], r[1]))
+        .collect();
     let covs: Vec<[[f64; 2]; 2]> = (0..gmm.n_components())
         .map(|c| {
             let s = gmm.components.full_covariance(c);
@@ -118,24 +171,45 @@ pub fn run(a: &DemoArgs, out: &OutputFlags) -> Result<()> {
     let labels = gmm.predict(x)?.to_vec();
     plot::gmm_scatter(
         &path("faithful.png"),
-        &format!("Old Faithful: {}-component Gaussian mixture ({})", gmm.n_components(), gmm.covariance_type()),
+        &format!(
+            "Old Faithful: {}-component Gaussian mixture ({})",
+            gmm.n_components(),
+            gmm.covariance_type()
+        ),
         "eruptions (min)",
         "waiting (min)",
         Some((&pts, &labels)),
         &means,
         &covs,
-        gmm.weights.as_slice().unwrap_or(&[]),
+        &gmm.weights.to_vec(),
     )?;
     let series: Vec<(String, Vec<(f64, f64)>)> = CovarianceType::ALL
         .iter()
         .map(|t| {
-            let v = sel.table.iter().filter(|r| r.covariance_type == *t && r.error.is_none()).map(|r| (r.n_components as f64, r.bic)).collect();
+            let v = sel
+                .table
+                .iter()
+                .filter(|r| r.covariance_type == *t && r.error.is_none())
+                .map(|r| (r.n_components as f64, r.bic))
+                .collect();
             (format!("BIC ({t})"), v)
         })
         .collect();
-    let s: Vec<(&str, Vec<(f64, f64)>)> = series.iter().map(|(n, v)| (n.as_str(), v.clone())).collect();
-    plot::line_chart(&path("faithful_bic.png"), "Old Faithful: BIC by K and covariance type", "K", "BIC (lower is better)", &s)?;
-    let _ = writeln!(md, "![scatter with 1σ and 2σ ellipses](faithful.png)\n\n![BIC against K](faithful_bic.png)\n");
+    let s: Vec<(&str, Vec<(f64, f64)>)> = series
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.clone()))
+        .collect();
+    plot::line_chart(
+        &path("faithful_bic.png"),
+        "Old Faithful: BIC by K and covariance type",
+        "K",
+        "BIC (lower is better)",
+        &s,
+    )?;
+    let _ = writeln!(
+        md,
+        "![scatter with 1σ and 2σ ellipses](faithful.png)\n\n![BIC against K](faithful_bic.png)\n"
+    );
 
     // Conditional use: eruptions given waiting.
     let mut rng = rng_from_seed(1);
@@ -155,7 +229,10 @@ pub fn run(a: &DemoArgs, out: &OutputFlags) -> Result<()> {
         &path("faithful_samples.csv"),
         &table.names,
         &samples.x,
-        Some(("component", samples.component.iter().map(|c| c.to_string()).collect())),
+        Some((
+            "component",
+            samples.component.iter().map(|c| c.to_string()).collect(),
+        )),
     )?;
     let _ = writeln!(md, "500 new eruptions drawn from the model: `faithful_samples.csv`; the model itself: `faithful.json`.\n");
 
@@ -172,7 +249,12 @@ pub fn run(a: &DemoArgs, out: &OutputFlags) -> Result<()> {
         .fit(&dx)?;
     save_model(&bmm, &path("digits_bernoulli.json"))?;
     let digits_secs = t1.elapsed().as_secs_f64();
-    let imgs: Vec<Vec<f64>> = bmm.components.means.outer_iter().map(|r| r.to_vec()).collect();
+    let imgs: Vec<Vec<f64>> = bmm
+        .components
+        .means
+        .outer_iter()
+        .map(|r| r.to_vec())
+        .collect();
     plot::image_grid(&path("digits_means.png"), &imgs, 8, 8, 10)?;
     let labels = dt.numeric(Some(&["digit".to_string()]))?.data;
     let clusters = bmm.predict(dx.view())?;
@@ -181,7 +263,11 @@ pub fn run(a: &DemoArgs, out: &OutputFlags) -> Result<()> {
     for (c, l) in clusters.iter().zip(labels.column(0).iter()) {
         counts[*c][*l as usize] += 1;
     }
-    let purity = counts.iter().map(|c| *c.iter().max().unwrap_or(&0)).sum::<usize>() as f64 / dx.nrows() as f64;
+    let purity = counts
+        .iter()
+        .map(|c| *c.iter().max().unwrap_or(&0))
+        .sum::<usize>() as f64
+        / dx.nrows() as f64;
     let r = bmm.report.as_ref().expect("fitted");
     let _ = writeln!(md, "## Bernoulli mixture: binarised 8×8 digits\n");
     let _ = writeln!(
@@ -201,7 +287,8 @@ pub fn run(a: &DemoArgs, out: &OutputFlags) -> Result<()> {
     let total = start.elapsed().as_secs_f64();
     let _ = writeln!(md, "---\nWhole demo: {total:.2} s.");
     let report = path("report.md");
-    write_atomic(&report, |w| w.write_all(md.as_bytes())).with_context(|| format!("writing {}", report.display()))?;
+    write_atomic(&report, |w| w.write_all(md.as_bytes()))
+        .with_context(|| format!("writing {}", report.display()))?;
     if out.json {
         print_json(&json!({
             "report": report.display().to_string(),
@@ -210,10 +297,24 @@ pub fn run(a: &DemoArgs, out: &OutputFlags) -> Result<()> {
             "seconds": total,
         }));
     } else {
-        println!("Old Faithful: BIC chose K = {} ({} covariance) among K = 1..6 × 4 covariance types", gmm.n_components(), gmm.covariance_type());
-        println!("  expected eruption length given waiting = 80 min: {} min", num(cond_mean[[0, 0]]));
-        println!("Digits: 10-component Bernoulli mixture, cluster purity {:.1} %", 100.0 * purity);
-        println!("wrote {} (and pictures, models, samples) in {:.2} s", report.display(), total);
+        println!(
+            "Old Faithful: BIC chose K = {} ({} covariance) among K = 1..6 × 4 covariance types",
+            gmm.n_components(),
+            gmm.covariance_type()
+        );
+        println!(
+            "  expected eruption length given waiting = 80 min: {} min",
+            num(cond_mean[[0, 0]])
+        );
+        println!(
+            "Digits: 10-component Bernoulli mixture, cluster purity {:.1} %",
+            100.0 * purity
+        );
+        println!(
+            "wrote {} (and pictures, models, samples) in {:.2} s",
+            report.display(),
+            total
+        );
     }
     Ok(())
 }

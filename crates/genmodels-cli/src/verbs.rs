@@ -8,7 +8,9 @@ use crate::common::DataFlags;
 
 /// `genmodels score MODEL DATA`
 #[derive(Args, Debug, Clone)]
-#[command(after_help = "Examples:\n  genmodels score faithful.json new.csv\n  genmodels score faithful.json new.csv --json\n  genmodels score faithful.json new.csv -o rows.csv")]
+#[command(
+    after_help = "Examples:\n  genmodels score faithful.json new.csv\n  genmodels score faithful.json new.csv --json\n  genmodels score faithful.json new.csv -o rows.csv"
+)]
 pub struct ScoreArgs {
     /// The model file.
     pub model: PathBuf,
@@ -27,7 +29,9 @@ pub struct ScoreArgs {
 
 /// `genmodels predict MODEL DATA`
 #[derive(Args, Debug, Clone)]
-#[command(after_help = "Examples:\n  genmodels predict faithful.json new.csv            # component and its probability\n  genmodels predict faithful.json new.csv --proba    # every component's probability\n  genmodels predict faithful.json gaps.csv --impute  # fill empty cells by their conditional mean")]
+#[command(
+    after_help = "Examples:\n  genmodels predict faithful.json new.csv            # component and its probability\n  genmodels predict faithful.json new.csv --proba    # every component's probability\n  genmodels predict faithful.json gaps.csv --impute  # fill empty cells by their conditional mean"
+)]
 pub struct PredictArgs {
     /// The model file.
     pub model: PathBuf,
@@ -51,7 +55,9 @@ pub struct PredictArgs {
 
 /// `genmodels sample MODEL -n N`
 #[derive(Args, Debug, Clone)]
-#[command(after_help = "Examples:\n  genmodels sample faithful.json -n 500 -o s.csv\n  genmodels sample faithful.json -n 5 --given waiting=80\n  genmodels sample faithful.json -n 1000 -o s.npy --seed 7")]
+#[command(
+    after_help = "Examples:\n  genmodels sample faithful.json -n 500 -o s.csv\n  genmodels sample faithful.json -n 5 --given waiting=80\n  genmodels sample faithful.json -n 1000 -o s.npy --seed 7"
+)]
 pub struct SampleArgs {
     /// The model file.
     pub model: PathBuf,
@@ -71,7 +77,9 @@ pub struct SampleArgs {
 
 /// `genmodels info MODEL`
 #[derive(Args, Debug, Clone)]
-#[command(after_help = "Examples:\n  genmodels info faithful.json\n  genmodels info faithful.json --json")]
+#[command(
+    after_help = "Examples:\n  genmodels info faithful.json\n  genmodels info faithful.json --json"
+)]
 pub struct InfoArgs {
     /// The model file.
     pub model: PathBuf,
@@ -79,7 +87,9 @@ pub struct InfoArgs {
 
 /// `genmodels plot MODEL [DATA] -o OUT`
 #[derive(Args, Debug, Clone)]
-#[command(after_help = "Examples:\n  genmodels plot faithful.json data/old_faithful.csv -o fig.png   # scatter with 1σ/2σ ellipses\n  genmodels plot faithful.json --kind selection -o bic.svg          # BIC/AIC against K\n  genmodels plot faithful.json --kind convergence -o em.png         # objective per iteration")]
+#[command(
+    after_help = "Examples:\n  genmodels plot faithful.json data/old_faithful.csv -o fig.png   # scatter with 1σ/2σ ellipses\n  genmodels plot faithful.json --kind selection -o bic.svg          # BIC/AIC against K\n  genmodels plot faithful.json --kind convergence -o em.png         # objective per iteration"
+)]
 pub struct PlotArgs {
     /// The model file.
     pub model: PathBuf,

@@ -51,11 +51,11 @@ pub mod mixture;
 /// The names most programs need.
 pub mod prelude {
     pub use crate::core::{
-        rng_from_seed, Error, Fit, Flow, LikelihoodKind, LogLikelihood, Monitor, Recorder, Result, Sample,
-        SampleGiven, Silent, Step,
+        rng_from_seed, Error, Fit, Flow, LikelihoodKind, LogLikelihood, Monitor, Recorder, Result,
+        Sample, SampleGiven, Silent, Step,
     };
     pub use crate::mixture::{
-        select_gaussian_mixture, BernoulliMixture, CovarianceType, Criterion, GaussianMixture, InitMethod,
-        InitParams,
+        select_gaussian_mixture, BernoulliMixture, CovarianceType, Criterion, GaussianMixture,
+        InitMethod, InitParams,
     };
 }

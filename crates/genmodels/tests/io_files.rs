@@ -13,8 +13,13 @@ use ndarray::{array, Array2};
 use proptest::prelude::*;
 
 fn fitted() -> GaussianMixture {
-    let x = Array2::from_shape_fn((60, 2), |(i, j)| ((i * 7 + j * 3) % 11) as f64 + if i % 2 == 0 { 10.0 } else { 0.0 });
-    GaussianMixture::params(2).covariance(CovarianceType::Full).fit(&x).unwrap()
+    let x = Array2::from_shape_fn((60, 2), |(i, j)| {
+        ((i * 7 + j * 3) % 11) as f64 + if i % 2 == 0 { 10.0 } else { 0.0 }
+    });
+    GaussianMixture::params(2)
+        .covariance(CovarianceType::Full)
+        .fit(&x)
+        .unwrap()
 }
 
 #[test]
@@ -38,33 +43,58 @@ fn bad_model_files_are_clear_errors() {
 
     let truncated = &good[..good.len() / 2];
     let e = load_model_bytes::<GaussianMixture>(truncated.as_bytes(), &p).unwrap_err();
-    assert!(matches!(e, Error::ModelFile(ModelFileError::Corrupt { .. })), "{e}");
+    assert!(
+        matches!(e, Error::ModelFile(ModelFileError::Corrupt { .. })),
+        "{e}"
+    );
 
     let other = good.replace("genmodels/gmm", "genmodels/hmm");
     let e = load_model_bytes::<GaussianMixture>(other.as_bytes(), &p).unwrap_err();
-    assert!(matches!(e, Error::ModelFile(ModelFileError::WrongFamily { .. })), "{e}");
+    assert!(
+        matches!(e, Error::ModelFile(ModelFileError::WrongFamily { .. })),
+        "{e}"
+    );
     assert!(e.to_string().contains("`hmm` model"), "{e}");
 
     let newer = good.replace("\"version\": 1", "\"version\": 7");
     let e = load_model_bytes::<GaussianMixture>(newer.as_bytes(), &p).unwrap_err();
-    assert!(matches!(e, Error::ModelFile(ModelFileError::NewerVersion { found: 7, supported: 1, .. })), "{e}");
+    assert!(
+        matches!(
+            e,
+            Error::ModelFile(ModelFileError::NewerVersion {
+                found: 7,
+                supported: 1,
+                ..
+            })
+        ),
+        "{e}"
+    );
 
     let bernoulli = load_model_bytes::<BernoulliMixture>(good.as_bytes(), &p).unwrap_err();
-    assert!(matches!(bernoulli, Error::ModelFile(ModelFileError::WrongFamily { .. })));
+    assert!(matches!(
+        bernoulli,
+        Error::ModelFile(ModelFileError::WrongFamily { .. })
+    ));
 
     // Parses, but the weights no longer sum to one.
     let v: serde_json::Value = serde_json::from_str(&good).unwrap();
     let mut bad = v.clone();
     bad["model"]["weights"]["data"][0] = serde_json::json!(5.0);
     let e = load_model_bytes::<GaussianMixture>(bad.to_string().as_bytes(), &p).unwrap_err();
-    assert!(matches!(e, Error::ModelFile(ModelFileError::Invalid { .. })), "{e}");
+    assert!(
+        matches!(e, Error::ModelFile(ModelFileError::Invalid { .. })),
+        "{e}"
+    );
     // A shape that does not match.
     let mut bad = v;
     bad["model"]["components"]["means"]["dim"] = serde_json::json!([3, 2]);
     assert!(load_model_bytes::<GaussianMixture>(bad.to_string().as_bytes(), &p).is_err());
 
     let e = load_model::<GaussianMixture>(Path::new("/nonexistent/m.json")).unwrap_err();
-    assert!(matches!(e, Error::ModelFile(ModelFileError::Io { .. })), "{e}");
+    assert!(
+        matches!(e, Error::ModelFile(ModelFileError::Io { .. })),
+        "{e}"
+    );
 }
 
 #[test]
@@ -78,12 +108,18 @@ fn saving_over_an_existing_file_is_atomic() {
     let d = dir.path().join("sub");
     std::fs::create_dir(&d).unwrap();
     assert!(save_model(&fitted(), &d).is_err());
-    let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(names.len(), 2, "{names:?}");
 }
 
 fn npy_bytes(descr: &str, fortran: bool, shape: &str, data: &[u8]) -> Vec<u8> {
-    let mut header = format!("{{'descr': '{descr}', 'fortran_order': {}, 'shape': {shape}, }}", if fortran { "True" } else { "False" });
+    let mut header = format!(
+        "{{'descr': '{descr}', 'fortran_order': {}, 'shape': {shape}, }}",
+        if fortran { "True" } else { "False" }
+    );
     while (10 + header.len() + 1) % 64 != 0 {
         header.push(' ');
     }
@@ -103,7 +139,10 @@ fn npy_reads_floats_integers_and_both_orders() {
     write_npy(&p, &a).unwrap();
     assert_eq!(read_npy(&p).unwrap(), a);
     // f32, C order.
-    let f32s: Vec<u8> = [1.0f32, 2.0, 3.0, 4.0].iter().flat_map(|v| v.to_le_bytes()).collect();
+    let f32s: Vec<u8> = [1.0f32, 2.0, 3.0, 4.0]
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
     std::fs::write(&p, npy_bytes("<f4", false, "(2, 2)", &f32s)).unwrap();
     assert_eq!(read_npy(&p).unwrap(), array![[1.0, 2.0], [3.0, 4.0]]);
     // f32, Fortran order: the same bytes are the transpose.
@@ -116,10 +155,20 @@ fn npy_reads_floats_integers_and_both_orders() {
     std::fs::write(&p, npy_bytes("|u1", false, "(1, 3)", &[0, 128, 255])).unwrap();
     assert_eq!(read_npy(&p).unwrap(), array![[0.0, 128.0, 255.0]]);
     // 3-D and truncated files are clear errors.
-    std::fs::write(&p, npy_bytes("<f8", false, "(1, 1, 1)", &1.0f64.to_le_bytes())).unwrap();
-    assert!(matches!(read_npy(&p).unwrap_err(), Error::Read(ReadError::Format { .. })));
+    std::fs::write(
+        &p,
+        npy_bytes("<f8", false, "(1, 1, 1)", &1.0f64.to_le_bytes()),
+    )
+    .unwrap();
+    assert!(matches!(
+        read_npy(&p).unwrap_err(),
+        Error::Read(ReadError::Format { .. })
+    ));
     std::fs::write(&p, npy_bytes("<f8", false, "(4, 4)", &1.0f64.to_le_bytes())).unwrap();
-    assert!(matches!(read_npy(&p).unwrap_err(), Error::Read(ReadError::Format { .. })));
+    assert!(matches!(
+        read_npy(&p).unwrap_err(),
+        Error::Read(ReadError::Format { .. })
+    ));
 }
 
 proptest! {
@@ -177,7 +226,10 @@ fn a_selection_table_with_a_failed_candidate_saves_and_loads() {
     )
     .unwrap();
     let failed = &sel.table[2];
-    assert!(failed.bic.is_nan() && failed.error.as_deref().unwrap_or("").contains("too few"), "{failed:?}");
+    assert!(
+        failed.bic.is_nan() && failed.error.as_deref().unwrap_or("").contains("too few"),
+        "{failed:?}"
+    );
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("m.json");
     save_model(&sel.best, &p).unwrap();

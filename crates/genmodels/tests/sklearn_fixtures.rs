@@ -5,19 +5,28 @@
 //! reference Bernoulli-mixture EM on binarised digits).
 
 use genmodels::mixture::{
-    BernoulliMixture, CovarianceParams, CovarianceType, GaussianComponents, GaussianMixture, InitParams, Mixture,
+    BernoulliMixture, CovarianceParams, CovarianceType, GaussianComponents, GaussianMixture,
+    InitParams, Mixture,
 };
 use genmodels::prelude::*;
 use ndarray::{Array1, Array2, Array3};
 use serde_json::Value;
 
 fn fixtures() -> Value {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/sklearn_gmm.json")).unwrap();
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/sklearn_gmm.json"
+    ))
+    .unwrap();
     serde_json::from_str(&text).unwrap()
 }
 
 fn vec1(v: &Value) -> Array1<f64> {
-    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
 }
 
 fn mat2(v: &Value) -> Array2<f64> {
@@ -54,12 +63,20 @@ fn close(a: f64, b: f64, tol: f64) -> bool {
     (a - b).abs() <= tol * b.abs().max(1.0)
 }
 
-fn assert_all_close(what: &str, a: impl IntoIterator<Item = f64>, b: impl IntoIterator<Item = f64>, tol: f64) {
+fn assert_all_close(
+    what: &str,
+    a: impl IntoIterator<Item = f64>,
+    b: impl IntoIterator<Item = f64>,
+    tol: f64,
+) {
     let a: Vec<f64> = a.into_iter().collect();
     let b: Vec<f64> = b.into_iter().collect();
     assert_eq!(a.len(), b.len(), "{what}: lengths differ");
     for (i, (x, y)) in a.iter().zip(b.iter()).enumerate() {
-        assert!(close(*x, *y, tol), "{what}[{i}]: ours {x} vs scikit-learn {y} (tol {tol})");
+        assert!(
+            close(*x, *y, tol),
+            "{what}[{i}]: ours {x} vs scikit-learn {y} (tol {tol})"
+        );
     }
 }
 
@@ -88,11 +105,34 @@ fn em_matches_scikit_learn_iteration_by_iteration() {
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         let report = model.report.as_ref().unwrap();
         let expected_lb = vec1(&case["lower_bounds"]);
-        assert_eq!(report.n_iter, case["n_iter"].as_u64().unwrap() as usize, "{name}: n_iter");
-        assert_eq!(report.converged, case["converged"].as_bool().unwrap(), "{name}: converged");
-        assert_all_close(&format!("{name} lower bound"), report.lower_bounds.iter().copied(), expected_lb.iter().copied(), 1e-8);
-        assert_all_close(&format!("{name} weights"), model.weights.iter().copied(), vec1(&case["weights"]), 1e-6);
-        assert_all_close(&format!("{name} means"), model.components.means.iter().copied(), mat2(&case["means"]), 1e-6);
+        assert_eq!(
+            report.n_iter,
+            case["n_iter"].as_u64().unwrap() as usize,
+            "{name}: n_iter"
+        );
+        assert_eq!(
+            report.converged,
+            case["converged"].as_bool().unwrap(),
+            "{name}: converged"
+        );
+        assert_all_close(
+            &format!("{name} lower bound"),
+            report.lower_bounds.iter().copied(),
+            expected_lb.iter().copied(),
+            1e-8,
+        );
+        assert_all_close(
+            &format!("{name} weights"),
+            model.weights.iter().copied(),
+            vec1(&case["weights"]),
+            1e-6,
+        );
+        assert_all_close(
+            &format!("{name} means"),
+            model.components.means.iter().copied(),
+            mat2(&case["means"]),
+            1e-6,
+        );
         assert_all_close(
             &format!("{name} covariances"),
             flat(&model.components.covariances),
@@ -123,12 +163,43 @@ fn fixed_model_scores_match_scikit_learn() {
         };
         let model: GaussianMixture = Mixture::new(vec1(&case["weights"]), comps).unwrap();
         let ll = model.log_likelihood(&x).unwrap();
-        assert_all_close(&format!("{name} score_samples"), ll.iter().copied(), vec1(&case["score_samples"]), 1e-10);
+        assert_all_close(
+            &format!("{name} score_samples"),
+            ll.iter().copied(),
+            vec1(&case["score_samples"]),
+            1e-10,
+        );
         let proba = model.predict_proba(x.view()).unwrap();
-        assert_all_close(&format!("{name} predict_proba"), proba.iter().copied(), mat2(&case["predict_proba"]), 1e-10);
-        assert!(close(model.bic(x.view()).unwrap(), case["bic"].as_f64().unwrap(), 1e-10), "{name} bic");
-        assert!(close(model.aic(x.view()).unwrap(), case["aic"].as_f64().unwrap(), 1e-10), "{name} aic");
-        assert!(close(model.score(x.view()).unwrap(), case["score"].as_f64().unwrap(), 1e-10), "{name} score");
+        assert_all_close(
+            &format!("{name} predict_proba"),
+            proba.iter().copied(),
+            mat2(&case["predict_proba"]),
+            1e-10,
+        );
+        assert!(
+            close(
+                model.bic(x.view()).unwrap(),
+                case["bic"].as_f64().unwrap(),
+                1e-10
+            ),
+            "{name} bic"
+        );
+        assert!(
+            close(
+                model.aic(x.view()).unwrap(),
+                case["aic"].as_f64().unwrap(),
+                1e-10
+            ),
+            "{name} aic"
+        );
+        assert!(
+            close(
+                model.score(x.view()).unwrap(),
+                case["score"].as_f64().unwrap(),
+                1e-10
+            ),
+            "{name} score"
+        );
     }
 }
 
@@ -148,9 +219,29 @@ fn bernoulli_em_matches_reference() {
         .unwrap();
     let r = model.report.as_ref().unwrap();
     assert_eq!(r.n_iter, n_iter);
-    assert_all_close("bernoulli lower bound", r.lower_bounds.iter().copied(), vec1(&b["lower_bounds"]), 1e-8);
-    assert_all_close("bernoulli weights", model.weights.iter().copied(), vec1(&b["weights"]), 1e-6);
-    assert_all_close("bernoulli means", model.components.means.iter().copied(), mat2(&b["means"]), 1e-6);
+    assert_all_close(
+        "bernoulli lower bound",
+        r.lower_bounds.iter().copied(),
+        vec1(&b["lower_bounds"]),
+        1e-8,
+    );
+    assert_all_close(
+        "bernoulli weights",
+        model.weights.iter().copied(),
+        vec1(&b["weights"]),
+        1e-6,
+    );
+    assert_all_close(
+        "bernoulli means",
+        model.components.means.iter().copied(),
+        mat2(&b["means"]),
+        1e-6,
+    );
     let ll = model.log_likelihood(&x).unwrap();
-    assert_all_close("bernoulli score_samples", ll.iter().copied(), vec1(&b["score_samples"]), 1e-8);
+    assert_all_close(
+        "bernoulli score_samples",
+        ll.iter().copied(),
+        vec1(&b["score_samples"]),
+        1e-8,
+    );
 }

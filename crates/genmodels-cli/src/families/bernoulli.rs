@@ -9,15 +9,23 @@ use genmodels::io::{load_model, save_model};
 use genmodels::mixture::BernoulliMixture;
 use serde_json::json;
 
-use super::mixture::{binarize, default_names, predict_output, print_warnings, report_lines, sample_output, score_output};
+use super::mixture::{
+    binarize, default_names, predict_output, print_warnings, report_lines, sample_output,
+    score_output,
+};
 use super::Family;
-use crate::common::{check_distinct, load_data, load_for_model, num, print_json, print_table, usage, DataFlags, OutputFlags, Progress};
+use crate::common::{
+    check_distinct, load_data, load_for_model, num, print_json, print_table, usage, DataFlags,
+    OutputFlags, Progress,
+};
 use crate::plot;
 use crate::verbs::{PlotArgs, PredictArgs, SampleArgs, ScoreArgs};
 
 /// `genmodels fit bernoulli DATA -o MODEL`
 #[derive(Args, Debug, Clone)]
-#[command(after_help = "Examples:\n  genmodels fit bernoulli data/digits_binary.csv --columns $(seq -s, -f p%g 0 63) --components 10 -o digits.json\n  genmodels fit bernoulli images.npy --binarize 0.5 --components 20 --n-init 3 -o m.json")]
+#[command(
+    after_help = "Examples:\n  genmodels fit bernoulli data/digits_binary.csv --columns $(seq -s, -f p%g 0 63) --components 10 -o digits.json\n  genmodels fit bernoulli images.npy --binarize 0.5 --components 20 --n-init 3 -o m.json"
+)]
 pub struct FitArgs {
     /// Training data of 0/1 values: CSV with a header row, or .npy.
     pub data: PathBuf,
@@ -51,7 +59,11 @@ pub fn fit(a: &FitArgs, out: &OutputFlags) -> Result<()> {
     check_distinct(&a.data, &a.output)?;
     let mut table = load_data(&a.data, a.data_flags.columns.as_deref())?;
     binarize(&mut table.data, a.binarize);
-    let params = BernoulliMixture::params(a.components).max_iter(a.max_iter).tol(a.tol).n_init(a.n_init).seed(a.seed);
+    let params = BernoulliMixture::params(a.components)
+        .max_iter(a.max_iter)
+        .tol(a.tol)
+        .n_init(a.n_init)
+        .seed(a.seed);
     let mut progress = Progress::new(out.quiet || out.json, "EM");
     let mut model = params.fit_with(&table.data, &mut progress)?;
     progress.finish();
@@ -69,7 +81,10 @@ pub fn fit(a: &FitArgs, out: &OutputFlags) -> Result<()> {
     } else {
         println!(
             "Fitted a {}-component Bernoulli mixture to {} rows × {} features in {:.3} s",
-            model.n_components(), x.nrows(), x.ncols(), progress.seconds()
+            model.n_components(),
+            x.nrows(),
+            x.ncols(),
+            progress.seconds()
         );
         for l in report_lines(&r) {
             println!("  {l}");
@@ -89,16 +104,26 @@ pub struct Bernoulli {
 
 /// Loads a `genmodels/bernoulli-mixture` file.
 pub fn load(path: &Path) -> Result<Box<dyn Family>> {
-    Ok(Box::new(Bernoulli { model: load_model(path)?, path: path.to_path_buf() }))
+    Ok(Box::new(Bernoulli {
+        model: load_model(path)?,
+        path: path.to_path_buf(),
+    }))
 }
 
 impl Bernoulli {
     fn names(&self) -> Vec<String> {
-        self.model.feature_names.clone().unwrap_or_else(|| default_names(self.model.n_features()))
+        self.model
+            .feature_names
+            .clone()
+            .unwrap_or_else(|| default_names(self.model.n_features()))
     }
 
     fn data(&self, path: &Path, flags: &DataFlags, t: Option<f64>) -> Result<ndarray::Array2<f64>> {
-        let mut table = load_for_model(path, flags.columns.as_deref(), self.model.feature_names.as_deref())?;
+        let mut table = load_for_model(
+            path,
+            flags.columns.as_deref(),
+            self.model.feature_names.as_deref(),
+        )?;
         binarize(&mut table.data, t);
         Ok(table.data)
     }
@@ -117,7 +142,12 @@ impl Family for Bernoulli {
             return Ok(());
         }
         println!("Bernoulli mixture — {}", self.path.display());
-        println!("  {} components, {} binary features, {} free parameters", m.n_components(), m.n_features(), m.n_parameters());
+        println!(
+            "  {} components, {} binary features, {} free parameters",
+            m.n_components(),
+            m.n_features(),
+            m.n_parameters()
+        );
         if let Some(r) = &m.report {
             for l in report_lines(r) {
                 println!("  {l}");
@@ -127,10 +157,18 @@ impl Family for Bernoulli {
         let rows: Vec<Vec<String>> = (0..m.n_components())
             .map(|c| {
                 let p = m.components.means.row(c);
-                vec![c.to_string(), num(m.weights[c]), num(p.mean().unwrap_or(f64::NAN)), p.iter().filter(|v| **v > 0.5).count().to_string()]
+                vec![
+                    c.to_string(),
+                    num(m.weights[c]),
+                    num(p.mean().unwrap_or(f64::NAN)),
+                    p.iter().filter(|v| **v > 0.5).count().to_string(),
+                ]
             })
             .collect();
-        print_table(&["component", "weight", "mean P(x=1)", "features with P>0.5"].map(String::from), &rows);
+        print_table(
+            &["component", "weight", "mean P(x=1)", "features with P>0.5"].map(String::from),
+            &rows,
+        );
         Ok(())
     }
 
@@ -160,9 +198,16 @@ impl Family for Bernoulli {
         let d = m.n_features();
         let side = (d as f64).sqrt().round() as usize;
         if side * side != d {
-            return Err(usage(format!("the component means are drawn as square images; {d} features is not a square")));
+            return Err(usage(format!(
+                "the component means are drawn as square images; {d} features is not a square"
+            )));
         }
-        let imgs: Vec<Vec<f64>> = m.components.means.outer_iter().map(|r| r.to_vec()).collect();
+        let imgs: Vec<Vec<f64>> = m
+            .components
+            .means
+            .outer_iter()
+            .map(|r| r.to_vec())
+            .collect();
         plot::image_grid(&a.output, &imgs, side, side, imgs.len().min(10))?;
         if !out.quiet {
             eprintln!("wrote {}", a.output.display());

@@ -13,19 +13,22 @@ use genmodels::mixture::{
 use serde_json::json;
 
 use super::mixture::{
-    default_names, predict_output, print_warnings, report_lines, rows_output, sample_output, score_output,
+    default_names, predict_output, print_warnings, report_lines, rows_output, sample_output,
+    score_output,
 };
 use super::Family;
 use crate::common::{
-    check_distinct, load_data, load_for_model, num, parse_assignments, parse_components, print_json, print_table,
-    usage, DataFlags, OutputFlags, Progress,
+    check_distinct, load_data, load_for_model, num, parse_assignments, parse_components,
+    print_json, print_table, usage, DataFlags, OutputFlags, Progress,
 };
 use crate::plot;
 use crate::verbs::{PlotArgs, PredictArgs, SampleArgs, ScoreArgs};
 
 /// `genmodels fit gmm DATA -o MODEL`
 #[derive(Args, Debug, Clone)]
-#[command(after_help = "Examples:\n  genmodels fit gmm data/old_faithful.csv --columns eruptions,waiting --components 1..6 -o faithful.json\n  genmodels fit gmm big.npy --components 8 --covariance diag --n-init 5 --seed 3 -o m.json --json\n  genmodels fit gmm data.csv --components 2..5 --covariance all --criterion aic -o best.json")]
+#[command(
+    after_help = "Examples:\n  genmodels fit gmm data/old_faithful.csv --columns eruptions,waiting --components 1..6 -o faithful.json\n  genmodels fit gmm big.npy --components 8 --covariance diag --n-init 5 --seed 3 -o m.json --json\n  genmodels fit gmm data.csv --components 2..5 --covariance all --criterion aic -o best.json"
+)]
 pub struct FitArgs {
     /// Training data: CSV with a header row, or .npy (rows are observations).
     pub data: PathBuf,
@@ -77,7 +80,9 @@ fn parse_cov_types(s: &str) -> Result<Vec<CovarianceType>> {
     if s == "all" {
         return Ok(CovarianceType::ALL.to_vec());
     }
-    s.split(',').map(|p| Ok(p.trim().parse::<CovarianceType>()?)).collect()
+    s.split(',')
+        .map(|p| Ok(p.trim().parse::<CovarianceType>()?))
+        .collect()
 }
 
 /// Runs `fit gmm`.
@@ -104,9 +109,14 @@ pub fn fit(a: &FitArgs, out: &OutputFlags) -> Result<()> {
         .seed(a.seed)
         .init(a.init.parse::<InitMethod>()?);
     if let Some(p) = &a.init_params {
-        let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-        let init: InitParams =
-            serde_json::from_str(&text).map_err(|e| usage(format!("{}: not valid initial parameters: {e}", p.display())))?;
+        let text =
+            std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+        let init: InitParams = serde_json::from_str(&text).map_err(|e| {
+            usage(format!(
+                "{}: not valid initial parameters: {e}",
+                p.display()
+            ))
+        })?;
         params = params.init_params(init);
     }
     if let Some(p) = &a.warm_start {
@@ -120,7 +130,9 @@ pub fn fit(a: &FitArgs, out: &OutputFlags) -> Result<()> {
         params.fit_weighted(x, weights.as_ref().map(|w| w.view()), &mut progress)?
     } else {
         if weights.is_some() {
-            return Err(usage("--weights-column is not supported together with a K or covariance grid; fit one K"));
+            return Err(usage(
+                "--weights-column is not supported together with a K or covariance grid; fit one K",
+            ));
         }
         let sel = select_gaussian_mixture(&params, &ks, &cov_types, criterion, x, &mut progress)?;
         sel.best
@@ -173,7 +185,9 @@ pub fn fit(a: &FitArgs, out: &OutputFlags) -> Result<()> {
 }
 
 fn criterion_of(sel: &[genmodels::mixture::SelectionRow], m: &GaussianMixture) -> Option<usize> {
-    sel.iter().position(|r| r.n_components == m.n_components() && r.covariance_type == m.covariance_type())
+    sel.iter().position(|r| {
+        r.n_components == m.n_components() && r.covariance_type == m.covariance_type()
+    })
 }
 
 fn print_selection(sel: &[genmodels::mixture::SelectionRow], chosen: Option<usize>) {
@@ -188,13 +202,33 @@ fn print_selection(sel: &[genmodels::mixture::SelectionRow], chosen: Option<usiz
                 num(r.log_likelihood),
                 num(r.bic),
                 num(r.aic),
-                if r.error.is_some() { "failed".into() } else if r.converged { "yes".into() } else { "no".into() },
-                if Some(i) == chosen { "← chosen".into() } else { r.error.clone().unwrap_or_default() },
+                if r.error.is_some() {
+                    "failed".into()
+                } else if r.converged {
+                    "yes".into()
+                } else {
+                    "no".into()
+                },
+                if Some(i) == chosen {
+                    "← chosen".into()
+                } else {
+                    r.error.clone().unwrap_or_default()
+                },
             ]
         })
         .collect();
     print_table(
-        &["K", "covariance", "params", "loglik/row", "BIC", "AIC", "converged", ""].map(String::from),
+        &[
+            "K",
+            "covariance",
+            "params",
+            "loglik/row",
+            "BIC",
+            "AIC",
+            "converged",
+            "",
+        ]
+        .map(String::from),
         &rows,
     );
 }
@@ -207,12 +241,18 @@ pub struct Gmm {
 
 /// Loads a `genmodels/gmm` file.
 pub fn load(path: &Path) -> Result<Box<dyn Family>> {
-    Ok(Box::new(Gmm { model: load_model(path)?, path: path.to_path_buf() }))
+    Ok(Box::new(Gmm {
+        model: load_model(path)?,
+        path: path.to_path_buf(),
+    }))
 }
 
 impl Gmm {
     fn names(&self) -> Vec<String> {
-        self.model.feature_names.clone().unwrap_or_else(|| default_names(self.model.n_features()))
+        self.model
+            .feature_names
+            .clone()
+            .unwrap_or_else(|| default_names(self.model.n_features()))
     }
 
     fn data(&self, path: &Path, flags: &DataFlags) -> Result<ndarray::Array2<f64>> {
@@ -246,7 +286,10 @@ impl Gmm {
                 return Ok(i - 1);
             }
         }
-        Err(usage(format!("unknown feature {key:?}; the model's features are: {}", names.join(", "))))
+        Err(usage(format!(
+            "unknown feature {key:?}; the model's features are: {}",
+            names.join(", ")
+        )))
     }
 }
 
@@ -261,7 +304,9 @@ impl Family for Gmm {
         let k = m.n_components();
         let d = m.n_features();
         if out.json {
-            let covs: Vec<_> = (0..k).map(|c| matrix_json(m.components.full_covariance(c).view())).collect();
+            let covs: Vec<_> = (0..k)
+                .map(|c| matrix_json(m.components.full_covariance(c).view()))
+                .collect();
             print_json(&json!({
                 "family": "gmm",
                 "path": self.path.display().to_string(),
@@ -305,10 +350,18 @@ impl Family for Gmm {
         print_table(&header, &rows);
         println!();
         println!("Covariances ({}):", m.covariance_type());
-        let shown = if m.covariance_type() == CovarianceType::Tied { 1 } else { k };
+        let shown = if m.covariance_type() == CovarianceType::Tied {
+            1
+        } else {
+            k
+        };
         for c in 0..shown {
             let cov = m.components.full_covariance(c);
-            let label = if m.covariance_type() == CovarianceType::Tied { "shared".to_string() } else { format!("component {c}") };
+            let label = if m.covariance_type() == CovarianceType::Tied {
+                "shared".to_string()
+            } else {
+                format!("component {c}")
+            };
             let mut h = vec![label];
             h.extend(names.iter().cloned());
             let rows: Vec<Vec<String>> = (0..d)
@@ -343,7 +396,13 @@ impl Family for Gmm {
         if a.impute {
             let filled = self.model.impute(x.view())?;
             let n_missing = x.iter().filter(|v| v.is_nan()).count();
-            let sa = SampleArgs { model: a.model.clone(), n: 0, output: a.output.clone(), seed: 0, given: None };
+            let sa = SampleArgs {
+                model: a.model.clone(),
+                n: 0,
+                output: a.output.clone(),
+                seed: 0,
+                given: None,
+            };
             if !out.quiet && !out.json {
                 eprintln!("filled {n_missing} missing cells with their conditional means");
             }
@@ -370,7 +429,9 @@ impl Family for Gmm {
                 let mut row: Vec<Option<f64>> = vec![None; self.model.n_features()];
                 for (k, v) in parse_assignments(g)? {
                     let j = self.feature_index(&k)?;
-                    let v: f64 = v.parse().map_err(|_| usage(format!("--given {k}={v}: {v:?} is not a number")))?;
+                    let v: f64 = v
+                        .parse()
+                        .map_err(|_| usage(format!("--given {k}={v}: {v:?} is not a number")))?;
                     row[j] = Some(v);
                 }
                 let x = self.model.sample_given(row.as_slice(), a.n, &mut rng)?;
@@ -381,16 +442,33 @@ impl Family for Gmm {
 
     fn plot(&self, a: &PlotArgs, out: &OutputFlags) -> Result<()> {
         let m = &self.model;
-        let title = format!("{}-component Gaussian mixture ({})", m.n_components(), m.covariance_type());
+        let title = format!(
+            "{}-component Gaussian mixture ({})",
+            m.n_components(),
+            m.covariance_type()
+        );
         match a.kind.as_str() {
             "model" | "scatter" => {
                 if m.n_features() < 2 {
                     return Err(usage("a scatter plot needs a model of at least 2 features; try --kind convergence"));
                 }
-                let i = a.x.as_deref().map(|s| self.feature_index(s)).transpose()?.unwrap_or(0);
-                let j = a.y.as_deref().map(|s| self.feature_index(s)).transpose()?.unwrap_or(1);
+                let i =
+                    a.x.as_deref()
+                        .map(|s| self.feature_index(s))
+                        .transpose()?
+                        .unwrap_or(0);
+                let j =
+                    a.y.as_deref()
+                        .map(|s| self.feature_index(s))
+                        .transpose()?
+                        .unwrap_or(1);
                 let names = self.names();
-                let means: Vec<(f64, f64)> = m.components.means.outer_iter().map(|r| (r[i], r[j])).collect();
+                let means: Vec<(f64, f64)> = m
+                    .components
+                    .means
+                    .outer_iter()
+                    .map(|r| (r[i], r[j]))
+                    .collect();
                 let covs: Vec<[[f64; 2]; 2]> = (0..m.n_components())
                     .map(|c| {
                         let s = m.components.full_covariance(c);
@@ -401,15 +479,34 @@ impl Family for Gmm {
                     Some(p) => {
                         let x = self.data(p, &a.data_flags)?;
                         if x.iter().any(|v| v.is_nan()) {
-                            return Err(usage(format!("{}: empty/NaN cells cannot be plotted", p.display())));
+                            return Err(usage(format!(
+                                "{}: empty/NaN cells cannot be plotted",
+                                p.display()
+                            )));
                         }
                         let labels: Vec<usize> = m.predict(x.view())?.to_vec();
-                        (x.outer_iter().map(|r| (r[i], r[j])).collect::<Vec<_>>(), labels)
+                        (
+                            x.outer_iter().map(|r| (r[i], r[j])).collect::<Vec<_>>(),
+                            labels,
+                        )
                     }
                     None => (Vec::new(), Vec::new()),
                 };
-                let points = if pts.is_empty() { None } else { Some((pts.as_slice(), labels.as_slice())) };
-                plot::gmm_scatter(&a.output, &title, &names[i], &names[j], points, &means, &covs, m.weights.as_slice().unwrap_or(&[]))?;
+                let points = if pts.is_empty() {
+                    None
+                } else {
+                    Some((pts.as_slice(), labels.as_slice()))
+                };
+                plot::gmm_scatter(
+                    &a.output,
+                    &title,
+                    &names[i],
+                    &names[j],
+                    points,
+                    &means,
+                    &covs,
+                    &m.weights.to_vec(),
+                )?;
             }
             "selection" | "bic" => {
                 let sel = m
@@ -419,22 +516,62 @@ impl Family for Gmm {
                     .ok_or_else(|| usage("this model was fitted with one K; fit with --components 1..N to get a selection table"))?;
                 let mut series: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
                 for t in CovarianceType::ALL {
-                    let rows: Vec<_> = sel.iter().filter(|r| r.covariance_type == t && r.error.is_none()).collect();
+                    let rows: Vec<_> = sel
+                        .iter()
+                        .filter(|r| r.covariance_type == t && r.error.is_none())
+                        .collect();
                     if rows.is_empty() {
                         continue;
                     }
-                    series.push((format!("BIC ({t})"), rows.iter().map(|r| (r.n_components as f64, r.bic)).collect()));
-                    series.push((format!("AIC ({t})"), rows.iter().map(|r| (r.n_components as f64, r.aic)).collect()));
+                    series.push((
+                        format!("BIC ({t})"),
+                        rows.iter()
+                            .map(|r| (r.n_components as f64, r.bic))
+                            .collect(),
+                    ));
+                    series.push((
+                        format!("AIC ({t})"),
+                        rows.iter()
+                            .map(|r| (r.n_components as f64, r.aic))
+                            .collect(),
+                    ));
                 }
-                let s: Vec<(&str, Vec<(f64, f64)>)> = series.iter().map(|(n, v)| (n.as_str(), v.clone())).collect();
-                plot::line_chart(&a.output, "Model selection", "number of components K", "criterion (lower is better)", &s)?;
+                let s: Vec<(&str, Vec<(f64, f64)>)> = series
+                    .iter()
+                    .map(|(n, v)| (n.as_str(), v.clone()))
+                    .collect();
+                plot::line_chart(
+                    &a.output,
+                    "Model selection",
+                    "number of components K",
+                    "criterion (lower is better)",
+                    &s,
+                )?;
             }
             "convergence" => {
-                let r = m.report.as_ref().ok_or_else(|| usage("this model has no fit report"))?;
-                let pts: Vec<(f64, f64)> = r.lower_bounds.iter().enumerate().map(|(i, v)| ((i + 1) as f64, *v)).collect();
-                plot::line_chart(&a.output, "EM convergence", "iteration", "mean log-likelihood", &[("objective", pts)])?;
+                let r = m
+                    .report
+                    .as_ref()
+                    .ok_or_else(|| usage("this model has no fit report"))?;
+                let pts: Vec<(f64, f64)> = r
+                    .lower_bounds
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| ((i + 1) as f64, *v))
+                    .collect();
+                plot::line_chart(
+                    &a.output,
+                    "EM convergence",
+                    "iteration",
+                    "mean log-likelihood",
+                    &[("objective", pts)],
+                )?;
             }
-            other => return Err(usage(format!("--kind {other:?}: expected model, selection or convergence"))),
+            other => {
+                return Err(usage(format!(
+                    "--kind {other:?}: expected model, selection or convergence"
+                )))
+            }
         }
         if !out.quiet {
             eprintln!("wrote {}", a.output.display());

@@ -27,8 +27,18 @@ pub fn score_output(ll: &Array1<f64>, a: &ScoreArgs, out: &OutputFlags) -> Resul
         print_json(&v);
     } else {
         print_table(
-            &["rows".into(), "mean log-likelihood".into(), "total log-likelihood".into(), "kind".into()],
-            &[vec![n.to_string(), format!("{} nats", num(mean)), format!("{} nats", num(total)), "exact".into()]],
+            &[
+                "rows".into(),
+                "mean log-likelihood".into(),
+                "total log-likelihood".into(),
+                "kind".into(),
+            ],
+            &[vec![
+                n.to_string(),
+                format!("{} nats", num(mean)),
+                format!("{} nats", num(total)),
+                "exact".into(),
+            ]],
         );
         if let Some(p) = &a.output {
             eprintln!("wrote per-row log-likelihoods to {}", p.display());
@@ -42,7 +52,15 @@ pub fn predict_output(proba: &Array2<f64>, a: &PredictArgs, out: &OutputFlags) -
     let k = proba.ncols();
     let best: Vec<usize> = proba
         .axis_iter(Axis(0))
-        .map(|r| r.iter().enumerate().fold((0, f64::NEG_INFINITY), |b, (i, v)| if *v > b.1 { (i, *v) } else { b }).0)
+        .map(|r| {
+            r.iter()
+                .enumerate()
+                .fold(
+                    (0, f64::NEG_INFINITY),
+                    |b, (i, v)| if *v > b.1 { (i, *v) } else { b },
+                )
+                .0
+        })
         .collect();
     let header: Vec<String> = if a.proba {
         (0..k).map(|c| format!("p{c}")).collect()
@@ -71,11 +89,15 @@ pub fn predict_output(proba: &Array2<f64>, a: &PredictArgs, out: &OutputFlags) -
         genmodels::io::write_csv(path, &h, rows)?;
     }
     if out.json {
-        let counts: Vec<usize> = (0..k).map(|c| best.iter().filter(|b| **b == c).count()).collect();
+        let counts: Vec<usize> = (0..k)
+            .map(|c| best.iter().filter(|b| **b == c).count())
+            .collect();
         let mut v = json!({"n": best.len(), "counts": counts});
         match &a.output {
             Some(p) => v["output"] = json!(p.display().to_string()),
-            None if a.proba => v["proba"] = json!(proba.outer_iter().map(|r| r.to_vec()).collect::<Vec<_>>()),
+            None if a.proba => {
+                v["proba"] = json!(proba.outer_iter().map(|r| r.to_vec()).collect::<Vec<_>>())
+            }
             None => v["component"] = json!(best),
         }
         print_json(&v);
@@ -99,7 +121,12 @@ pub fn predict_output(proba: &Array2<f64>, a: &PredictArgs, out: &OutputFlags) -
 }
 
 /// Prints (or writes) samples with the component each came from.
-pub fn sample_output(s: &MixtureSample, names: &[String], a: &SampleArgs, out: &OutputFlags) -> Result<()> {
+pub fn sample_output(
+    s: &MixtureSample,
+    names: &[String],
+    a: &SampleArgs,
+    out: &OutputFlags,
+) -> Result<()> {
     let comp: Vec<String> = s.component.iter().map(|c| c.to_string()).collect();
     rows_output(&s.x, names, Some(("component", comp)), a, out)
 }
@@ -124,7 +151,10 @@ pub fn rows_output(
     if out.json {
         let mut v = json!({"n": x.nrows(), "columns": names, "rows": x.outer_iter().map(|r| r.to_vec()).collect::<Vec<_>>()});
         if let Some((name, col)) = extra {
-            v[name] = json!(col.iter().map(|c| c.parse::<i64>().unwrap_or(-1)).collect::<Vec<_>>());
+            v[name] = json!(col
+                .iter()
+                .map(|c| c.parse::<i64>().unwrap_or(-1))
+                .collect::<Vec<_>>());
         }
         print_json(&v);
         return Ok(());
@@ -152,7 +182,11 @@ pub fn rows_output(
 pub fn report_lines(r: &FitReport) -> Vec<String> {
     let mut v = vec![format!(
         "{} after {} iterations; mean log-likelihood {} nats per row on {} rows",
-        if r.converged { "converged" } else { "NOT converged" },
+        if r.converged {
+            "converged"
+        } else {
+            "NOT converged"
+        },
         r.n_iter,
         num(r.lower_bound),
         r.n_samples
@@ -162,7 +196,11 @@ pub fn report_lines(r: &FitReport) -> Vec<String> {
             "best of {} restarts (run {}); final objectives: {}",
             r.n_init,
             r.best_run + 1,
-            r.run_lower_bounds.iter().map(|v| num(*v)).collect::<Vec<_>>().join(", ")
+            r.run_lower_bounds
+                .iter()
+                .map(|v| num(*v))
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     }
     v

@@ -69,7 +69,9 @@ pub enum DataError {
         why: String,
     },
     /// A value outside the model's support (e.g. not 0/1 for a Bernoulli model).
-    #[error("row {row}, column {column}: value {value} is outside the model's support ({support})")]
+    #[error(
+        "row {row}, column {column}: value {value} is outside the model's support ({support})"
+    )]
     Support {
         /// 1-based row number.
         row: usize,

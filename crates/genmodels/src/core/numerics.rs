@@ -22,7 +22,10 @@ pub fn logsumexp(x: &[f64]) -> f64 {
 pub fn normalize_log_rows(mut a: ArrayViewMut2<'_, f64>) -> Array1<f64> {
     let mut out = Array1::zeros(a.nrows());
     for (mut row, o) in a.axis_iter_mut(Axis(0)).zip(out.iter_mut()) {
-        let lse = logsumexp(row.as_slice().expect("rows of a standard-layout array are contiguous"));
+        let lse = logsumexp(
+            row.as_slice()
+                .expect("rows of a standard-layout array are contiguous"),
+        );
         row.mapv_inplace(|v| v - lse);
         *o = lse;
     }
@@ -57,7 +60,9 @@ pub fn cholesky_lower(a: ArrayView2<'_, f64>) -> Result<Array2<f64>, usize> {
     let m = to_faer(a);
     match m.llt(faer::Side::Lower) {
         Ok(llt) => Ok(from_faer(llt.L())),
-        Err(faer::linalg::cholesky::llt::factor::LltError::NonPositivePivot { index }) => Err(index),
+        Err(faer::linalg::cholesky::llt::factor::LltError::NonPositivePivot { index }) => {
+            Err(index)
+        }
     }
 }
 
@@ -121,7 +126,11 @@ pub fn log_det_triangular(a: ArrayView2<'_, f64>) -> f64 {
 
 /// Log-density of a multivariate normal with mean `mean` and precision Cholesky factor `u`
 /// for each row of `x`: `-½(d ln2π + ‖(x-μ)U‖²) + ln|U|`.
-pub fn gaussian_log_density(x: ArrayView2<'_, f64>, mean: ArrayView1<'_, f64>, u: ArrayView2<'_, f64>) -> Array1<f64> {
+pub fn gaussian_log_density(
+    x: ArrayView2<'_, f64>,
+    mean: ArrayView1<'_, f64>,
+    u: ArrayView2<'_, f64>,
+) -> Array1<f64> {
     let d = x.ncols() as f64;
     let log_det = log_det_triangular(u);
     let diff = &x - &mean;
@@ -137,10 +146,21 @@ mod tests {
 
     #[test]
     fn logsumexp_is_stable() {
-        assert_relative_eq!(logsumexp(&[1000.0, 1000.0]), 1000.0 + 2f64.ln(), epsilon = 1e-12);
-        assert_relative_eq!(logsumexp(&[-1000.0, -1000.0]), -1000.0 + 2f64.ln(), epsilon = 1e-12);
+        assert_relative_eq!(
+            logsumexp(&[1000.0, 1000.0]),
+            1000.0 + 2f64.ln(),
+            epsilon = 1e-12
+        );
+        assert_relative_eq!(
+            logsumexp(&[-1000.0, -1000.0]),
+            -1000.0 + 2f64.ln(),
+            epsilon = 1e-12
+        );
         assert_eq!(logsumexp(&[]), f64::NEG_INFINITY);
-        assert_eq!(logsumexp(&[f64::NEG_INFINITY, f64::NEG_INFINITY]), f64::NEG_INFINITY);
+        assert_eq!(
+            logsumexp(&[f64::NEG_INFINITY, f64::NEG_INFINITY]),
+            f64::NEG_INFINITY
+        );
     }
 
     #[test]

@@ -14,7 +14,10 @@ where
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let mut tmp = tempfile::Builder::new().prefix(".genmodels-").suffix(".tmp").tempfile_in(dir)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".genmodels-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
     {
         let mut buf = std::io::BufWriter::new(tmp.as_file_mut());
         write(&mut buf)?;
@@ -40,7 +43,11 @@ mod tests {
         });
         assert!(r.is_err());
         assert_eq!(std::fs::read_to_string(&p).unwrap(), "precious");
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary file left behind");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temporary file left behind"
+        );
         write_atomic(&p, |w| w.write_all(b"new")).unwrap();
         assert_eq!(std::fs::read_to_string(&p).unwrap(), "new");
     }

@@ -28,26 +28,59 @@ pub struct NumericTable {
     pub data: Array2<f64>,
 }
 
-fn format_err(path: &Path, line: Option<usize>, column: Option<String>, message: impl Into<String>) -> ReadError {
-    ReadError::Format { path: path.into(), line, column, message: message.into() }
+fn format_err(
+    path: &Path,
+    line: Option<usize>,
+    column: Option<String>,
+    message: impl Into<String>,
+) -> ReadError {
+    ReadError::Format {
+        path: path.into(),
+        line,
+        column,
+        message: message.into(),
+    }
 }
 
 /// Parses CSV text (with a header row). `path` is only used in error messages.
 pub fn parse_csv(text: &[u8], path: &Path) -> Result<CsvTable> {
-    let mut rdr = ::csv::ReaderBuilder::new().has_headers(true).flexible(true).trim(::csv::Trim::All).from_reader(text);
+    let mut rdr = ::csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .trim(::csv::Trim::All)
+        .from_reader(text);
     let header: Vec<String> = rdr
         .headers()
-        .map_err(|e| format_err(path, Some(1), None, format!("cannot read the header row: {e}")))?
+        .map_err(|e| {
+            format_err(
+                path,
+                Some(1),
+                None,
+                format!("cannot read the header row: {e}"),
+            )
+        })?
         .iter()
         .map(str::to_string)
         .collect();
     if header.is_empty() || (header.len() == 1 && header[0].is_empty()) {
-        return Err(format_err(path, None, None, "the file is empty: a header row and at least one data row are needed").into());
+        return Err(format_err(
+            path,
+            None,
+            None,
+            "the file is empty: a header row and at least one data row are needed",
+        )
+        .into());
     }
     let mut seen = std::collections::HashSet::new();
     for h in &header {
         if !seen.insert(h) {
-            return Err(format_err(path, Some(1), Some(h.clone()), "duplicate column name in the header").into());
+            return Err(format_err(
+                path,
+                Some(1),
+                Some(h.clone()),
+                "duplicate column name in the header",
+            )
+            .into());
         }
     }
     let mut rows = Vec::new();
@@ -65,18 +98,29 @@ pub fn parse_csv(text: &[u8], path: &Path) -> Result<CsvTable> {
                 path,
                 Some(line),
                 None,
-                format!("this row has {} fields but the header has {}", rec.len(), header.len()),
+                format!(
+                    "this row has {} fields but the header has {}",
+                    rec.len(),
+                    header.len()
+                ),
             )
             .into());
         }
         rows.push((line, rec.iter().map(str::to_string).collect()));
     }
-    Ok(CsvTable { path: path.into(), header, rows })
+    Ok(CsvTable {
+        path: path.into(),
+        header,
+        rows,
+    })
 }
 
 /// Reads a CSV file (with a header row) as text.
 pub fn read_csv(path: &Path) -> Result<CsvTable> {
-    let bytes = std::fs::read(path).map_err(|source| ReadError::Io { path: path.into(), source })?;
+    let bytes = std::fs::read(path).map_err(|source| ReadError::Io {
+        path: path.into(),
+        source,
+    })?;
     parse_csv(&bytes, path)
 }
 
@@ -98,7 +142,10 @@ impl CsvTable {
                 &self.path,
                 None,
                 Some(name.to_string()),
-                format!("no such column; the columns are: {}", self.header.join(", ")),
+                format!(
+                    "no such column; the columns are: {}",
+                    self.header.join(", ")
+                ),
             )
             .into()
         })
@@ -107,11 +154,20 @@ impl CsvTable {
     /// Converts the chosen columns (all when `None`) to numbers.
     pub fn numeric(&self, columns: Option<&[String]>) -> Result<NumericTable> {
         let idx: Vec<usize> = match columns {
-            Some(cols) => cols.iter().map(|c| self.column_index(c)).collect::<Result<_>>()?,
+            Some(cols) => cols
+                .iter()
+                .map(|c| self.column_index(c))
+                .collect::<Result<_>>()?,
             None => (0..self.header.len()).collect(),
         };
         if self.rows.is_empty() {
-            return Err(format_err(&self.path, None, None, "the file has a header but no data rows").into());
+            return Err(format_err(
+                &self.path,
+                None,
+                None,
+                "the file has a header but no data rows",
+            )
+            .into());
         }
         let mut data = Array2::zeros((self.rows.len(), idx.len()));
         for (i, (line, row)) in self.rows.iter().enumerate() {
@@ -121,12 +177,18 @@ impl CsvTable {
                         &self.path,
                         Some(*line),
                         Some(self.header[c].clone()),
-                        format!("{:?} is not a number (select numeric columns with --columns)", row[c]),
+                        format!(
+                            "{:?} is not a number (select numeric columns with --columns)",
+                            row[c]
+                        ),
                     )
                 })?;
             }
         }
-        Ok(NumericTable { names: idx.iter().map(|&c| self.header[c].clone()).collect(), data })
+        Ok(NumericTable {
+            names: idx.iter().map(|&c| self.header[c].clone()).collect(),
+            data,
+        })
     }
 }
 
@@ -140,7 +202,11 @@ pub fn fmt_number(v: f64) -> String {
 }
 
 /// Writes rows of string cells under a header, atomically.
-pub fn write_csv(path: &Path, header: &[String], rows: impl Iterator<Item = Vec<String>>) -> Result<()> {
+pub fn write_csv(
+    path: &Path,
+    header: &[String],
+    rows: impl Iterator<Item = Vec<String>>,
+) -> Result<()> {
     write_atomic(path, |w| {
         let mut wr = ::csv::Writer::from_writer(w);
         wr.write_record(header)?;
@@ -150,7 +216,13 @@ pub fn write_csv(path: &Path, header: &[String], rows: impl Iterator<Item = Vec<
         wr.flush()?;
         Ok(())
     })
-    .map_err(|source| ReadError::Io { path: path.into(), source }.into())
+    .map_err(|source| {
+        ReadError::Io {
+            path: path.into(),
+            source,
+        }
+        .into()
+    })
 }
 
 #[cfg(test)]
@@ -164,7 +236,9 @@ mod tests {
     #[test]
     fn reads_selected_columns_and_missing_cells() {
         let t = parse_csv(b"a,b,c\n1,2,x\n3,,y\n", &p()).unwrap();
-        let n = t.numeric(Some(&["b".to_string(), "a".to_string()])).unwrap();
+        let n = t
+            .numeric(Some(&["b".to_string(), "a".to_string()]))
+            .unwrap();
         assert_eq!(n.names, vec!["b", "a"]);
         assert_eq!(n.data[[0, 0]], 2.0);
         assert!(n.data[[1, 0]].is_nan());
@@ -175,17 +249,33 @@ mod tests {
     fn errors_name_file_line_and_column() {
         let t = parse_csv(b"a,b\n1,2\n3,oops\n", &p()).unwrap();
         let e = t.numeric(None).unwrap_err().to_string();
-        assert!(e.contains("t.csv") && e.contains("line 3") && e.contains("column b") && e.contains("oops"), "{e}");
+        assert!(
+            e.contains("t.csv")
+                && e.contains("line 3")
+                && e.contains("column b")
+                && e.contains("oops"),
+            "{e}"
+        );
         let e = parse_csv(b"a,b\n1,2\n3\n", &p()).unwrap_err().to_string();
         assert!(e.contains("line 3") && e.contains("1 fields"), "{e}");
-        let e = t.numeric(Some(&["zzz".to_string()])).unwrap_err().to_string();
+        let e = t
+            .numeric(Some(&["zzz".to_string()]))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("zzz") && e.contains("a, b"), "{e}");
     }
 
     #[test]
     fn empty_and_header_only() {
-        assert!(parse_csv(b"", &p()).unwrap_err().to_string().contains("empty"));
+        assert!(parse_csv(b"", &p())
+            .unwrap_err()
+            .to_string()
+            .contains("empty"));
         let t = parse_csv(b"a,b\n", &p()).unwrap();
-        assert!(t.numeric(None).unwrap_err().to_string().contains("no data rows"));
+        assert!(t
+            .numeric(None)
+            .unwrap_err()
+            .to_string()
+            .contains("no data rows"));
     }
 }

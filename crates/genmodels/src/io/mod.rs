@@ -17,7 +17,11 @@ use crate::core::{ReadError, Result};
 /// Reads a numeric matrix from a `.npy` file or a CSV file (by extension), selecting CSV
 /// columns by name when `columns` is given. Empty / `NA` / `nan` CSV cells become NaN.
 pub fn read_matrix(path: &Path, columns: Option<&[String]>) -> Result<NumericTable> {
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
     if ext == "npy" {
         if columns.is_some() {
             return Err(ReadError::Format {

@@ -39,27 +39,45 @@ struct EnvelopeIn<M> {
 
 /// Saves a model, atomically (an existing file is replaced only once the new one is complete).
 pub fn save_model<M: ModelFile>(model: &M, path: &Path) -> Result<()> {
-    let env = EnvelopeOut { format: format!("genmodels/{}", M::FAMILY), version: M::VERSION, model };
+    let env = EnvelopeOut {
+        format: format!("genmodels/{}", M::FAMILY),
+        version: M::VERSION,
+        model,
+    };
     write_atomic(path, |w| {
         serde_json::to_writer_pretty(&mut *w, &env).map_err(std::io::Error::other)?;
         w.write_all(b"\n")
     })
-    .map_err(|source| ModelFileError::Io { path: path.into(), source }.into())
+    .map_err(|source| {
+        ModelFileError::Io {
+            path: path.into(),
+            source,
+        }
+        .into()
+    })
 }
 
 /// Reads the `format` family name and version of a model file without loading the model.
 pub fn peek_format(path: &Path) -> Result<(String, u32)> {
-    let bytes = std::fs::read(path).map_err(|source| ModelFileError::Io { path: path.into(), source })?;
+    let bytes = std::fs::read(path).map_err(|source| ModelFileError::Io {
+        path: path.into(),
+        source,
+    })?;
     peek_bytes(&bytes, path)
 }
 
 fn peek_bytes(bytes: &[u8], path: &Path) -> Result<(String, u32)> {
-    let h: Header = serde_json::from_slice(bytes)
-        .map_err(|e| ModelFileError::Corrupt { path: path.into(), reason: e.to_string() })?;
+    let h: Header = serde_json::from_slice(bytes).map_err(|e| ModelFileError::Corrupt {
+        path: path.into(),
+        reason: e.to_string(),
+    })?;
     let family = h
         .format
         .strip_prefix("genmodels/")
-        .ok_or_else(|| ModelFileError::Corrupt { path: path.into(), reason: format!("unknown format {:?}", h.format) })?;
+        .ok_or_else(|| ModelFileError::Corrupt {
+            path: path.into(),
+            reason: format!("unknown format {:?}", h.format),
+        })?;
     Ok((family.to_string(), h.version))
 }
 
@@ -67,21 +85,40 @@ fn peek_bytes(bytes: &[u8], path: &Path) -> Result<(String, u32)> {
 pub fn load_model_bytes<M: ModelFile>(bytes: &[u8], path: &Path) -> Result<M> {
     let (family, version) = peek_bytes(bytes, path)?;
     if family != M::FAMILY {
-        return Err(ModelFileError::WrongFamily { path: path.into(), expected: M::FAMILY.into(), found: family }.into());
+        return Err(ModelFileError::WrongFamily {
+            path: path.into(),
+            expected: M::FAMILY.into(),
+            found: family,
+        }
+        .into());
     }
     if version > M::VERSION {
-        return Err(ModelFileError::NewerVersion { path: path.into(), found: version, supported: M::VERSION }.into());
+        return Err(ModelFileError::NewerVersion {
+            path: path.into(),
+            found: version,
+            supported: M::VERSION,
+        }
+        .into());
     }
-    let env: EnvelopeIn<M> = serde_json::from_slice(bytes)
-        .map_err(|e| ModelFileError::Corrupt { path: path.into(), reason: e.to_string() })?;
+    let env: EnvelopeIn<M> =
+        serde_json::from_slice(bytes).map_err(|e| ModelFileError::Corrupt {
+            path: path.into(),
+            reason: e.to_string(),
+        })?;
     env.model
         .validate_loaded()
-        .map_err(|reason| ModelFileError::Invalid { path: path.into(), reason })?;
+        .map_err(|reason| ModelFileError::Invalid {
+            path: path.into(),
+            reason,
+        })?;
     Ok(env.model)
 }
 
 /// Loads a model of type `M`, checking family, version and parameters.
 pub fn load_model<M: ModelFile>(path: &Path) -> Result<M> {
-    let bytes = std::fs::read(path).map_err(|source| ModelFileError::Io { path: path.into(), source })?;
+    let bytes = std::fs::read(path).map_err(|source| ModelFileError::Io {
+        path: path.into(),
+        source,
+    })?;
     load_model_bytes(&bytes, path)
 }

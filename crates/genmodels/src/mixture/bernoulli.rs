@@ -48,7 +48,9 @@ impl Components for BernoulliComponents {
     fn log_density_into(&self, x: ArrayView2<'_, f64>, out: &mut Array2<f64>) {
         // log p_k(x) = x · (ln μ − ln(1−μ)) + Σ ln(1−μ): one matrix product.
         let log_odds = self.means.mapv(|m| m.ln() - (1.0 - m).ln());
-        let base: Array1<f64> = self.means.map_axis(Axis(1), |r| r.iter().map(|m| (1.0 - m).ln()).sum());
+        let base: Array1<f64> = self
+            .means
+            .map_axis(Axis(1), |r| r.iter().map(|m| (1.0 - m).ln()).sum());
         general_mat_mul(1.0, &x, &log_odds.t(), 0.0, out);
         *out += &base;
     }
@@ -58,10 +60,17 @@ impl Components for BernoulliComponents {
     }
 
     fn empty_stats(&self) -> BernoulliStats {
-        BernoulliStats { s1: Array2::zeros(self.means.raw_dim()) }
+        BernoulliStats {
+            s1: Array2::zeros(self.means.raw_dim()),
+        }
     }
 
-    fn accumulate(&self, x: ArrayView2<'_, f64>, resp: ArrayView2<'_, f64>, st: &mut BernoulliStats) {
+    fn accumulate(
+        &self,
+        x: ArrayView2<'_, f64>,
+        resp: ArrayView2<'_, f64>,
+        st: &mut BernoulliStats,
+    ) {
         general_mat_mul(1.0, &resp.t(), &x, 1.0, &mut st.s1);
     }
 
@@ -140,7 +149,15 @@ impl BernoulliMixture {
     /// Hyper-parameters for a mixture of `n_components` Bernoulli components: `max_iter` 100,
     /// `tol` 1e-3, one run, seed 0, probabilities clipped to `[1e-10, 1 − 1e-10]`.
     pub fn params(n_components: usize) -> BernoulliMixtureParams {
-        BernoulliMixtureParams { n_components, max_iter: 100, tol: 1e-3, n_init: 1, seed: 0, clip: 1e-10, init_means: None }
+        BernoulliMixtureParams {
+            n_components,
+            max_iter: 100,
+            tol: 1e-3,
+            n_init: 1,
+            seed: 0,
+            clip: 1e-10,
+            init_means: None,
+        }
     }
 }
 
@@ -178,7 +195,13 @@ impl BernoulliMixtureParams {
 
     /// Rejects unusable hyper-parameters.
     pub fn check(&self) -> std::result::Result<(), ParamError> {
-        let bad = |name, value: String, expected: &str| Err(ParamError::Invalid { name, value, expected: expected.into() });
+        let bad = |name, value: String, expected: &str| {
+            Err(ParamError::Invalid {
+                name,
+                value,
+                expected: expected.into(),
+            })
+        };
         if self.n_components == 0 {
             return bad("n_components", "0".into(), "at least 1 component is needed");
         }
@@ -209,10 +232,21 @@ impl BernoulliMixtureParams {
     fn initial(&self, x: ArrayView2<'_, f64>, run: usize) -> Result<BernoulliMixture> {
         let k = self.n_components;
         if let Some((w, m)) = &self.init_means {
-            let comps = BernoulliComponents { means: m.mapv(|v| v.clamp(self.clip, 1.0 - self.clip)), clip: self.clip };
-            return Ok(Mixture { weights: w.clone(), components: comps, report: None, feature_names: None });
+            let comps = BernoulliComponents {
+                means: m.mapv(|v| v.clamp(self.clip, 1.0 - self.clip)),
+                clip: self.clip,
+            };
+            return Ok(Mixture {
+                weights: w.clone(),
+                components: comps,
+                report: None,
+                feature_names: None,
+            });
         }
-        let mut rng = rng_from_seed(self.seed.wrapping_add((run as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)));
+        let mut rng = rng_from_seed(
+            self.seed
+                .wrapping_add((run as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)),
+        );
         // Means halfway between K random rows and ½: a start that is neither flat nor certain.
         let idx = rand::seq::index::sample(&mut rng, x.nrows(), k);
         let mut means = Array2::zeros((k, x.ncols()));
@@ -221,7 +255,10 @@ impl BernoulliMixtureParams {
         }
         Ok(Mixture {
             weights: Array1::from_elem(k, 1.0 / k as f64),
-            components: BernoulliComponents { means, clip: self.clip },
+            components: BernoulliComponents {
+                means,
+                clip: self.clip,
+            },
             report: None,
             feature_names: None,
         })
@@ -244,8 +281,22 @@ impl Fit<Array2<f64>> for BernoulliMixtureParams {
         if let Some((_, m)) = &self.init_means {
             crate::core::data::check_columns(x.view(), m.ncols())?;
         }
-        let mut data = InMemory { x: x.view(), w: None };
-        let n_init = if self.init_means.is_some() { 1 } else { self.n_init };
-        best_of_runs(n_init, |run| self.initial(x.view(), run), &mut data, self.max_iter, self.tol, monitor)
+        let mut data = InMemory {
+            x: x.view(),
+            w: None,
+        };
+        let n_init = if self.init_means.is_some() {
+            1
+        } else {
+            self.n_init
+        };
+        best_of_runs(
+            n_init,
+            |run| self.initial(x.view(), run),
+            &mut data,
+            self.max_iter,
+            self.tol,
+            monitor,
+        )
     }
 }

@@ -9,7 +9,7 @@ use rand::RngCore;
 use rand_distr::{Distribution, StandardNormal};
 
 use super::gaussian::GaussianMixture;
-use crate::core::numerics::{cholesky_lower, lower_triangular_inverse, logsumexp, LN_2PI};
+use crate::core::numerics::{cholesky_lower, logsumexp, lower_triangular_inverse, LN_2PI};
 use crate::core::{DataError, NumericalError, Result, SampleGiven};
 
 /// The mixture of the missing features given the observed ones, for one row.
@@ -39,10 +39,25 @@ impl GaussianMixture {
     pub fn condition(&self, row: &[Option<f64>]) -> Result<ConditionalMixture> {
         let d = self.n_features();
         if row.len() != d {
-            return Err(DataError::Columns { expected: d, found: row.len(), hint: String::new() }.into());
+            return Err(DataError::Columns {
+                expected: d,
+                found: row.len(),
+                hint: String::new(),
+            }
+            .into());
         }
-        if let Some((j, v)) = row.iter().enumerate().find_map(|(j, v)| v.filter(|v| !v.is_finite()).map(|v| (j, v))) {
-            return Err(DataError::NonFinite { row: 1, column: (j + 1).to_string(), value: v.to_string(), hint: "; mark missing values as absent, not infinite".into() }.into());
+        if let Some((j, v)) = row
+            .iter()
+            .enumerate()
+            .find_map(|(j, v)| v.filter(|v| !v.is_finite()).map(|v| (j, v)))
+        {
+            return Err(DataError::NonFinite {
+                row: 1,
+                column: (j + 1).to_string(),
+                value: v.to_string(),
+                hint: "; mark missing values as absent, not infinite".into(),
+            }
+            .into());
         }
         let obs: Vec<usize> = (0..d).filter(|&j| row[j].is_some()).collect();
         let mis: Vec<usize> = (0..d).filter(|&j| row[j].is_none()).collect();
@@ -55,7 +70,9 @@ impl GaussianMixture {
         for c in 0..k {
             let cov = self.components.full_covariance(c);
             let mu = self.components.means.row(c);
-            let sub = |a: &[usize], b: &[usize]| Array2::from_shape_fn((a.len(), b.len()), |(i, j)| cov[[a[i], b[j]]]);
+            let sub = |a: &[usize], b: &[usize]| {
+                Array2::from_shape_fn((a.len(), b.len()), |(i, j)| cov[[a[i], b[j]]])
+            };
             let s_mm = sub(&mis, &mis);
             let mu_m: Array1<f64> = mis.iter().map(|&j| mu[j]).collect();
             if o == 0 {
@@ -66,8 +83,11 @@ impl GaussianMixture {
             }
             let s_oo = sub(&obs, &obs);
             let s_mo = sub(&mis, &obs);
-            let l = cholesky_lower(s_oo.view())
-                .map_err(|p| NumericalError::NotPositiveDefinite { component: c, pivot: p })?;
+            let l =
+                cholesky_lower(s_oo.view()).map_err(|p| NumericalError::NotPositiveDefinite {
+                    component: c,
+                    pivot: p,
+                })?;
             let li = lower_triangular_inverse(l.view());
             let diff: Array1<f64> = obs.iter().zip(xo.iter()).map(|(&j, v)| v - mu[j]).collect();
             let z = li.dot(&diff); // L⁻¹(x_o − μ_o)
@@ -76,11 +96,18 @@ impl GaussianMixture {
             // Σ_mo Σ_oo⁻¹ = (L⁻¹ Σ_om)ᵀ L⁻¹
             let a = li.dot(&s_mo.t()); // o × m
             means.row_mut(c).assign(&(&mu_m + &a.t().dot(&z)));
-            covs.index_axis_mut(Axis(0), c).assign(&(&s_mm - &a.t().dot(&a)));
+            covs.index_axis_mut(Axis(0), c)
+                .assign(&(&s_mm - &a.t().dot(&a)));
         }
         let lse = logsumexp(log_post.as_slice().expect("contiguous"));
         let weights = log_post.mapv(|v| (v - lse).exp());
-        Ok(ConditionalMixture { missing: mis, weights, means, covariances: covs, log_marginal: if o == 0 { 0.0 } else { lse } })
+        Ok(ConditionalMixture {
+            missing: mis,
+            weights,
+            means,
+            covariances: covs,
+            log_marginal: if o == 0 { 0.0 } else { lse },
+        })
     }
 
     /// Fills every NaN cell with its conditional mean given the row's observed cells.
@@ -105,7 +132,9 @@ impl GaussianMixture {
     pub fn marginal_log_likelihood(&self, x: ArrayView2<'_, f64>) -> Result<Array1<f64>> {
         self.check_incomplete(x)?;
         let mut out = Array1::zeros(x.nrows());
-        let complete: Vec<usize> = (0..x.nrows()).filter(|&i| !x.row(i).iter().any(|v| v.is_nan())).collect();
+        let complete: Vec<usize> = (0..x.nrows())
+            .filter(|&i| !x.row(i).iter().any(|v| v.is_nan()))
+            .collect();
         if !complete.is_empty() {
             let sub = x.select(Axis(0), &complete);
             let ll = crate::core::LogLikelihood::log_likelihood(self, &sub)?;
@@ -127,7 +156,13 @@ impl GaussianMixture {
         crate::core::data::check_columns(x, self.n_features())?;
         for (i, row) in x.outer_iter().enumerate() {
             if let Some(j) = row.iter().position(|v| v.is_infinite()) {
-                return Err(DataError::NonFinite { row: i + 1, column: (j + 1).to_string(), value: row[j].to_string(), hint: "; only NaN/empty cells are treated as missing".into() }.into());
+                return Err(DataError::NonFinite {
+                    row: i + 1,
+                    column: (j + 1).to_string(),
+                    value: row[j].to_string(),
+                    hint: "; only NaN/empty cells are treated as missing".into(),
+                }
+                .into());
             }
         }
         Ok(())
@@ -145,7 +180,12 @@ impl SampleGiven<[Option<f64>]> for GaussianMixture {
     type Output = Array2<f64>;
     /// Samples complete rows: observed features as given, missing ones drawn from their
     /// conditional mixture.
-    fn sample_given(&self, row: &[Option<f64>], n: usize, rng: &mut dyn RngCore) -> Result<Array2<f64>> {
+    fn sample_given(
+        &self,
+        row: &[Option<f64>],
+        n: usize,
+        rng: &mut dyn RngCore,
+    ) -> Result<Array2<f64>> {
         let cm = self.condition(row)?;
         let d = self.n_features();
         let m = cm.missing.len();
@@ -160,14 +200,28 @@ impl SampleGiven<[Option<f64>]> for GaussianMixture {
                 }
                 // Tiny negative round-off on a conditional variance is clamped by a jitter.
                 let mut s = s.to_owned();
-                let scale = s.diag().iter().fold(0.0f64, |a, b| a.max(b.abs())).max(1e-300);
+                let scale = s
+                    .diag()
+                    .iter()
+                    .fold(0.0f64, |a, b| a.max(b.abs()))
+                    .max(1e-300);
                 for i in 0..m {
                     s[[i, i]] += 1e-12 * scale;
                 }
-                cholesky_lower(s.view()).map_err(|p| NumericalError::NotPositiveDefinite { component: c, pivot: p })
+                cholesky_lower(s.view()).map_err(|p| NumericalError::NotPositiveDefinite {
+                    component: c,
+                    pivot: p,
+                })
             })
             .collect::<std::result::Result<_, _>>()?;
-        let cdf: Vec<f64> = cm.weights.iter().scan(0.0, |a, w| { *a += w; Some(*a) }).collect();
+        let cdf: Vec<f64> = cm
+            .weights
+            .iter()
+            .scan(0.0, |a, w| {
+                *a += w;
+                Some(*a)
+            })
+            .collect();
         for mut out_row in out.outer_iter_mut() {
             for (j, v) in row.iter().enumerate() {
                 if let Some(v) = v {

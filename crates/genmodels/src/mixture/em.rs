@@ -128,7 +128,12 @@ where
                 None => acc = Some(st),
             }
         }
-        acc.ok_or_else(|| crate::core::DataError::Empty { what: "the chunk stream".into() }.into())
+        acc.ok_or_else(|| {
+            crate::core::DataError::Empty {
+                what: "the chunk stream".into(),
+            }
+            .into()
+        })
     }
 }
 
@@ -161,7 +166,11 @@ pub(crate) fn run_em<C: Components, P: Passes>(
         n_samples = st.w_sum;
         let lb = st.ll_sum / st.w_sum;
         if !lb.is_finite() {
-            return Err(NumericalError::NonFiniteObjective { iteration, value: lb }.into());
+            return Err(NumericalError::NonFiniteObjective {
+                iteration,
+                value: lb,
+            }
+            .into());
         }
         // scikit-learn adds 10·eps to every soft count so that an empty component divides by a
         // tiny number, not zero; we do the same (and the M-step keeps such a component's
@@ -174,20 +183,38 @@ pub(crate) fn run_em<C: Components, P: Passes>(
             ));
         }
         let weights = &nk / nk.sum();
-        model = Mixture { weights, components, report: None, feature_names: None };
+        model = Mixture {
+            weights,
+            components,
+            report: None,
+            feature_names: None,
+        };
         lower_bounds.push(lb);
-        let flow = monitor.on_step(Step { run, iteration, max_iterations: max_iter, objective: lb });
+        let flow = monitor.on_step(Step {
+            run,
+            iteration,
+            max_iterations: max_iter,
+            objective: lb,
+        });
         if (lb - prev).abs() < tol {
             converged = true;
             break;
         }
         prev = lb;
         if flow == Flow::Stop {
-            warnings.push(format!("stopped by the caller after {iteration} iterations"));
+            warnings.push(format!(
+                "stopped by the caller after {iteration} iterations"
+            ));
             break;
         }
     }
-    Ok(RunOutcome { model, lower_bounds, converged, n_samples, warnings })
+    Ok(RunOutcome {
+        model,
+        lower_bounds,
+        converged,
+        n_samples,
+        warnings,
+    })
 }
 
 /// Runs `n_init` EM runs from the initialisations `init(run)` and keeps the one with the best
@@ -240,7 +267,9 @@ pub(crate) fn best_of_runs<C: Components, P: Passes>(
     }
     let failed = finals.iter().filter(|v| v.is_nan()).count();
     if failed > 0 {
-        warnings.push(format!("{failed} of {n_init} restarts failed numerically and were skipped"));
+        warnings.push(format!(
+            "{failed} of {n_init} restarts failed numerically and were skipped"
+        ));
     }
     let mut model = o.model;
     model.report = Some(FitReport {

@@ -16,11 +16,12 @@ use super::kmeans::kmeans;
 use super::model::{Components, Mixture};
 use crate::core::data::{check_finite, check_sample_weights};
 use crate::core::numerics::{
-    covariance_from_precision_cholesky, lower_triangular_inverse, precision_cholesky_from_covariance,
-    precision_cholesky_from_precision, symmetrize, LN_2PI,
+    covariance_from_precision_cholesky, lower_triangular_inverse,
+    precision_cholesky_from_covariance, precision_cholesky_from_precision, symmetrize, LN_2PI,
 };
 use crate::core::{
-    rng_from_seed, DataError, Fit, Monitor, NumericalError, ParamError, Result, Silent, SufficientStats,
+    rng_from_seed, DataError, Fit, Monitor, NumericalError, ParamError, Result, Silent,
+    SufficientStats,
 };
 
 /// How the components' covariances are shaped (scikit-learn's `covariance_type`).
@@ -171,7 +172,11 @@ pub type GaussianMixture = Mixture<GaussianComponents>;
 
 impl GaussianComponents {
     /// Builds components from means and covariances, computing the precision factors.
-    pub fn from_covariances(means: Array2<f64>, covariances: CovarianceParams, reg_covar: f64) -> Result<Self> {
+    pub fn from_covariances(
+        means: Array2<f64>,
+        covariances: CovarianceParams,
+        reg_covar: f64,
+    ) -> Result<Self> {
         let (k, d) = means.dim();
         if !covariances.check_shape(k, d) {
             return Err(ParamError::InitShape {
@@ -182,11 +187,20 @@ impl GaussianComponents {
             .into());
         }
         let precisions_cholesky = precision_cholesky_of(&covariances)?;
-        Ok(GaussianComponents { means, covariances, precisions_cholesky, reg_covar })
+        Ok(GaussianComponents {
+            means,
+            covariances,
+            precisions_cholesky,
+            reg_covar,
+        })
     }
 
     /// Builds components from means and precision matrices (scikit-learn's `precisions_init`).
-    pub fn from_precisions(means: Array2<f64>, precisions: CovarianceParams, reg_covar: f64) -> Result<Self> {
+    pub fn from_precisions(
+        means: Array2<f64>,
+        precisions: CovarianceParams,
+        reg_covar: f64,
+    ) -> Result<Self> {
         let (k, d) = means.dim();
         if !precisions.check_shape(k, d) {
             return Err(ParamError::InitShape {
@@ -201,14 +215,15 @@ impl GaussianComponents {
             CovarianceParams::Full(p) => {
                 let mut out = Array3::zeros((k, d, d));
                 for c in 0..k {
-                    let u = precision_cholesky_from_precision(p.index_axis(Axis(0), c)).map_err(|i| not_pd(c, i))?;
+                    let u = precision_cholesky_from_precision(p.index_axis(Axis(0), c))
+                        .map_err(|i| not_pd(c, i))?;
                     out.index_axis_mut(Axis(0), c).assign(&u);
                 }
                 CovarianceParams::Full(out)
             }
-            CovarianceParams::Tied(p) => {
-                CovarianceParams::Tied(precision_cholesky_from_precision(p.view()).map_err(|i| not_pd(0, i))?)
-            }
+            CovarianceParams::Tied(p) => CovarianceParams::Tied(
+                precision_cholesky_from_precision(p.view()).map_err(|i| not_pd(0, i))?,
+            ),
             CovarianceParams::Diag(p) => {
                 check_positive(p.iter(), d)?;
                 CovarianceParams::Diag(p.mapv(f64::sqrt))
@@ -219,7 +234,12 @@ impl GaussianComponents {
             }
         };
         let covariances = covariances_of(&pc, d);
-        Ok(GaussianComponents { means, covariances, precisions_cholesky: pc, reg_covar })
+        Ok(GaussianComponents {
+            means,
+            covariances,
+            precisions_cholesky: pc,
+            reg_covar,
+        })
     }
 
     /// The covariance type.
@@ -252,7 +272,10 @@ impl GaussianComponents {
     fn log_det_chol(&self) -> Array1<f64> {
         let (k, d) = self.means.dim();
         match &self.precisions_cholesky {
-            CovarianceParams::Full(u) => u.outer_iter().map(|uk| uk.diag().mapv(f64::ln).sum()).collect(),
+            CovarianceParams::Full(u) => u
+                .outer_iter()
+                .map(|uk| uk.diag().mapv(f64::ln).sum())
+                .collect(),
             CovarianceParams::Tied(u) => Array1::from_elem(k, u.diag().mapv(f64::ln).sum()),
             CovarianceParams::Diag(u) => u.outer_iter().map(|r| r.mapv(f64::ln).sum()).collect(),
             CovarianceParams::Spherical(u) => u.mapv(|v| d as f64 * v.ln()),
@@ -276,7 +299,7 @@ impl GaussianComponents {
             }
         }
         let nk = resp.sum_axis(Axis(0)).mapv(|v| v + 10.0 * f64::EPSILON);
-        let means = resp.t().dot(&x) / &nk.view().insert_axis(Axis(1));
+        let means = resp.t().dot(&x) / nk.view().insert_axis(Axis(1));
         // Placeholder precisions: only the means are read by `accumulate`.
         let placeholder = match cov {
             CovarianceType::Full => CovarianceParams::Full(Array3::zeros((k, d, d))),
@@ -297,7 +320,12 @@ impl GaussianComponents {
         Ok((weights, comp))
     }
 
-    fn m_step_inner(&self, nk: &Array1<f64>, st: &GaussianStats, keep_empty: bool) -> Result<(Self, Vec<usize>)> {
+    fn m_step_inner(
+        &self,
+        nk: &Array1<f64>,
+        st: &GaussianStats,
+        keep_empty: bool,
+    ) -> Result<(Self, Vec<usize>)> {
         let (k, d) = self.means.dim();
         let reg = self.reg_covar;
         let empty: Vec<usize> = if keep_empty {
@@ -322,9 +350,11 @@ impl GaussianComponents {
                         continue;
                     }
                     let dl = delta.row(c);
-                    Zip::indexed(&mut ck).and(&s2.index_axis(Axis(0), c)).for_each(|(i, j), o, s| {
-                        *o = s / nk[c] - dl[i] * dl[j] + if i == j { reg } else { 0.0 };
-                    });
+                    Zip::indexed(&mut ck)
+                        .and(&s2.index_axis(Axis(0), c))
+                        .for_each(|(i, j), o, s| {
+                            *o = s / nk[c] - dl[i] * dl[j] + if i == j { reg } else { 0.0 };
+                        });
                 }
                 for mut ck in cov.outer_iter_mut() {
                     let sym = symmetrize(ck.to_owned());
@@ -336,9 +366,11 @@ impl GaussianComponents {
                 let mut cov = Array2::<f64>::zeros((d, d));
                 for c in 0..k {
                     let dl = delta.row(c);
-                    Zip::indexed(&mut cov).and(&s2.index_axis(Axis(0), c)).for_each(|(i, j), o, s| {
-                        *o += s - nk[c] * dl[i] * dl[j];
-                    });
+                    Zip::indexed(&mut cov)
+                        .and(&s2.index_axis(Axis(0), c))
+                        .for_each(|(i, j), o, s| {
+                            *o += s - nk[c] * dl[i] * dl[j];
+                        });
                 }
                 cov /= nk.sum();
                 for i in 0..d {
@@ -357,10 +389,20 @@ impl GaussianComponents {
                     CovarianceParams::Spherical(var.mean_axis(Axis(1)).expect("d >= 1"))
                 }
             }
-            _ => unreachable!("statistics are created by `empty_stats` for the same covariance type"),
+            _ => {
+                unreachable!("statistics are created by `empty_stats` for the same covariance type")
+            }
         };
         let precisions_cholesky = precision_cholesky_of(&covariances)?;
-        Ok((GaussianComponents { means, covariances, precisions_cholesky, reg_covar: reg }, empty))
+        Ok((
+            GaussianComponents {
+                means,
+                covariances,
+                precisions_cholesky,
+                reg_covar: reg,
+            },
+            empty,
+        ))
     }
 }
 
@@ -380,7 +422,11 @@ fn expected_shape(t: CovarianceType, k: usize, d: usize) -> String {
 fn check_positive<'a>(it: impl Iterator<Item = &'a f64>, per: usize) -> Result<()> {
     for (i, v) in it.enumerate() {
         if !(v.is_finite() && *v > 0.0) {
-            return Err(NumericalError::NotPositiveDefinite { component: i / per.max(1), pivot: i % per.max(1) }.into());
+            return Err(NumericalError::NotPositiveDefinite {
+                component: i / per.max(1),
+                pivot: i % per.max(1),
+            }
+            .into());
         }
     }
     Ok(())
@@ -396,9 +442,9 @@ fn precision_cholesky_of(cov: &CovarianceParams) -> Result<CovarianceParams> {
             }
             CovarianceParams::Full(out)
         }
-        CovarianceParams::Tied(c) => {
-            CovarianceParams::Tied(precision_cholesky_from_covariance(c.view()).map_err(|i| not_pd(0, i))?)
-        }
+        CovarianceParams::Tied(c) => CovarianceParams::Tied(
+            precision_cholesky_from_covariance(c.view()).map_err(|i| not_pd(0, i))?,
+        ),
         CovarianceParams::Diag(v) => {
             check_positive(v.iter(), v.ncols())?;
             CovarianceParams::Diag(v.mapv(|x| 1.0 / x.sqrt()))
@@ -419,7 +465,9 @@ fn covariances_of(pc: &CovarianceParams, _d: usize) -> CovarianceParams {
             }
             CovarianceParams::Full(c)
         }
-        CovarianceParams::Tied(u) => CovarianceParams::Tied(symmetrize(covariance_from_precision_cholesky(u.view()))),
+        CovarianceParams::Tied(u) => {
+            CovarianceParams::Tied(symmetrize(covariance_from_precision_cholesky(u.view())))
+        }
         CovarianceParams::Diag(u) => CovarianceParams::Diag(u.mapv(|v| 1.0 / (v * v))),
         CovarianceParams::Spherical(u) => CovarianceParams::Spherical(u.mapv(|v| 1.0 / (v * v))),
     }
@@ -475,11 +523,15 @@ impl Components for GaussianComponents {
             match &self.precisions_cholesky {
                 CovarianceParams::Full(u) => {
                     general_mat_mul(1.0, &diff, &u.index_axis(Axis(0), c), 0.0, &mut y);
-                    Zip::from(&mut col).and(y.rows()).for_each(|o, r| *o = c0 - 0.5 * r.dot(&r) + log_det[c]);
+                    Zip::from(&mut col)
+                        .and(y.rows())
+                        .for_each(|o, r| *o = c0 - 0.5 * r.dot(&r) + log_det[c]);
                 }
                 CovarianceParams::Tied(u) => {
                     general_mat_mul(1.0, &diff, u, 0.0, &mut y);
-                    Zip::from(&mut col).and(y.rows()).for_each(|o, r| *o = c0 - 0.5 * r.dot(&r) + log_det[c]);
+                    Zip::from(&mut col)
+                        .and(y.rows())
+                        .for_each(|o, r| *o = c0 - 0.5 * r.dot(&r) + log_det[c]);
                 }
                 CovarianceParams::Diag(u) => {
                     let p = u.row(c);
@@ -490,14 +542,19 @@ impl Components for GaussianComponents {
                 }
                 CovarianceParams::Spherical(u) => {
                     let p2 = u[c] * u[c];
-                    Zip::from(&mut col).and(diff.rows()).for_each(|o, r| *o = c0 - 0.5 * p2 * r.dot(&r) + log_det[c]);
+                    Zip::from(&mut col)
+                        .and(diff.rows())
+                        .for_each(|o, r| *o = c0 - 0.5 * p2 * r.dot(&r) + log_det[c]);
                 }
             }
         }
     }
 
     fn check_data(&self, x: ArrayView2<'_, f64>) -> Result<()> {
-        Ok(check_finite(x, "rows with missing values can be scored or imputed with the conditional API")?)
+        Ok(check_finite(
+            x,
+            "rows with missing values can be scored or imputed with the conditional API",
+        )?)
     }
 
     fn empty_stats(&self) -> GaussianStats {
@@ -506,10 +563,19 @@ impl Components for GaussianComponents {
             CovarianceType::Full | CovarianceType::Tied => S2::Full(Array3::zeros((k, d, d))),
             CovarianceType::Diag | CovarianceType::Spherical => S2::Diag(Array2::zeros((k, d))),
         };
-        GaussianStats { centers: self.means.clone(), s1: Array2::zeros((k, d)), s2 }
+        GaussianStats {
+            centers: self.means.clone(),
+            s1: Array2::zeros((k, d)),
+            s2,
+        }
     }
 
-    fn accumulate(&self, x: ArrayView2<'_, f64>, resp: ArrayView2<'_, f64>, st: &mut GaussianStats) {
+    fn accumulate(
+        &self,
+        x: ArrayView2<'_, f64>,
+        resp: ArrayView2<'_, f64>,
+        st: &mut GaussianStats,
+    ) {
         let k = self.n_components();
         for c in 0..k {
             let diff = &x - &st.centers.row(c);
@@ -578,10 +644,18 @@ impl Components for GaussianComponents {
             return Err("covariances and precision factors have different covariance types".into());
         }
         if !self.covariances.check_shape(k, d) {
-            return Err(format!("covariances have shape {}, expected {}", self.covariances.shape_string(), expected_shape(t, k, d)));
+            return Err(format!(
+                "covariances have shape {}, expected {}",
+                self.covariances.shape_string(),
+                expected_shape(t, k, d)
+            ));
         }
         if !self.precisions_cholesky.check_shape(k, d) {
-            return Err(format!("precision factors have shape {}, expected {}", self.precisions_cholesky.shape_string(), expected_shape(t, k, d)));
+            return Err(format!(
+                "precision factors have shape {}, expected {}",
+                self.precisions_cholesky.shape_string(),
+                expected_shape(t, k, d)
+            ));
         }
         if !self.covariances.all_finite() || !self.precisions_cholesky.all_finite() {
             return Err("covariances and precision factors must be finite".into());
@@ -590,7 +664,9 @@ impl Components for GaussianComponents {
             return Err("reg_covar must be finite and non-negative".into());
         }
         let positive_diag = match &self.precisions_cholesky {
-            CovarianceParams::Full(u) => u.outer_iter().all(|uk| uk.diag().iter().all(|v| *v > 0.0)),
+            CovarianceParams::Full(u) => {
+                u.outer_iter().all(|uk| uk.diag().iter().all(|v| *v > 0.0))
+            }
             CovarianceParams::Tied(u) => u.diag().iter().all(|v| *v > 0.0),
             CovarianceParams::Diag(u) => u.iter().all(|v| *v > 0.0),
             CovarianceParams::Spherical(u) => u.iter().all(|v| *v > 0.0),
@@ -771,7 +847,11 @@ impl GaussianMixtureParams {
     /// Rejects unusable hyper-parameters before any work is done.
     pub fn check(&self) -> std::result::Result<(), ParamError> {
         let invalid = |name, value: String, expected: &str| {
-            Err(ParamError::Invalid { name, value, expected: expected.into() })
+            Err(ParamError::Invalid {
+                name,
+                value,
+                expected: expected.into(),
+            })
         };
         if self.n_components == 0 {
             return invalid("n_components", "0".into(), "at least 1 component is needed");
@@ -780,7 +860,11 @@ impl GaussianMixtureParams {
             return invalid("tol", self.tol.to_string(), "must be a finite number >= 0");
         }
         if !(self.reg_covar.is_finite() && self.reg_covar >= 0.0) {
-            return invalid("reg_covar", self.reg_covar.to_string(), "must be a finite number >= 0");
+            return invalid(
+                "reg_covar",
+                self.reg_covar.to_string(),
+                "must be a finite number >= 0",
+            );
         }
         if self.max_iter == 0 {
             return invalid("max_iter", "0".into(), "at least 1 iteration is needed");
@@ -805,8 +889,13 @@ impl GaussianMixtureParams {
                             expected: format!("[{}]", self.n_components),
                         });
                     }
-                    if w.iter().any(|v| !v.is_finite() || *v < 0.0) || (w.sum() - 1.0).abs() > 1e-6 {
-                        return invalid("weights_init", format!("{w}"), "must be non-negative and sum to 1");
+                    if w.iter().any(|v| !v.is_finite() || *v < 0.0) || (w.sum() - 1.0).abs() > 1e-6
+                    {
+                        return invalid(
+                            "weights_init",
+                            format!("{w}"),
+                            "must be non-negative and sum to 1",
+                        );
                     }
                 }
                 if let Some(pr) = &p.precisions {
@@ -819,14 +908,18 @@ impl GaussianMixtureParams {
                     }
                 }
             }
-            InitMethod::Warm(m) => {
-                if m.n_components() != self.n_components || m.covariance_type() != self.covariance {
-                    return invalid(
-                        "warm_start",
-                        format!("{} components, {}", m.n_components(), m.covariance_type()),
-                        &format!("must have {} components and {} covariance", self.n_components, self.covariance),
-                    );
-                }
+            InitMethod::Warm(m)
+                if m.n_components() != self.n_components
+                    || m.covariance_type() != self.covariance =>
+            {
+                return invalid(
+                    "warm_start",
+                    format!("{} components, {}", m.n_components(), m.covariance_type()),
+                    &format!(
+                        "must have {} components and {} covariance",
+                        self.n_components, self.covariance
+                    ),
+                );
             }
             _ => {}
         }
@@ -834,7 +927,10 @@ impl GaussianMixtureParams {
     }
 
     fn check_data(&self, x: ArrayView2<'_, f64>) -> Result<()> {
-        check_finite(x, "fit needs complete rows; drop or impute rows with missing values first")?;
+        check_finite(
+            x,
+            "fit needs complete rows; drop or impute rows with missing values first",
+        )?;
         if x.nrows() < self.n_components {
             return Err(DataError::TooFewRows {
                 found: x.nrows(),
@@ -853,7 +949,8 @@ impl GaussianMixtureParams {
                 return Err(DataError::Columns {
                     expected: d,
                     found: x.ncols(),
-                    hint: "; the initial parameters were made for another number of features".into(),
+                    hint: "; the initial parameters were made for another number of features"
+                        .into(),
                 }
                 .into());
             }
@@ -863,11 +960,19 @@ impl GaussianMixtureParams {
 
     /// The initial model of restart `run`, from the data `x` (the whole data, or the first
     /// chunk of a stream).
-    fn initial(&self, x: ArrayView2<'_, f64>, w: Option<ArrayView1<'_, f64>>, run: usize) -> Result<GaussianMixture> {
+    fn initial(
+        &self,
+        x: ArrayView2<'_, f64>,
+        w: Option<ArrayView1<'_, f64>>,
+        run: usize,
+    ) -> Result<GaussianMixture> {
         let (n, d) = x.dim();
         let k = self.n_components;
         // One independent stream per restart: restarts really re-initialise.
-        let mut rng = rng_from_seed(self.seed.wrapping_add((run as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)));
+        let mut rng = rng_from_seed(
+            self.seed
+                .wrapping_add((run as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)),
+        );
         let reg = self.reg_covar;
         match &self.init {
             InitMethod::KMeans => {
@@ -876,8 +981,19 @@ impl GaussianMixtureParams {
                 for (i, &l) in km.labels.iter().enumerate() {
                     resp[[i, l]] = 1.0;
                 }
-                let (weights, comp) = GaussianComponents::from_responsibilities(x, resp.view(), w, self.covariance, reg)?;
-                Ok(Mixture { weights, components: comp, report: None, feature_names: None })
+                let (weights, comp) = GaussianComponents::from_responsibilities(
+                    x,
+                    resp.view(),
+                    w,
+                    self.covariance,
+                    reg,
+                )?;
+                Ok(Mixture {
+                    weights,
+                    components: comp,
+                    report: None,
+                    feature_names: None,
+                })
             }
             InitMethod::Random => {
                 let mut resp = Array2::from_shape_fn((n, k), |_| rng.random::<f64>());
@@ -885,8 +1001,19 @@ impl GaussianMixtureParams {
                     let s = r.sum();
                     r /= s;
                 }
-                let (weights, comp) = GaussianComponents::from_responsibilities(x, resp.view(), w, self.covariance, reg)?;
-                Ok(Mixture { weights, components: comp, report: None, feature_names: None })
+                let (weights, comp) = GaussianComponents::from_responsibilities(
+                    x,
+                    resp.view(),
+                    w,
+                    self.covariance,
+                    reg,
+                )?;
+                Ok(Mixture {
+                    weights,
+                    components: comp,
+                    report: None,
+                    feature_names: None,
+                })
             }
             InitMethod::RandomFromData => {
                 let idx = sample_indices(&mut rng, n, k);
@@ -896,15 +1023,34 @@ impl GaussianMixtureParams {
                 }
                 let cov = global_covariance(x, self.covariance, k, reg);
                 let comp = GaussianComponents::from_covariances(means, cov, reg)?;
-                Ok(Mixture { weights: Array1::from_elem(k, 1.0 / k as f64), components: comp, report: None, feature_names: None })
+                Ok(Mixture {
+                    weights: Array1::from_elem(k, 1.0 / k as f64),
+                    components: comp,
+                    report: None,
+                    feature_names: None,
+                })
             }
             InitMethod::Given(p) => {
-                let weights = p.weights.clone().unwrap_or_else(|| Array1::from_elem(k, 1.0 / k as f64));
+                let weights = p
+                    .weights
+                    .clone()
+                    .unwrap_or_else(|| Array1::from_elem(k, 1.0 / k as f64));
                 let comp = match &p.precisions {
-                    Some(pr) => GaussianComponents::from_precisions(p.means.clone(), pr.clone(), reg)?,
-                    None => GaussianComponents::from_covariances(p.means.clone(), global_covariance(x, self.covariance, k, reg), reg)?,
+                    Some(pr) => {
+                        GaussianComponents::from_precisions(p.means.clone(), pr.clone(), reg)?
+                    }
+                    None => GaussianComponents::from_covariances(
+                        p.means.clone(),
+                        global_covariance(x, self.covariance, k, reg),
+                        reg,
+                    )?,
                 };
-                Ok(Mixture { weights, components: comp, report: None, feature_names: None })
+                Ok(Mixture {
+                    weights,
+                    components: comp,
+                    report: None,
+                    feature_names: None,
+                })
             }
             InitMethod::Warm(m) => {
                 let mut m = (**m).clone();
@@ -927,7 +1073,10 @@ impl GaussianMixtureParams {
         if let Some(w) = sample_weight {
             check_sample_weights(w, x.nrows())?;
         }
-        let mut data = InMemory { x, w: sample_weight };
+        let mut data = InMemory {
+            x,
+            w: sample_weight,
+        };
         self.fit_passes(x, sample_weight, &mut data, monitor)
     }
 
@@ -940,10 +1089,20 @@ impl GaussianMixtureParams {
     ) -> Result<GaussianMixture> {
         let deterministic = matches!(self.init, InitMethod::Given(_) | InitMethod::Warm(_));
         let n_init = if deterministic { 1 } else { self.n_init };
-        let mut model = best_of_runs(n_init, |run| self.initial(init_x, init_w, run), data, self.max_iter, self.tol, monitor)?;
+        let mut model = best_of_runs(
+            n_init,
+            |run| self.initial(init_x, init_w, run),
+            data,
+            self.max_iter,
+            self.tol,
+            monitor,
+        )?;
         if deterministic && self.n_init > 1 {
             if let Some(r) = model.report.as_mut() {
-                r.warnings.push("n_init > 1 ignored: the start is given, so every restart would be identical".into());
+                r.warnings.push(
+                    "n_init > 1 ignored: the start is given, so every restart would be identical"
+                        .into(),
+                );
             }
         }
         Ok(model)
@@ -951,15 +1110,19 @@ impl GaussianMixtureParams {
 
     /// Fits on data streamed in chunks: `make_chunks` is called once per EM iteration and must
     /// yield the same chunks each time. The initialisation uses the first chunk.
-    pub fn fit_chunks<F, I>(&self, mut make_chunks: F, monitor: &mut dyn Monitor) -> Result<GaussianMixture>
+    pub fn fit_chunks<F, I>(
+        &self,
+        mut make_chunks: F,
+        monitor: &mut dyn Monitor,
+    ) -> Result<GaussianMixture>
     where
         F: FnMut() -> I,
         I: Iterator<Item = Result<Array2<f64>>>,
     {
         self.check()?;
-        let first = make_chunks()
-            .next()
-            .ok_or_else(|| DataError::Empty { what: "the chunk stream".into() })??;
+        let first = make_chunks().next().ok_or_else(|| DataError::Empty {
+            what: "the chunk stream".into(),
+        })??;
         self.check_data(first.view())?;
         let mut data = Streamed { make: make_chunks };
         self.fit_passes(first.view(), None, &mut data, monitor)
@@ -967,7 +1130,12 @@ impl GaussianMixtureParams {
 }
 
 /// The whole data's covariance (+ reg) in the layout of a covariance type.
-fn global_covariance(x: ArrayView2<'_, f64>, t: CovarianceType, k: usize, reg: f64) -> CovarianceParams {
+fn global_covariance(
+    x: ArrayView2<'_, f64>,
+    t: CovarianceType,
+    k: usize,
+    reg: f64,
+) -> CovarianceParams {
     let (n, d) = x.dim();
     let mean = x.mean_axis(Axis(0)).expect("n >= 1");
     let diff = &x - &mean;
@@ -988,7 +1156,9 @@ fn global_covariance(x: ArrayView2<'_, f64>, t: CovarianceType, k: usize, reg: f
             let diag = cov.diag().to_owned();
             CovarianceParams::Diag(Array2::from_shape_fn((k, d), |(_, j)| diag[j]))
         }
-        CovarianceType::Spherical => CovarianceParams::Spherical(Array1::from_elem(k, cov.diag().mean().unwrap_or(1.0))),
+        CovarianceType::Spherical => {
+            CovarianceParams::Spherical(Array1::from_elem(k, cov.diag().mean().unwrap_or(1.0)))
+        }
     }
 }
 
@@ -1001,7 +1171,11 @@ impl Fit<Array2<f64>> for GaussianMixtureParams {
 
 impl<'a> Fit<ArrayView2<'a, f64>> for GaussianMixtureParams {
     type Model = GaussianMixture;
-    fn fit_with(&self, x: &ArrayView2<'a, f64>, monitor: &mut dyn Monitor) -> Result<GaussianMixture> {
+    fn fit_with(
+        &self,
+        x: &ArrayView2<'a, f64>,
+        monitor: &mut dyn Monitor,
+    ) -> Result<GaussianMixture> {
         self.fit_weighted(*x, None, monitor)
     }
 }

@@ -100,10 +100,21 @@ fn assign(x: ArrayView2<'_, f64>, centers: &Array2<f64>) -> (Vec<usize>, Vec<f64
 /// Runs k-means on `x` with k-means++ seeding. Empty clusters are re-seeded at the point
 /// farthest from its centre. Converges when the centres move less than `tol` times the mean
 /// feature variance (scikit-learn's rule) or the labels stop changing.
-pub fn kmeans(x: ArrayView2<'_, f64>, k: usize, max_iter: usize, tol: f64, rng: &mut impl Rng) -> Result<KMeansResult> {
+pub fn kmeans(
+    x: ArrayView2<'_, f64>,
+    k: usize,
+    max_iter: usize,
+    tol: f64,
+    rng: &mut impl Rng,
+) -> Result<KMeansResult> {
     let (n, d) = x.dim();
     if n < k || k == 0 {
-        return Err(DataError::TooFewRows { found: n, needed: k.max(1), why: format!("k-means with {k} clusters") }.into());
+        return Err(DataError::TooFewRows {
+            found: n,
+            needed: k.max(1),
+            why: format!("k-means with {k} clusters"),
+        }
+        .into());
     }
     let var_mean = x.var_axis(Axis(0), 0.0).mean().unwrap_or(0.0);
     let tol = tol * var_mean;
@@ -125,9 +136,11 @@ pub fn kmeans(x: ArrayView2<'_, f64>, k: usize, max_iter: usize, tol: f64, rng: 
             counts[l] += 1;
         }
         let mut new_centers = centers.clone();
-        for c in 0..k {
-            if counts[c] > 0 {
-                new_centers.row_mut(c).assign(&(&sums.row(c) / counts[c] as f64));
+        for (c, &count) in counts.iter().enumerate() {
+            if count > 0 {
+                new_centers
+                    .row_mut(c)
+                    .assign(&(&sums.row(c) / count as f64));
             } else {
                 // Re-seed an empty cluster at the point farthest from its centre.
                 let far = dists
@@ -139,14 +152,23 @@ pub fn kmeans(x: ArrayView2<'_, f64>, k: usize, max_iter: usize, tol: f64, rng: 
                 dists[far] = 0.0;
             }
         }
-        let shift: f64 = centers.iter().zip(new_centers.iter()).map(|(a, b)| (a - b) * (a - b)).sum();
+        let shift: f64 = centers
+            .iter()
+            .zip(new_centers.iter())
+            .map(|(a, b)| (a - b) * (a - b))
+            .sum();
         centers = new_centers;
         if !changed || shift <= tol || n_iter >= max_iter {
             break;
         }
     }
     let (labels, dists) = assign(x, &centers);
-    Ok(KMeansResult { centers, labels: Array1::from(labels), inertia: dists.iter().sum(), n_iter })
+    Ok(KMeansResult {
+        centers,
+        labels: Array1::from(labels),
+        inertia: dists.iter().sum(),
+        n_iter,
+    })
 }
 
 #[cfg(test)]
@@ -156,7 +178,14 @@ mod tests {
 
     #[test]
     fn separates_two_blobs() {
-        let x = array![[0.0, 0.0], [0.1, 0.0], [0.0, 0.1], [10.0, 10.0], [10.1, 10.0], [10.0, 10.1]];
+        let x = array![
+            [0.0, 0.0],
+            [0.1, 0.0],
+            [0.0, 0.1],
+            [10.0, 10.0],
+            [10.1, 10.0],
+            [10.0, 10.1]
+        ];
         let mut rng = crate::core::rng_from_seed(1);
         let r = kmeans(x.view(), 2, 100, 1e-4, &mut rng).unwrap();
         assert_eq!(r.labels[0], r.labels[1]);

@@ -4,7 +4,7 @@ use ndarray::{Array1, Array2, ArrayView2, Axis};
 use rand::{Rng, RngCore};
 use serde::{Deserialize, Serialize};
 
-use super::em::{FitReport, EmStats};
+use super::em::{EmStats, FitReport};
 use crate::core::numerics::{logsumexp_rows, normalize_log_rows};
 use crate::core::{LogLikelihood, Result, Sample, SufficientStats};
 
@@ -27,7 +27,12 @@ pub trait Components: Clone + Send + Sync {
     fn empty_stats(&self) -> Self::Stats;
     /// Adds the statistics of chunk `x` with responsibilities `resp` (rows already multiplied by
     /// their sample weights).
-    fn accumulate(&self, x: ArrayView2<'_, f64>, resp: ArrayView2<'_, f64>, stats: &mut Self::Stats);
+    fn accumulate(
+        &self,
+        x: ArrayView2<'_, f64>,
+        resp: ArrayView2<'_, f64>,
+        stats: &mut Self::Stats,
+    );
     /// The M-step: new components from soft counts `nk` and statistics. Components with no
     /// mass keep their previous parameters; their indices are returned.
     fn m_step(&self, nk: &Array1<f64>, stats: &Self::Stats) -> Result<(Self, Vec<usize>)>;
@@ -66,7 +71,12 @@ pub struct MixtureSample {
 impl<C: Components> Mixture<C> {
     /// Builds a mixture from weights and components, checking them.
     pub fn new(weights: Array1<f64>, components: C) -> std::result::Result<Self, String> {
-        let m = Mixture { weights, components, report: None, feature_names: None };
+        let m = Mixture {
+            weights,
+            components,
+            report: None,
+            feature_names: None,
+        };
         m.validate()?;
         Ok(m)
     }
@@ -88,7 +98,11 @@ impl<C: Components> Mixture<C> {
             return Err("the model has no components".into());
         }
         if self.weights.len() != k {
-            return Err(format!("{} weights for {} components", self.weights.len(), k));
+            return Err(format!(
+                "{} weights for {} components",
+                self.weights.len(),
+                k
+            ));
         }
         if self.weights.iter().any(|w| !w.is_finite() || *w < 0.0) {
             return Err("weights must be finite and non-negative".into());
@@ -139,7 +153,10 @@ impl<C: Components> Mixture<C> {
 
     /// Mean log-likelihood per row (scikit-learn's `score`).
     pub fn score(&self, x: ArrayView2<'_, f64>) -> Result<f64> {
-        Ok(self.log_likelihood(&x.to_owned())?.mean().unwrap_or(f64::NAN))
+        Ok(self
+            .log_likelihood(&x.to_owned())?
+            .mean()
+            .unwrap_or(f64::NAN))
     }
 
     /// Number of free parameters (weights, then components).
@@ -174,14 +191,25 @@ impl<C: Components> Mixture<C> {
                 for (mut row, wi) in lp.axis_iter_mut(Axis(0)).zip(w.iter()) {
                     row *= *wi;
                 }
-                (lse.iter().zip(w.iter()).map(|(l, w)| if *w == 0.0 { 0.0 } else { l * w }).sum(), w.sum())
+                (
+                    lse.iter()
+                        .zip(w.iter())
+                        .map(|(l, w)| if *w == 0.0 { 0.0 } else { l * w })
+                        .sum(),
+                    w.sum(),
+                )
             }
             None => (lse.sum(), x.nrows() as f64),
         };
         let nk = lp.sum_axis(Axis(0));
         let mut inner = self.components.empty_stats();
         self.components.accumulate(x, lp.view(), &mut inner);
-        EmStats { nk, ll_sum, w_sum, inner }
+        EmStats {
+            nk,
+            ll_sum,
+            w_sum,
+            inner,
+        }
     }
 }
 
@@ -221,7 +249,11 @@ impl<C: Components> Sample for Mixture<C> {
             let u: f64 = rng.random::<f64>() * total;
             *c = cdf.iter().position(|v| u < *v).unwrap_or(cdf.len() - 1);
         }
-        self.components.sample_components(comp.as_slice().expect("new arrays are contiguous"), rng, &mut x);
+        self.components.sample_components(
+            comp.as_slice().expect("new arrays are contiguous"),
+            rng,
+            &mut x,
+        );
         Ok(MixtureSample { x, component: comp })
     }
 }

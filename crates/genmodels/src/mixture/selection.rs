@@ -26,7 +26,11 @@ impl FromStr for Criterion {
         match s.to_ascii_lowercase().as_str() {
             "bic" => Ok(Self::Bic),
             "aic" => Ok(Self::Aic),
-            _ => Err(ParamError::Invalid { name: "criterion", value: s.into(), expected: "bic or aic".into() }),
+            _ => Err(ParamError::Invalid {
+                name: "criterion",
+                value: s.into(),
+                expected: "bic or aic".into(),
+            }),
         }
     }
 }
@@ -117,9 +121,11 @@ pub fn select_gaussian_mixture(
                     }
                     table.push(row);
                 }
-                Err(e @ (crate::core::Error::Param(_) | crate::core::Error::Read(_) | crate::core::Error::ModelFile(_))) => {
-                    return Err(e)
-                }
+                Err(
+                    e @ (crate::core::Error::Param(_)
+                    | crate::core::Error::Read(_)
+                    | crate::core::Error::ModelFile(_)),
+                ) => return Err(e),
                 Err(e) => {
                     table.push(SelectionRow {
                         n_components: k,
@@ -142,5 +148,9 @@ pub fn select_gaussian_mixture(
     if let Some(r) = best.report.as_mut() {
         r.selection = Some(table.clone());
     }
-    Ok(Selection { best, table, best_index })
+    Ok(Selection {
+        best,
+        table,
+        best_index,
+    })
 }

@@ -59,3 +59,8 @@ pub mod prelude {
         InitMethod, InitParams,
     };
 }
+
+/// The README's library example, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;

@@ -725,7 +725,8 @@ pub fn line_chart(
 ///
 /// Each image is `height × width` values in row-major order, mapped
 /// 0 → black, 1 → white (values are clamped to `[0, 1]`; NaN is drawn black).
-/// Every image pixel becomes a 3×3 block; images are laid out left to right,
+/// Every image pixel becomes a square block, at least 3×3 and large enough that a tile is
+/// about 84 pixels across (8×8 digits get 10×10 blocks); images are laid out left to right,
 /// top to bottom, in `cols` columns (fewer if there are fewer images),
 /// separated and surrounded by 2-pixel blue gaps.
 ///
@@ -739,7 +740,7 @@ pub fn image_grid(
     width: usize,
     cols: usize,
 ) -> Result<()> {
-    const SCALE: usize = 3;
+    let scale: usize = (84 / height.max(width).max(1)).max(3);
     const GAP: usize = 2;
     register_fonts();
     let format = Format::from_path(path)?;
@@ -763,8 +764,8 @@ pub fn image_grid(
     }
     let cols = cols.min(images.len());
     let rows = images.len().div_ceil(cols);
-    let tile_w = width * SCALE;
-    let tile_h = height * SCALE;
+    let tile_w = width * scale;
+    let tile_h = height * scale;
     let canvas_w = cols * tile_w + (cols + 1) * GAP;
     let canvas_h = rows * tile_h + (rows + 1) * GAP;
     let size = (
@@ -784,10 +785,10 @@ pub fn image_grid(
                     let v = if v.is_nan() { 0.0 } else { v.clamp(0.0, 1.0) };
                     let g = (v * 255.0).round() as u8;
                     let color = RGBColor(g, g, g);
-                    for dy in 0..SCALE {
-                        for dx in 0..SCALE {
-                            let px = (x0 + c * SCALE + dx) as i32;
-                            let py = (y0 + r * SCALE + dy) as i32;
+                    for dy in 0..scale {
+                        for dx in 0..scale {
+                            let px = (x0 + c * scale + dx) as i32;
+                            let py = (y0 + r * scale + dy) as i32;
                             root.draw_pixel((px, py), &color)?;
                         }
                     }

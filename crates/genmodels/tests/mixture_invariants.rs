@@ -548,3 +548,52 @@ fn models_are_send_and_sync() {
     is_send_sync::<BernoulliMixture>();
     is_send_sync::<genmodels::mixture::GaussianMixtureParams>();
 }
+
+#[test]
+fn components_that_collapse_onto_repeated_values_are_flagged_and_passed_over() {
+    // A group of 40 rows whose second feature is exactly 20.0 (rounded data), far from the rest.
+    let mut x = blobs(300, 12);
+    let mut rng = rng_from_seed(13);
+    for i in 0..40 {
+        x[[i, 0]] = 10.0 + rng.sample::<f64, _>(StandardNormal);
+        x[[i, 1]] = 20.0;
+        x[[i, 2]] = rng.sample::<f64, _>(StandardNormal);
+    }
+    let m = GaussianMixture::params(4)
+        .covariance(CovarianceType::Diag)
+        .seed(1)
+        .fit(&x)
+        .unwrap();
+    let collapsed = m.components.collapsed_components();
+    assert_eq!(collapsed.len(), 1, "{:?}", m.components.covariances);
+    let r = m.report.as_ref().unwrap();
+    assert!(
+        r.warnings.iter().any(|w| w.contains("collapsed")),
+        "{:?}",
+        r.warnings
+    );
+    // The spike's likelihood would win BIC; selection passes it over for a usable candidate.
+    let sel = genmodels::mixture::select_gaussian_mixture(
+        &GaussianMixture::params(1).seed(1),
+        &[1, 2, 3, 4, 5],
+        &[CovarianceType::Diag, CovarianceType::Full],
+        Criterion::Bic,
+        x.view(),
+        &mut Silent,
+    )
+    .unwrap();
+    assert!(sel.table.iter().any(|r| r.collapsed));
+    let chosen = &sel.table[sel.best_index];
+    assert!(!chosen.collapsed);
+    assert!(sel.best.components.collapsed_components().is_empty());
+    let best_usable = sel
+        .table
+        .iter()
+        .filter(|r| !r.collapsed && r.error.is_none())
+        .map(|r| r.bic)
+        .fold(f64::INFINITY, f64::min);
+    assert_eq!(chosen.bic, best_usable);
+    // A well-spread fit is not flagged.
+    let clean = GaussianMixture::params(3).fit(&blobs(300, 14)).unwrap();
+    assert!(clean.components.collapsed_components().is_empty());
+}

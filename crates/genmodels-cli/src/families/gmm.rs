@@ -211,6 +211,8 @@ fn print_selection(sel: &[genmodels::mixture::SelectionRow], chosen: Option<usiz
                 },
                 if Some(i) == chosen {
                     "← chosen".into()
+                } else if r.collapsed {
+                    "collapsed (passed over)".into()
                 } else {
                     r.error.clone().unwrap_or_default()
                 },

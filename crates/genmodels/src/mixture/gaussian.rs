@@ -247,6 +247,33 @@ impl GaussianComponents {
         self.covariances.covariance_type()
     }
 
+    /// Components that collapsed onto repeated values: their covariance has a direction whose
+    /// variance is below `2 × reg_covar`, so the data inside them contribute less spread than
+    /// the regulariser itself. Such a component has an unbounded likelihood as `reg_covar → 0`
+    /// (a spike on duplicated or rounded values, like the integer waiting times of Old
+    /// Faithful), which makes BIC/AIC meaningless for it.
+    pub fn collapsed_components(&self) -> Vec<usize> {
+        let k = self.n_components();
+        let d = self.n_features();
+        let floor = 2.0 * self.reg_covar;
+        if floor <= 0.0 {
+            return Vec::new();
+        }
+        (0..k)
+            .filter(|&c| match &self.covariances {
+                CovarianceParams::Diag(v) => v.row(c).iter().any(|x| *x < floor),
+                CovarianceParams::Spherical(v) => v[c] < floor,
+                CovarianceParams::Full(_) | CovarianceParams::Tied(_) => {
+                    let mut m = self.full_covariance(c);
+                    for i in 0..d {
+                        m[[i, i]] -= floor;
+                    }
+                    crate::core::numerics::cholesky_lower(m.view()).is_err()
+                }
+            })
+            .collect()
+    }
+
     /// The full `d×d` covariance of component `k`, whatever the covariance type.
     pub fn full_covariance(&self, k: usize) -> Array2<f64> {
         self.covariances.full_matrix(k, self.means.ncols())
@@ -1097,6 +1124,14 @@ impl GaussianMixtureParams {
             self.tol,
             monitor,
         )?;
+        let collapsed = model.components.collapsed_components();
+        if let Some(r) = model.report.as_mut() {
+            for c in collapsed {
+                r.warnings.push(format!(
+                    "component {c} collapsed onto repeated values (a variance below 2 × reg_covar): its likelihood is a spike, not a fit; try fewer components, another covariance type, or a larger reg_covar"
+                ));
+            }
+        }
         if deterministic && self.n_init > 1 {
             if let Some(r) = model.report.as_mut() {
                 r.warnings.push(

@@ -55,6 +55,11 @@ pub struct SelectionRow {
     pub n_parameters: usize,
     /// Whether EM converged.
     pub converged: bool,
+    /// Whether a component collapsed onto repeated values (see
+    /// [`GaussianComponents::collapsed_components`](super::GaussianComponents::collapsed_components));
+    /// such candidates are not chosen while any other candidate is usable.
+    #[serde(default)]
+    pub collapsed: bool,
     /// Why the candidate could not be fitted, if it could not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -75,7 +80,9 @@ pub struct Selection {
 /// `covariance_types`, and returns the candidate with the lowest criterion.
 ///
 /// Candidates that cannot be fitted (e.g. more components than rows) are kept in the table
-/// with their error; the selection fails only if no candidate could be fitted.
+/// with their error; the selection fails only if no candidate could be fitted. Candidates with
+/// a collapsed component (a likelihood spike on repeated values, which would win any
+/// likelihood-based criterion) are marked and passed over unless every candidate collapsed.
 pub fn select_gaussian_mixture(
     base: &GaussianMixtureParams,
     ks: &[usize],
@@ -93,7 +100,7 @@ pub fn select_gaussian_mixture(
         .into());
     }
     let mut table = Vec::new();
-    let mut best: Option<(f64, usize, GaussianMixture)> = None;
+    let mut best: Option<((bool, f64), usize, GaussianMixture)> = None;
     let mut first_err = None;
     for &t in covariance_types {
         for &k in ks {
@@ -110,14 +117,20 @@ pub fn select_gaussian_mixture(
                         aic,
                         n_parameters: m.n_parameters(),
                         converged: m.report.as_ref().is_some_and(|r| r.converged),
+                        collapsed: !m.components.collapsed_components().is_empty(),
                         error: None,
                     };
                     let value = match criterion {
                         Criterion::Bic => bic,
                         Criterion::Aic => aic,
                     };
-                    if best.as_ref().is_none_or(|b| value < b.0) {
-                        best = Some((value, table.len(), m));
+                    // Usable candidates first, then the lowest criterion.
+                    let key = (row.collapsed, value);
+                    if best
+                        .as_ref()
+                        .is_none_or(|b| (!key.0 && b.0 .0) || (key.0 == b.0 .0 && key.1 < b.0 .1))
+                    {
+                        best = Some((key, table.len(), m));
                     }
                     table.push(row);
                 }
@@ -135,6 +148,7 @@ pub fn select_gaussian_mixture(
                         aic: f64::NAN,
                         n_parameters: 0,
                         converged: false,
+                        collapsed: false,
                         error: Some(e.to_string()),
                     });
                     first_err.get_or_insert(e);

@@ -298,3 +298,29 @@ pub fn check_distinct(input: &Path, output: &Path) -> Result<()> {
     }
     Ok(())
 }
+
+/// Names the file and the column (by name) in a library error about a data cell.
+pub fn in_file(e: genmodels::core::Error, path: &Path, names: &[String]) -> anyhow::Error {
+    use genmodels::core::{DataError, Error};
+    let col_name = |c: &str| {
+        c.parse::<usize>()
+            .ok()
+            .and_then(|c| names.get(c.wrapping_sub(1)))
+            .cloned()
+            .unwrap_or_else(|| c.to_string())
+    };
+    match &e {
+        Error::Data(DataError::NonFinite { row, column, value, hint }) => usage(format!(
+            "{}, data row {row}, column {}: value {value} is not a finite number (NaN/inf are not allowed here{hint})",
+            path.display(),
+            col_name(column)
+        )),
+        Error::Data(DataError::Support { row, column, value, support }) => usage(format!(
+            "{}, data row {row}, column {}: value {value} is outside the model's support ({support})",
+            path.display(),
+            col_name(&column.to_string())
+        )),
+        Error::Data(_) => usage(format!("{}: {e}", path.display())),
+        _ => e.into(),
+    }
+}

@@ -15,8 +15,8 @@ use super::mixture::{
 };
 use super::Family;
 use crate::common::{
-    check_distinct, load_data, load_for_model, num, print_json, print_table, usage, DataFlags,
-    OutputFlags, Progress,
+    check_distinct, in_file, load_data, load_for_model, num, print_json, print_table, usage,
+    DataFlags, OutputFlags, Progress,
 };
 use crate::plot;
 use crate::verbs::{PlotArgs, PredictArgs, SampleArgs, ScoreArgs};
@@ -65,7 +65,9 @@ pub fn fit(a: &FitArgs, out: &OutputFlags) -> Result<()> {
         .n_init(a.n_init)
         .seed(a.seed);
     let mut progress = Progress::new(out.quiet || out.json, "EM");
-    let mut model = params.fit_with(&table.data, &mut progress)?;
+    let mut model = params
+        .fit_with(&table.data, &mut progress)
+        .map_err(|e| in_file(e, &a.data, &table.names))?;
     progress.finish();
     model.feature_names = Some(table.names.clone());
     save_model(&model, &a.output)?;

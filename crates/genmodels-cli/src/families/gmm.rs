@@ -18,7 +18,7 @@ use super::mixture::{
 };
 use super::Family;
 use crate::common::{
-    check_distinct, load_data, load_for_model, num, parse_assignments, parse_components,
+    check_distinct, in_file, load_data, load_for_model, num, parse_assignments, parse_components,
     print_json, print_table, usage, DataFlags, OutputFlags, Progress,
 };
 use crate::plot;
@@ -127,14 +127,17 @@ pub fn fit(a: &FitArgs, out: &OutputFlags) -> Result<()> {
     let x = table.data.view();
     let mut model = if ks.len() == 1 && cov_types.len() == 1 {
         params.check()?;
-        params.fit_weighted(x, weights.as_ref().map(|w| w.view()), &mut progress)?
+        params
+            .fit_weighted(x, weights.as_ref().map(|w| w.view()), &mut progress)
+            .map_err(|e| in_file(e, &a.data, &table.names))?
     } else {
         if weights.is_some() {
             return Err(usage(
                 "--weights-column is not supported together with a K or covariance grid; fit one K",
             ));
         }
-        let sel = select_gaussian_mixture(&params, &ks, &cov_types, criterion, x, &mut progress)?;
+        let sel = select_gaussian_mixture(&params, &ks, &cov_types, criterion, x, &mut progress)
+            .map_err(|e| in_file(e, &a.data, &table.names))?;
         sel.best
     };
     progress.finish();

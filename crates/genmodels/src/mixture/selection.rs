@@ -137,7 +137,12 @@ pub fn select_gaussian_mixture(
                 Err(
                     e @ (crate::core::Error::Param(_)
                     | crate::core::Error::Read(_)
-                    | crate::core::Error::ModelFile(_)),
+                    | crate::core::Error::ModelFile(_)
+                    | crate::core::Error::Data(
+                        crate::core::DataError::NonFinite { .. }
+                        | crate::core::DataError::Empty { .. }
+                        | crate::core::DataError::Columns { .. },
+                    )),
                 ) => return Err(e),
                 Err(e) => {
                     table.push(SelectionRow {

@@ -41,6 +41,13 @@ pub fn exit_code(e: &anyhow::Error) -> i32 {
                 E::Numerical(_) => 1,
             };
         }
+        if cause.is::<genmodels::core::ParamError>()
+            || cause.is::<genmodels::core::DataError>()
+            || cause.is::<genmodels::core::ReadError>()
+            || cause.is::<genmodels::core::ModelFileError>()
+        {
+            return 2;
+        }
     }
     1
 }

@@ -62,11 +62,17 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            let msg = e
-                .chain()
-                .map(|c| c.to_string())
-                .collect::<Vec<_>>()
-                .join(": ");
+            // Library errors already quote their cause; add a cause only when it says more.
+            let mut msg = String::new();
+            for cause in e.chain() {
+                let c = cause.to_string();
+                if !msg.contains(&c) {
+                    if !msg.is_empty() {
+                        msg.push_str(": ");
+                    }
+                    msg.push_str(&c);
+                }
+            }
             eprintln!("error: {msg}");
             ExitCode::from(exit_code(&e) as u8)
         }

@@ -88,10 +88,10 @@ impl Format {
         match ext.as_deref() {
             Some("png") => Ok(Format::Png),
             Some("svg") => Ok(Format::Svg),
-            _ => bail!(
+            _ => Err(crate::common::usage(format!(
                 "plot output must end in .png or .svg (got {})",
                 path.display()
-            ),
+            ))),
         }
     }
 

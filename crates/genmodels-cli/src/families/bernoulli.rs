@@ -10,13 +10,13 @@ use genmodels::mixture::BernoulliMixture;
 use serde_json::json;
 
 use super::mixture::{
-    binarize, default_names, predict_output, print_warnings, report_lines, sample_output,
-    score_output,
+    binarize, default_names, model_data, predict_output, print_warnings, report_lines,
+    sample_output, score_output,
 };
 use super::Family;
 use crate::common::{
-    check_distinct, in_file, load_data, load_for_model, num, print_json, print_table, usage,
-    DataFlags, OutputFlags, Progress,
+    check_distinct, in_file, load_data, num, print_json, print_table, usage, DataFlags,
+    OutputFlags, Progress,
 };
 use crate::plot;
 use crate::verbs::{PlotArgs, PredictArgs, SampleArgs, ScoreArgs};
@@ -120,14 +120,13 @@ impl Bernoulli {
             .unwrap_or_else(|| default_names(self.model.n_features()))
     }
 
-    fn data(&self, path: &Path, flags: &DataFlags, t: Option<f64>) -> Result<ndarray::Array2<f64>> {
-        let mut table = load_for_model(
-            path,
-            flags.columns.as_deref(),
-            self.model.feature_names.as_deref(),
-        )?;
-        binarize(&mut table.data, t);
-        Ok(table.data)
+    fn data(
+        &self,
+        path: &Path,
+        flags: &DataFlags,
+        t: Option<f64>,
+    ) -> Result<(ndarray::Array2<f64>, Vec<String>)> {
+        model_data(path, flags, &self.names(), self.model.n_features(), t)
     }
 }
 
@@ -175,16 +174,24 @@ impl Family for Bernoulli {
     }
 
     fn score(&self, a: &ScoreArgs, out: &OutputFlags) -> Result<()> {
-        let x = self.data(&a.data, &a.data_flags, a.binarize)?;
-        score_output(&self.model.log_likelihood(&x)?, a, out)
+        let (x, names) = self.data(&a.data, &a.data_flags, a.binarize)?;
+        let ll = self
+            .model
+            .log_likelihood(&x)
+            .map_err(|e| in_file(e, &a.data, &names))?;
+        score_output(&ll, a, out)
     }
 
     fn predict(&self, a: &PredictArgs, out: &OutputFlags) -> Result<()> {
         if a.impute {
             return Err(usage("--impute is available for Gaussian mixtures"));
         }
-        let x = self.data(&a.data, &a.data_flags, a.binarize)?;
-        predict_output(&self.model.predict_proba(x.view())?, a, out)
+        let (x, names) = self.data(&a.data, &a.data_flags, a.binarize)?;
+        let proba = self
+            .model
+            .predict_proba(x.view())
+            .map_err(|e| in_file(e, &a.data, &names))?;
+        predict_output(&proba, a, out)
     }
 
     fn sample(&self, a: &SampleArgs, out: &OutputFlags) -> Result<()> {

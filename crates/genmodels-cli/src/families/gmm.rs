@@ -13,13 +13,13 @@ use genmodels::mixture::{
 use serde_json::json;
 
 use super::mixture::{
-    default_names, predict_output, print_warnings, report_lines, rows_output, sample_output,
-    score_output,
+    default_names, model_data, predict_output, print_warnings, report_lines, rows_output,
+    sample_output, score_output,
 };
 use super::Family;
 use crate::common::{
-    check_distinct, in_file, load_data, load_for_model, num, parse_assignments, parse_components,
-    print_json, print_table, usage, DataFlags, OutputFlags, Progress,
+    check_distinct, in_file, load_data, num, parse_assignments, parse_components, print_json,
+    print_table, usage, DataFlags, OutputFlags, Progress,
 };
 use crate::plot;
 use crate::verbs::{PlotArgs, PredictArgs, SampleArgs, ScoreArgs};
@@ -260,20 +260,8 @@ impl Gmm {
             .unwrap_or_else(|| default_names(self.model.n_features()))
     }
 
-    fn data(&self, path: &Path, flags: &DataFlags) -> Result<ndarray::Array2<f64>> {
-        let names = self.model.feature_names.clone();
-        let t = load_for_model(path, flags.columns.as_deref(), names.as_deref())?;
-        if t.data.ncols() != self.model.n_features() {
-            return Err(usage(format!(
-                "{}: {} columns ({}) but the model has {} features ({}); choose them with --columns",
-                path.display(),
-                t.data.ncols(),
-                t.names.join(", "),
-                self.model.n_features(),
-                self.names().join(", ")
-            )));
-        }
-        Ok(t.data)
+    fn data(&self, path: &Path, flags: &DataFlags) -> Result<(ndarray::Array2<f64>, Vec<String>)> {
+        model_data(path, flags, &self.names(), self.model.n_features(), None)
     }
 
     fn feature_index(&self, key: &str) -> Result<usize> {
@@ -329,8 +317,10 @@ impl Family for Gmm {
         }
         println!("Gaussian mixture — {}", self.path.display());
         println!(
-            "  {k} components, {} covariance, {d} features ({}), {} free parameters",
+            "  {k} component{}, {} covariance, {d} feature{} ({}), {} free parameters",
+            if k == 1 { "" } else { "s" },
             m.covariance_type(),
+            if d == 1 { "" } else { "s" },
             names.join(", "),
             m.n_parameters()
         );
@@ -387,19 +377,23 @@ impl Family for Gmm {
     }
 
     fn score(&self, a: &ScoreArgs, out: &OutputFlags) -> Result<()> {
-        let x = self.data(&a.data, &a.data_flags)?;
+        let (x, names) = self.data(&a.data, &a.data_flags)?;
         let ll = if x.iter().any(|v| v.is_nan()) {
-            self.model.marginal_log_likelihood(x.view())?
+            self.model.marginal_log_likelihood(x.view())
         } else {
-            self.model.log_likelihood(&x)?
-        };
+            self.model.log_likelihood(&x)
+        }
+        .map_err(|e| in_file(e, &a.data, &names))?;
         score_output(&ll, a, out)
     }
 
     fn predict(&self, a: &PredictArgs, out: &OutputFlags) -> Result<()> {
-        let x = self.data(&a.data, &a.data_flags)?;
+        let (x, names) = self.data(&a.data, &a.data_flags)?;
         if a.impute {
-            let filled = self.model.impute(x.view())?;
+            let filled = self
+                .model
+                .impute(x.view())
+                .map_err(|e| in_file(e, &a.data, &names))?;
             let n_missing = x.iter().filter(|v| v.is_nan()).count();
             let sa = SampleArgs {
                 model: a.model.clone(),
@@ -419,7 +413,10 @@ impl Family for Gmm {
                 a.data.display()
             )));
         }
-        let proba = self.model.predict_proba(x.view())?;
+        let proba = self
+            .model
+            .predict_proba(x.view())
+            .map_err(|e| in_file(e, &a.data, &names))?;
         predict_output(&proba, a, out)
     }
 
@@ -482,7 +479,7 @@ impl Family for Gmm {
                     .collect();
                 let (pts, labels) = match &a.data {
                     Some(p) => {
-                        let x = self.data(p, &a.data_flags)?;
+                        let (x, _) = self.data(p, &a.data_flags)?;
                         if x.iter().any(|v| v.is_nan()) {
                             return Err(usage(format!(
                                 "{}: empty/NaN cells cannot be plotted",

@@ -144,7 +144,7 @@ pub fn rows_output(
         if out.json {
             print_json(&json!({"n": x.nrows(), "output": path.display().to_string()}));
         } else if !out.quiet {
-            eprintln!("wrote {} samples to {}", x.nrows(), path.display());
+            eprintln!("wrote {} rows to {}", x.nrows(), path.display());
         }
         return Ok(());
     }
@@ -228,4 +228,28 @@ pub fn binarize(x: &mut Array2<f64>, t: Option<f64>) {
     if let Some(t) = t {
         x.mapv_inplace(|v| if v > t { 1.0 } else { 0.0 });
     }
+}
+
+/// Reads the data a loaded model is applied to: the `--columns` flag wins, then the model's
+/// feature names; the width must match the model. Returns the values and the column names.
+pub fn model_data(
+    path: &std::path::Path,
+    flags: &crate::common::DataFlags,
+    model_names: &[String],
+    n_features: usize,
+    threshold: Option<f64>,
+) -> Result<(Array2<f64>, Vec<String>)> {
+    let mut t = crate::common::load_for_model(path, flags.columns.as_deref(), Some(model_names))?;
+    if t.data.ncols() != n_features {
+        return Err(crate::common::usage(format!(
+            "{}: {} columns ({}) but the model has {} features ({}); choose them with --columns",
+            path.display(),
+            t.data.ncols(),
+            t.names.join(", "),
+            n_features,
+            model_names.join(", ")
+        )));
+    }
+    binarize(&mut t.data, threshold);
+    Ok((t.data, t.names))
 }

@@ -14,10 +14,19 @@ where
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".genmodels-")
-        .suffix(".tmp")
-        .tempfile_in(dir)?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".genmodels-").suffix(".tmp");
+    // An output file gets the permissions of an ordinary new file (0666 less the umask, which
+    // the OS applies), or keeps those of the file it replaces; tempfile's default is 0600.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)
+            .map(|m| m.permissions().mode() & 0o7777)
+            .unwrap_or(0o666);
+        builder.permissions(std::fs::Permissions::from_mode(mode));
+    }
+    let mut tmp = builder.tempfile_in(dir)?;
     {
         let mut buf = std::io::BufWriter::new(tmp.as_file_mut());
         write(&mut buf)?;

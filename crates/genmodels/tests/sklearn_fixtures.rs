@@ -155,12 +155,13 @@ fn fixed_model_scores_match_scikit_learn() {
         let name = case["name"].as_str().unwrap();
         let x = mat2(&f["datasets"][case["dataset"].as_str().unwrap()]);
         let t: CovarianceType = case["covariance_type"].as_str().unwrap().parse().unwrap();
-        let comps = GaussianComponents {
-            means: mat2(&case["means"]),
-            covariances: cov_params(t, &case["covariances"]),
-            precisions_cholesky: cov_params(t, &case["precisions_cholesky"]),
-            reg_covar: 1e-6,
-        };
+        let comps = GaussianComponents::from_parts(
+            mat2(&case["means"]),
+            cov_params(t, &case["covariances"]),
+            cov_params(t, &case["precisions_cholesky"]),
+            1e-6,
+        )
+        .unwrap();
         let model: GaussianMixture = Mixture::new(vec1(&case["weights"]), comps).unwrap();
         let ll = model.log_likelihood(&x).unwrap();
         assert_all_close(

@@ -138,6 +138,107 @@ pub fn gaussian_log_density(
     y.map_axis(Axis(1), |r| -0.5 * (d * LN_2PI + r.dot(&r)) + log_det)
 }
 
+/// `dst = a·b` (or `dst += a·b` when `accumulate`), through faer's matrix product, which is
+/// markedly faster than ndarray's for the tall-skinny shapes of EM (SIMD kernels up to
+/// AVX-512). Single-threaded: callers parallelise over row chunks.
+pub fn gemm(
+    mut dst: ndarray::ArrayViewMut2<'_, f64>,
+    accumulate: bool,
+    a: ArrayView2<'_, f64>,
+    b: ArrayView2<'_, f64>,
+) {
+    assert_eq!(a.ncols(), b.nrows(), "gemm: inner dimensions");
+    assert_eq!(
+        (dst.nrows(), dst.ncols()),
+        (a.nrows(), b.ncols()),
+        "gemm: output shape"
+    );
+    // SAFETY: the views come from live ndarray views with the stated shapes and strides, and
+    // `dst` is borrowed mutably for the whole call, so it aliases neither input.
+    let (fa, fb, fd) = unsafe {
+        (
+            faer::MatRef::from_raw_parts(
+                a.as_ptr(),
+                a.nrows(),
+                a.ncols(),
+                a.strides()[0],
+                a.strides()[1],
+            ),
+            faer::MatRef::from_raw_parts(
+                b.as_ptr(),
+                b.nrows(),
+                b.ncols(),
+                b.strides()[0],
+                b.strides()[1],
+            ),
+            faer::MatMut::from_raw_parts_mut(
+                dst.as_mut_ptr(),
+                dst.nrows(),
+                dst.ncols(),
+                dst.strides()[0],
+                dst.strides()[1],
+            ),
+        )
+    };
+    let beta = if accumulate {
+        faer::Accum::Add
+    } else {
+        faer::Accum::Replace
+    };
+    faer::linalg::matmul::matmul(fd, beta, fa, fb, 1.0, faer::Par::Seq);
+}
+
+/// Turns each row of log-weights into probabilities in place (a stable softmax) and returns the
+/// row log-sum-exps: one pass per row instead of normalise-then-exponentiate.
+pub fn softmax_rows(mut a: ArrayViewMut2<'_, f64>) -> Array1<f64> {
+    let mut out = Array1::zeros(a.nrows());
+    for (mut row, o) in a.axis_iter_mut(Axis(0)).zip(out.iter_mut()) {
+        let m = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        if !m.is_finite() {
+            // All −∞ (or a NaN/+∞): no probability can be assigned; leave it to the caller's checks.
+            *o = m;
+            row.fill(if m == f64::NEG_INFINITY {
+                0.0
+            } else {
+                f64::NAN
+            });
+            continue;
+        }
+        let mut sum = 0.0;
+        row.mapv_inplace(|v| {
+            let e = (v - m).exp();
+            sum += e;
+            e
+        });
+        row /= sum;
+        *o = m + sum.ln();
+    }
+    out
+}
+
+/// `Σ_j (y_j − s_j)²` after replacing `y_j` by `y_j − s_j`, with four independent
+/// accumulators so the compiler can vectorise the reduction.
+#[inline]
+pub fn center_sumsq(y: &mut [f64], s: &[f64]) -> f64 {
+    let mut acc = [0.0f64; 4];
+    let mut yc = y.chunks_exact_mut(4);
+    let mut sc = s.chunks_exact(4);
+    for (yb, sb) in (&mut yc).zip(&mut sc) {
+        for l in 0..4 {
+            let v = yb[l] - sb[l];
+            yb[l] = v;
+            acc[l] += v * v;
+        }
+    }
+    let mut tail = 0.0;
+    for (yv, sv) in yc.into_remainder().iter_mut().zip(sc.remainder()) {
+        let v = *yv - sv;
+        *yv = v;
+        tail += v * v;
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,5 +301,49 @@ mod tests {
         let expect = |v: f64| -0.5 * LN_2PI - 2f64.ln() - v * v / 8.0;
         assert_relative_eq!(ll[0], expect(0.5), epsilon = 1e-14);
         assert_relative_eq!(ll[1], expect(-1.0), epsilon = 1e-14);
+    }
+
+    #[test]
+    fn softmax_rows_normalises_and_returns_logsumexp() {
+        let mut a = array![
+            [0.0, (2f64).ln()],
+            [-1000.0, -1000.0],
+            [f64::NEG_INFINITY, 0.0]
+        ];
+        let lse = softmax_rows(a.view_mut());
+        assert_relative_eq!(lse[0], 3f64.ln(), epsilon = 1e-14);
+        assert_relative_eq!(a[[0, 1]], 2.0 / 3.0, epsilon = 1e-14);
+        assert_relative_eq!(lse[1], -1000.0 + 2f64.ln(), epsilon = 1e-12);
+        assert_eq!(a.row(1).to_vec(), vec![0.5, 0.5]);
+        assert_eq!(a.row(2).to_vec(), vec![0.0, 1.0]);
+    }
+
+    #[test]
+    fn center_sumsq_matches_the_plain_loop() {
+        for n in [0, 1, 3, 4, 5, 16, 17] {
+            let mut y: Vec<f64> = (0..n).map(|i| i as f64 * 0.7 - 2.0).collect();
+            let s: Vec<f64> = (0..n).map(|i| (i % 3) as f64).collect();
+            let expect: f64 = y.iter().zip(&s).map(|(a, b)| (a - b) * (a - b)).sum();
+            let centred: Vec<f64> = y.iter().zip(&s).map(|(a, b)| a - b).collect();
+            let q = center_sumsq(&mut y, &s);
+            assert_relative_eq!(q, expect, epsilon = 1e-12);
+            assert_eq!(y, centred);
+        }
+    }
+
+    #[test]
+    fn gemm_matches_ndarray_on_strided_views() {
+        let a = Array2::from_shape_fn((7, 5), |(i, j)| (i * 5 + j) as f64 * 0.1);
+        let b = Array2::from_shape_fn((3, 5), |(i, j)| (i + 2 * j) as f64 - 1.0);
+        let mut c = Array2::from_elem((7, 3), 1.0);
+        gemm(c.view_mut(), true, a.view(), b.t());
+        let expect = a.dot(&b.t()) + 1.0;
+        for (x, y) in c.iter().zip(expect.iter()) {
+            assert_relative_eq!(x, y, epsilon = 1e-12);
+        }
+        gemm(c.view_mut(), false, a.view(), b.t());
+        for (x, y) in c.iter().zip(expect.iter()) {
+            assert_relative_eq!(*x, y - 1.0, epsilon = 1e-12);
+        }
     }
 }

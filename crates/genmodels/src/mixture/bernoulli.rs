@@ -45,6 +45,8 @@ impl Components for BernoulliComponents {
         self.means.ncols()
     }
 
+    type Scratch = ();
+
     fn log_density_into(&self, x: ArrayView2<'_, f64>, out: &mut Array2<f64>) {
         // log p_k(x) = x · (ln μ − ln(1−μ)) + Σ ln(1−μ): one matrix product.
         let log_odds = self.means.mapv(|m| m.ln() - (1.0 - m).ln());
@@ -69,6 +71,7 @@ impl Components for BernoulliComponents {
         &self,
         x: ArrayView2<'_, f64>,
         resp: ArrayView2<'_, f64>,
+        _: Option<()>,
         st: &mut BernoulliStats,
     ) {
         general_mat_mul(1.0, &resp.t(), &x, 1.0, &mut st.s1);

@@ -5,7 +5,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use ndarray::linalg::general_mat_mul;
-use ndarray::{Array1, Array2, Array3, ArrayView1, ArrayView2, Axis, Zip};
+use ndarray::{s, Array1, Array2, Array3, ArrayView1, ArrayView2, Axis, Zip};
 use rand::seq::index::sample as sample_indices;
 use rand::{Rng, RngCore};
 use rand_distr::StandardNormal;
@@ -16,7 +16,7 @@ use super::kmeans::kmeans;
 use super::model::{Components, Mixture};
 use crate::core::data::{check_finite, check_sample_weights};
 use crate::core::numerics::{
-    covariance_from_precision_cholesky, lower_triangular_inverse,
+    center_sumsq, covariance_from_precision_cholesky, gemm, lower_triangular_inverse,
     precision_cholesky_from_covariance, precision_cholesky_from_precision, symmetrize, LN_2PI,
 };
 use crate::core::{
@@ -153,6 +153,28 @@ pub struct GaussianComponents {
     pub precisions_cholesky: CovarianceParams,
     /// Added to the covariance diagonals at each M-step.
     pub reg_covar: f64,
+    /// Products derived from the precision factors, computed once per parameter set.
+    #[serde(skip)]
+    whitening_cache: WhiteningCache,
+}
+
+/// For full and tied covariances: `[U_1 … U_K]`, `[μ_1 U_1 … μ_K U_K]` and each `U_k⁻¹`.
+#[derive(Debug, Clone)]
+struct Whitening {
+    ucat: Array2<f64>,
+    shift: Array1<f64>,
+    uinv: Vec<Array2<f64>>,
+}
+
+/// A lazily filled cache that never affects equality (two models with the same parameters are
+/// equal whether or not one of them has been used).
+#[derive(Debug, Clone, Default)]
+struct WhiteningCache(std::sync::OnceLock<Option<Whitening>>);
+
+impl PartialEq for WhiteningCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 /// A Gaussian mixture model.
@@ -192,6 +214,7 @@ impl GaussianComponents {
             covariances,
             precisions_cholesky,
             reg_covar,
+            whitening_cache: WhiteningCache::default(),
         })
     }
 
@@ -239,12 +262,60 @@ impl GaussianComponents {
             covariances,
             precisions_cholesky: pc,
             reg_covar,
+            whitening_cache: WhiteningCache::default(),
         })
+    }
+
+    /// Assembles components from all their parameters (e.g. another library's fitted model),
+    /// checking that they are consistent.
+    pub fn from_parts(
+        means: Array2<f64>,
+        covariances: CovarianceParams,
+        precisions_cholesky: CovarianceParams,
+        reg_covar: f64,
+    ) -> std::result::Result<Self, String> {
+        let c = GaussianComponents {
+            means,
+            covariances,
+            precisions_cholesky,
+            reg_covar,
+            whitening_cache: WhiteningCache::default(),
+        };
+        c.validate()?;
+        Ok(c)
     }
 
     /// The covariance type.
     pub fn covariance_type(&self) -> CovarianceType {
         self.covariances.covariance_type()
+    }
+
+    fn whitening(&self) -> Option<&Whitening> {
+        self.whitening_cache
+            .0
+            .get_or_init(|| {
+                let (k, d) = self.means.dim();
+                let factor = |c: usize| match &self.precisions_cholesky {
+                    CovarianceParams::Full(u) => Some(u.index_axis(Axis(0), c)),
+                    CovarianceParams::Tied(u) => Some(u.view()),
+                    _ => None,
+                };
+                factor(0)?;
+                let mut ucat = Array2::zeros((d, k * d));
+                let mut shift = Array1::zeros(k * d);
+                let mut uinv = Vec::with_capacity(k);
+                for c in 0..k {
+                    let u = factor(c)?;
+                    ucat.slice_mut(s![.., c * d..(c + 1) * d]).assign(&u);
+                    shift
+                        .slice_mut(s![c * d..(c + 1) * d])
+                        .assign(&self.means.row(c).dot(&u));
+                    // U is upper triangular: U⁻¹ = ((Uᵀ)⁻¹)ᵀ.
+                    uinv.push(lower_triangular_inverse(u.t()).reversed_axes());
+                }
+                Some(Whitening { ucat, shift, uinv })
+            })
+            .as_ref()
     }
 
     /// Components that collapsed onto repeated values: their covariance has a direction whose
@@ -339,9 +410,10 @@ impl GaussianComponents {
             covariances: placeholder.clone(),
             precisions_cholesky: placeholder,
             reg_covar,
+            whitening_cache: WhiteningCache::default(),
         };
         let mut st = tmp.empty_stats();
-        tmp.accumulate(x, resp.view(), &mut st);
+        tmp.accumulate(x, resp.view(), None, &mut st);
         let (comp, _) = tmp.m_step_inner(&nk, &st, false)?;
         let weights = &nk / nk.sum();
         Ok((weights, comp))
@@ -427,6 +499,7 @@ impl GaussianComponents {
                 covariances,
                 precisions_cholesky,
                 reg_covar: reg,
+                whitening_cache: WhiteningCache::default(),
             },
             empty,
         ))
@@ -538,28 +611,39 @@ impl Components for GaussianComponents {
         self.means.ncols()
     }
 
-    fn log_density_into(&self, x: ArrayView2<'_, f64>, out: &mut Array2<f64>) {
+    type Scratch = Option<Array2<f64>>;
+
+    fn log_density_into(
+        &self,
+        x: ArrayView2<'_, f64>,
+        out: &mut Array2<f64>,
+    ) -> Option<Array2<f64>> {
         let (n, d) = x.dim();
         let k = self.n_components();
         let log_det = self.log_det_chol();
         let c0 = -0.5 * d as f64 * LN_2PI;
-        let mut y = Array2::<f64>::zeros((n, d));
+        if let Some(w) = self.whitening() {
+            // y_k = x U_k − μ_k U_k for every k in one product x·[U_1 … U_K] (scikit-learn's
+            // formula); the residuals are kept for the statistics of the same chunk.
+            let kd = k * d;
+            let mut y = Array2::<f64>::zeros((n, kd));
+            gemm(y.view_mut(), false, x, w.ucat.view());
+            let shift = w.shift.as_slice().expect("contiguous");
+            for (mut yrow, mut orow) in y.outer_iter_mut().zip(out.outer_iter_mut()) {
+                let yr = yrow
+                    .as_slice_mut()
+                    .expect("rows of a new array are contiguous");
+                for c in 0..k {
+                    let q = center_sumsq(&mut yr[c * d..(c + 1) * d], &shift[c * d..(c + 1) * d]);
+                    orow[c] = c0 - 0.5 * q + log_det[c];
+                }
+            }
+            return Some(y);
+        }
         for c in 0..k {
             let diff = &x - &self.means.row(c);
             let mut col = out.column_mut(c);
             match &self.precisions_cholesky {
-                CovarianceParams::Full(u) => {
-                    general_mat_mul(1.0, &diff, &u.index_axis(Axis(0), c), 0.0, &mut y);
-                    Zip::from(&mut col)
-                        .and(y.rows())
-                        .for_each(|o, r| *o = c0 - 0.5 * r.dot(&r) + log_det[c]);
-                }
-                CovarianceParams::Tied(u) => {
-                    general_mat_mul(1.0, &diff, u, 0.0, &mut y);
-                    Zip::from(&mut col)
-                        .and(y.rows())
-                        .for_each(|o, r| *o = c0 - 0.5 * r.dot(&r) + log_det[c]);
-                }
                 CovarianceParams::Diag(u) => {
                     let p = u.row(c);
                     Zip::from(&mut col).and(diff.rows()).for_each(|o, r| {
@@ -573,8 +657,12 @@ impl Components for GaussianComponents {
                         .and(diff.rows())
                         .for_each(|o, r| *o = c0 - 0.5 * p2 * r.dot(&r) + log_det[c]);
                 }
+                CovarianceParams::Full(_) | CovarianceParams::Tied(_) => {
+                    unreachable!("full and tied covariances take the whitened path")
+                }
             }
         }
+        None
     }
 
     fn check_data(&self, x: ArrayView2<'_, f64>) -> Result<()> {
@@ -601,8 +689,48 @@ impl Components for GaussianComponents {
         &self,
         x: ArrayView2<'_, f64>,
         resp: ArrayView2<'_, f64>,
+        scratch: Option<Option<Array2<f64>>>,
         st: &mut GaussianStats,
     ) {
+        // The whitened residuals y_k = (x − μ_k) U_k of the E-step are centred on this
+        // iteration's means, which are the statistics' reference points: accumulate in the
+        // whitened space and map back (x − μ_k = y_k U_k⁻¹), saving a second pass over x.
+        if let (Some(Some(y)), Some(w), S2::Full(s2)) = (scratch, self.whitening(), &mut st.s2) {
+            let (n, d) = x.dim();
+            let k = self.n_components();
+            // One row-major pass: r_ik·y_ik into `wy`, and Σ_i r_ik y_ik.
+            let mut wy = Array2::<f64>::zeros((n, k * d));
+            let mut s1w = Array2::<f64>::zeros((k, d));
+            for ((yrow, mut wrow), rrow) in y
+                .outer_iter()
+                .zip(wy.outer_iter_mut())
+                .zip(resp.outer_iter())
+            {
+                let yr = yrow.as_slice().expect("contiguous");
+                let wr = wrow.as_slice_mut().expect("contiguous");
+                for c in 0..k {
+                    let r = rrow[c];
+                    let mut acc = s1w.row_mut(c);
+                    let acc = acc.as_slice_mut().expect("contiguous");
+                    for j in 0..d {
+                        let v = r * yr[c * d + j];
+                        wr[c * d + j] = v;
+                        acc[j] += v;
+                    }
+                }
+            }
+            let mut wm = Array2::<f64>::zeros((d, d));
+            for c in 0..k {
+                let blk = s![.., c * d..(c + 1) * d];
+                gemm(wm.view_mut(), false, wy.slice(blk).t(), y.slice(blk));
+                let uinv = &w.uinv[c];
+                let mut s1 = st.s1.row_mut(c);
+                s1 += &s1w.row(c).dot(uinv);
+                let mut s2c = s2.index_axis_mut(Axis(0), c);
+                s2c += &uinv.t().dot(&wm.dot(uinv));
+            }
+            return;
+        }
         let k = self.n_components();
         for c in 0..k {
             let diff = &x - &st.centers.row(c);

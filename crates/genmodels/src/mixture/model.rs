@@ -5,7 +5,7 @@ use rand::{Rng, RngCore};
 use serde::{Deserialize, Serialize};
 
 use super::em::{EmStats, FitReport};
-use crate::core::numerics::{logsumexp_rows, normalize_log_rows};
+use crate::core::numerics::{logsumexp_rows, normalize_log_rows, softmax_rows};
 use crate::core::{LogLikelihood, Result, Sample, SufficientStats};
 
 /// A family of mixture components: the part of EM that differs between Gaussian, Bernoulli,
@@ -19,8 +19,12 @@ pub trait Components: Clone + Send + Sync {
     fn n_components(&self) -> usize;
     /// Number of features d.
     fn n_features(&self) -> usize;
+    /// What evaluating the densities of a chunk leaves behind for [`Components::accumulate`] on
+    /// the same chunk (e.g. whitened residuals), so the E-step does not compute it twice; `()`
+    /// when nothing is shared.
+    type Scratch: Send;
     /// Writes `log p_k(x_i)` (without the mixture weight) into `out[i, k]`.
-    fn log_density_into(&self, x: ArrayView2<'_, f64>, out: &mut Array2<f64>);
+    fn log_density_into(&self, x: ArrayView2<'_, f64>, out: &mut Array2<f64>) -> Self::Scratch;
     /// Checks that `x` is in the support of this family (finite, binary, ...).
     fn check_data(&self, x: ArrayView2<'_, f64>) -> Result<()>;
     /// Empty statistics.
@@ -31,6 +35,7 @@ pub trait Components: Clone + Send + Sync {
         &self,
         x: ArrayView2<'_, f64>,
         resp: ArrayView2<'_, f64>,
+        scratch: Option<Self::Scratch>,
         stats: &mut Self::Stats,
     );
     /// The M-step: new components from soft counts `nk` and statistics. Components with no
@@ -127,11 +132,15 @@ impl<C: Components> Mixture<C> {
     }
 
     pub(crate) fn weighted_log_prob_unchecked(&self, x: ArrayView2<'_, f64>) -> Array2<f64> {
+        self.weighted_log_prob_scratch(x).0
+    }
+
+    fn weighted_log_prob_scratch(&self, x: ArrayView2<'_, f64>) -> (Array2<f64>, C::Scratch) {
         let mut out = Array2::zeros((x.nrows(), self.n_components()));
-        self.components.log_density_into(x, &mut out);
+        let scratch = self.components.log_density_into(x, &mut out);
         let lw = self.weights.mapv(f64::ln);
         out += &lw;
-        out
+        (out, scratch)
     }
 
     /// Posterior probability of each component for each row (n × K), rows summing to one.
@@ -183,9 +192,8 @@ impl<C: Components> Mixture<C> {
         x: ArrayView2<'_, f64>,
         sample_weight: Option<ndarray::ArrayView1<'_, f64>>,
     ) -> EmStats<C::Stats> {
-        let mut lp = self.weighted_log_prob_unchecked(x);
-        let lse = normalize_log_rows(lp.view_mut());
-        lp.mapv_inplace(f64::exp);
+        let (mut lp, scratch) = self.weighted_log_prob_scratch(x);
+        let lse = softmax_rows(lp.view_mut());
         let (ll_sum, w_sum) = match sample_weight {
             Some(w) => {
                 for (mut row, wi) in lp.axis_iter_mut(Axis(0)).zip(w.iter()) {
@@ -203,7 +211,8 @@ impl<C: Components> Mixture<C> {
         };
         let nk = lp.sum_axis(Axis(0));
         let mut inner = self.components.empty_stats();
-        self.components.accumulate(x, lp.view(), &mut inner);
+        self.components
+            .accumulate(x, lp.view(), Some(scratch), &mut inner);
         EmStats {
             nk,
             ll_sum,

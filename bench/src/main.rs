@@ -28,7 +28,8 @@ use serde::Deserialize;
 
 type BoxResult<T> = std::result::Result<T, Box<dyn Error>>;
 
-const USAGE: &str = "usage: gm-bench gmm --data X.npy --init init.json --covariance full|diag|tied|spherical \
+const USAGE: &str =
+    "usage: gm-bench gmm --data X.npy --init init.json --covariance full|diag|tied|spherical \
 [--max-iter 100] [--tol 0] [--reg-covar 1e-6] [--save-means means.npy]";
 
 /// The start, as `compare.py` writes it (scikit-learn's `*_init` arguments).
@@ -57,12 +58,17 @@ fn parse_args() -> BoxResult<Args> {
             println!("{USAGE}");
             std::process::exit(0);
         }
-        other => return Err(format!("expected the subcommand `gmm`, found {other:?}\n{USAGE}").into()),
+        other => {
+            return Err(format!("expected the subcommand `gmm`, found {other:?}\n{USAGE}").into())
+        }
     }
     let (mut data, mut init, mut covariance) = (None, None, None);
     let (mut max_iter, mut tol, mut reg_covar, mut save_means) = (100usize, 0.0f64, 1e-6f64, None);
     while let Some(flag) = it.next() {
-        let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value\n{USAGE}"));
+        let mut value = || {
+            it.next()
+                .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))
+        };
         match flag.as_str() {
             "--data" => data = Some(PathBuf::from(value()?)),
             "--init" => init = Some(PathBuf::from(value()?)),
@@ -91,7 +97,10 @@ fn matrix(rows: Vec<Vec<f64>>, what: &str) -> BoxResult<Array2<f64>> {
     if rows.iter().any(|r| r.len() != d) {
         return Err(format!("{what}: rows of different lengths").into());
     }
-    Ok(Array2::from_shape_vec((n, d), rows.into_iter().flatten().collect())?)
+    Ok(Array2::from_shape_vec(
+        (n, d),
+        rows.into_iter().flatten().collect(),
+    )?)
 }
 
 /// Precisions in scikit-learn's layout for `cov`.
@@ -100,7 +109,10 @@ fn precisions(v: serde_json::Value, cov: CovarianceType) -> BoxResult<Covariance
         CovarianceType::Full => {
             let cube: Vec<Vec<Vec<f64>>> = serde_json::from_value(v)?;
             let k = cube.len();
-            let mats = cube.into_iter().map(|m| matrix(m, "precisions")).collect::<BoxResult<Vec<_>>>()?;
+            let mats = cube
+                .into_iter()
+                .map(|m| matrix(m, "precisions"))
+                .collect::<BoxResult<Vec<_>>>()?;
             let d = mats.first().map_or(0, Array2::nrows);
             if mats.iter().any(|m| m.dim() != (d, d)) {
                 return Err("full precisions must be K square d×d matrices".into());
@@ -108,9 +120,15 @@ fn precisions(v: serde_json::Value, cov: CovarianceType) -> BoxResult<Covariance
             let flat: Vec<f64> = mats.iter().flat_map(|m| m.iter().copied()).collect();
             CovarianceParams::Full(Array3::from_shape_vec((k, d, d), flat)?)
         }
-        CovarianceType::Diag => CovarianceParams::Diag(matrix(serde_json::from_value(v)?, "precisions")?),
-        CovarianceType::Tied => CovarianceParams::Tied(matrix(serde_json::from_value(v)?, "precisions")?),
-        CovarianceType::Spherical => CovarianceParams::Spherical(Array1::from(serde_json::from_value::<Vec<f64>>(v)?)),
+        CovarianceType::Diag => {
+            CovarianceParams::Diag(matrix(serde_json::from_value(v)?, "precisions")?)
+        }
+        CovarianceType::Tied => {
+            CovarianceParams::Tied(matrix(serde_json::from_value(v)?, "precisions")?)
+        }
+        CovarianceType::Spherical => {
+            CovarianceParams::Spherical(Array1::from(serde_json::from_value::<Vec<f64>>(v)?))
+        }
     })
 }
 

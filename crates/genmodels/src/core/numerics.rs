@@ -193,9 +193,12 @@ pub fn gemm(
 pub fn softmax_rows(mut a: ArrayViewMut2<'_, f64>) -> Array1<f64> {
     let mut out = Array1::zeros(a.nrows());
     for (mut row, o) in a.axis_iter_mut(Axis(0)).zip(out.iter_mut()) {
+        let row = row
+            .as_slice_mut()
+            .expect("rows of a standard-layout array are contiguous");
         let m = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         if !m.is_finite() {
-            // All −∞ (or a NaN/+∞): no probability can be assigned; leave it to the caller's checks.
+            // All −∞ (or a NaN/+∞): no probability can be assigned; the caller checks the sum.
             *o = m;
             row.fill(if m == f64::NEG_INFINITY {
                 0.0
@@ -205,15 +208,32 @@ pub fn softmax_rows(mut a: ArrayViewMut2<'_, f64>) -> Array1<f64> {
             continue;
         }
         let mut sum = 0.0;
-        row.mapv_inplace(|v| {
-            let e = (v - m).exp();
+        for v in row.iter_mut() {
+            let z = *v - m;
+            // exp underflows to 0 below −745; skip glibc's slow path for those.
+            let e = if z < -745.0 { 0.0 } else { z.exp() };
+            *v = e;
             sum += e;
-            e
-        });
-        row /= sum;
+        }
+        let inv = 1.0 / sum;
+        for v in row.iter_mut() {
+            *v *= inv;
+        }
         *o = m + sum.ln();
     }
     out
+}
+
+/// Column sums of a standard-layout matrix, row by row (cache-friendly for short rows).
+pub fn column_sums(a: ArrayView2<'_, f64>) -> Array1<f64> {
+    let mut out = vec![0.0; a.ncols()];
+    for row in a.outer_iter() {
+        match row.as_slice() {
+            Some(r) => out.iter_mut().zip(r).for_each(|(o, v)| *o += v),
+            None => out.iter_mut().zip(row.iter()).for_each(|(o, v)| *o += v),
+        }
+    }
+    Array1::from(out)
 }
 
 /// `Σ_j (y_j − s_j)²` after replacing `y_j` by `y_j − s_j`, with four independent

@@ -16,7 +16,7 @@ use super::kmeans::kmeans;
 use super::model::{Components, Mixture};
 use crate::core::data::{check_finite, check_sample_weights};
 use crate::core::numerics::{
-    center_sumsq, covariance_from_precision_cholesky, gemm, lower_triangular_inverse,
+    center_sumsq, column_sums, covariance_from_precision_cholesky, gemm, lower_triangular_inverse,
     precision_cholesky_from_covariance, precision_cholesky_from_precision, symmetrize, LN_2PI,
 };
 use crate::core::{
@@ -166,10 +166,40 @@ struct Whitening {
     uinv: Vec<Array2<f64>>,
 }
 
+/// For diagonal and spherical covariances, about a reference point `c` (the mean of the
+/// means, so the expanded squares below do not cancel for data far from the origin):
+/// `p²` (K×d), `−2 (μ−c)∘p²` and `Σ_j (μ−c)² p²`, so that the squared Mahalanobis distances of a
+/// chunk are two matrix products, `(x−c)²·p²ᵀ − 2 (x−c)·((μ−c)∘p²)ᵀ + const`.
+#[derive(Debug, Clone)]
+struct DiagTerms {
+    center: Array1<f64>,
+    p2: Array2<f64>,
+    m2p2: Array2<f64>,
+    konst: Array1<f64>,
+}
+
+/// Products derived from the parameters once, then shared by every chunk of an E-step.
+#[derive(Debug, Clone)]
+enum Derived {
+    Whitened(Whitening),
+    Diagonal(DiagTerms),
+}
+
 /// A lazily filled cache that never affects equality (two models with the same parameters are
 /// equal whether or not one of them has been used).
 #[derive(Debug, Clone, Default)]
-struct WhiteningCache(std::sync::OnceLock<Option<Whitening>>);
+struct WhiteningCache(std::sync::OnceLock<Derived>);
+
+/// What the Gaussian E-step keeps for the statistics of the same chunk: whitened residuals
+/// (full, tied) or the centred data and its squares (diag, spherical).
+#[derive(Debug)]
+pub struct GaussianScratch(ScratchKind);
+
+#[derive(Debug)]
+enum ScratchKind {
+    Whitened(Array2<f64>),
+    Centered { xc: Array2<f64>, xc2: Array2<f64> },
+}
 
 impl PartialEq for WhiteningCache {
     fn eq(&self, _: &Self) -> bool {
@@ -290,22 +320,20 @@ impl GaussianComponents {
         self.covariances.covariance_type()
     }
 
-    fn whitening(&self) -> Option<&Whitening> {
-        self.whitening_cache
-            .0
-            .get_or_init(|| {
-                let (k, d) = self.means.dim();
-                let factor = |c: usize| match &self.precisions_cholesky {
-                    CovarianceParams::Full(u) => Some(u.index_axis(Axis(0), c)),
-                    CovarianceParams::Tied(u) => Some(u.view()),
-                    _ => None,
-                };
-                factor(0)?;
+    fn derived(&self) -> &Derived {
+        self.whitening_cache.0.get_or_init(|| {
+            let (k, d) = self.means.dim();
+            let factor = |c: usize| match &self.precisions_cholesky {
+                CovarianceParams::Full(u) => Some(u.index_axis(Axis(0), c)),
+                CovarianceParams::Tied(u) => Some(u.view()),
+                _ => None,
+            };
+            if factor(0).is_some() {
                 let mut ucat = Array2::zeros((d, k * d));
                 let mut shift = Array1::zeros(k * d);
                 let mut uinv = Vec::with_capacity(k);
                 for c in 0..k {
-                    let u = factor(c)?;
+                    let u = factor(c).expect("full or tied");
                     ucat.slice_mut(s![.., c * d..(c + 1) * d]).assign(&u);
                     shift
                         .slice_mut(s![c * d..(c + 1) * d])
@@ -313,9 +341,26 @@ impl GaussianComponents {
                     // U is upper triangular: U⁻¹ = ((Uᵀ)⁻¹)ᵀ.
                     uinv.push(lower_triangular_inverse(u.t()).reversed_axes());
                 }
-                Some(Whitening { ucat, shift, uinv })
+                return Derived::Whitened(Whitening { ucat, shift, uinv });
+            }
+            let p2 = match &self.precisions_cholesky {
+                CovarianceParams::Diag(u) => u.mapv(|v| v * v),
+                CovarianceParams::Spherical(u) => {
+                    Array2::from_shape_fn((k, d), |(c, _)| u[c] * u[c])
+                }
+                _ => unreachable!("full and tied are handled above"),
+            };
+            let center = self.means.mean_axis(Axis(0)).expect("K >= 1");
+            let mc = &self.means - &center;
+            let m2p2 = &mc * &p2 * -2.0;
+            let konst = (&mc * &mc * &p2).sum_axis(Axis(1));
+            Derived::Diagonal(DiagTerms {
+                center,
+                p2,
+                m2p2,
+                konst,
             })
-            .as_ref()
+        })
     }
 
     /// Components that collapsed onto repeated values: their covariance has a direction whose
@@ -611,58 +656,64 @@ impl Components for GaussianComponents {
         self.means.ncols()
     }
 
-    type Scratch = Option<Array2<f64>>;
+    type Scratch = GaussianScratch;
 
-    fn log_density_into(
-        &self,
-        x: ArrayView2<'_, f64>,
-        out: &mut Array2<f64>,
-    ) -> Option<Array2<f64>> {
+    fn log_density_into(&self, x: ArrayView2<'_, f64>, out: &mut Array2<f64>) -> GaussianScratch {
         let (n, d) = x.dim();
         let k = self.n_components();
         let log_det = self.log_det_chol();
         let c0 = -0.5 * d as f64 * LN_2PI;
-        if let Some(w) = self.whitening() {
-            // y_k = x U_k − μ_k U_k for every k in one product x·[U_1 … U_K] (scikit-learn's
-            // formula); the residuals are kept for the statistics of the same chunk.
-            let kd = k * d;
-            let mut y = Array2::<f64>::zeros((n, kd));
-            gemm(y.view_mut(), false, x, w.ucat.view());
-            let shift = w.shift.as_slice().expect("contiguous");
-            for (mut yrow, mut orow) in y.outer_iter_mut().zip(out.outer_iter_mut()) {
-                let yr = yrow
-                    .as_slice_mut()
-                    .expect("rows of a new array are contiguous");
-                for c in 0..k {
-                    let q = center_sumsq(&mut yr[c * d..(c + 1) * d], &shift[c * d..(c + 1) * d]);
-                    orow[c] = c0 - 0.5 * q + log_det[c];
+        match self.derived() {
+            Derived::Whitened(w) => {
+                // y_k = x U_k − μ_k U_k for every k in one product x·[U_1 … U_K] (scikit-learn's
+                // formula); the residuals are kept for the statistics of the same chunk.
+                let kd = k * d;
+                let mut y = Array2::<f64>::zeros((n, kd));
+                gemm(y.view_mut(), false, x, w.ucat.view());
+                let shift = w.shift.as_slice().expect("contiguous");
+                for (mut yrow, mut orow) in y.outer_iter_mut().zip(out.outer_iter_mut()) {
+                    let yr = yrow
+                        .as_slice_mut()
+                        .expect("rows of a new array are contiguous");
+                    for c in 0..k {
+                        let q =
+                            center_sumsq(&mut yr[c * d..(c + 1) * d], &shift[c * d..(c + 1) * d]);
+                        orow[c] = c0 - 0.5 * q + log_det[c];
+                    }
                 }
+                GaussianScratch(ScratchKind::Whitened(y))
             }
-            return Some(y);
-        }
-        for c in 0..k {
-            let diff = &x - &self.means.row(c);
-            let mut col = out.column_mut(c);
-            match &self.precisions_cholesky {
-                CovarianceParams::Diag(u) => {
-                    let p = u.row(c);
-                    Zip::from(&mut col).and(diff.rows()).for_each(|o, r| {
-                        let q: f64 = r.iter().zip(p.iter()).map(|(a, b)| (a * b) * (a * b)).sum();
-                        *o = c0 - 0.5 * q + log_det[c];
-                    });
+            Derived::Diagonal(t) => {
+                let mut xc = Array2::<f64>::zeros((n, d));
+                let mut xc2 = Array2::<f64>::zeros((n, d));
+                let center = t.center.as_slice().expect("contiguous");
+                for ((xr, mut cr), mut c2r) in x
+                    .outer_iter()
+                    .zip(xc.outer_iter_mut())
+                    .zip(xc2.outer_iter_mut())
+                {
+                    let cr = cr.as_slice_mut().expect("contiguous");
+                    let c2r = c2r.as_slice_mut().expect("contiguous");
+                    for j in 0..d {
+                        let v = xr[j] - center[j];
+                        cr[j] = v;
+                        c2r[j] = v * v;
+                    }
                 }
-                CovarianceParams::Spherical(u) => {
-                    let p2 = u[c] * u[c];
-                    Zip::from(&mut col)
-                        .and(diff.rows())
-                        .for_each(|o, r| *o = c0 - 0.5 * p2 * r.dot(&r) + log_det[c]);
+                gemm(out.view_mut(), false, xc2.view(), t.p2.t());
+                gemm(out.view_mut(), true, xc.view(), t.m2p2.t());
+                let offset: Vec<f64> = (0..k).map(|c| c0 - 0.5 * t.konst[c] + log_det[c]).collect();
+                for mut orow in out.outer_iter_mut() {
+                    let orow = orow
+                        .as_slice_mut()
+                        .expect("rows of a new array are contiguous");
+                    orow.iter_mut()
+                        .zip(&offset)
+                        .for_each(|(o, a)| *o = a - 0.5 * *o);
                 }
-                CovarianceParams::Full(_) | CovarianceParams::Tied(_) => {
-                    unreachable!("full and tied covariances take the whitened path")
-                }
+                GaussianScratch(ScratchKind::Centered { xc, xc2 })
             }
         }
-        None
     }
 
     fn check_data(&self, x: ArrayView2<'_, f64>) -> Result<()> {
@@ -689,13 +740,34 @@ impl Components for GaussianComponents {
         &self,
         x: ArrayView2<'_, f64>,
         resp: ArrayView2<'_, f64>,
-        scratch: Option<Option<Array2<f64>>>,
+        scratch: Option<GaussianScratch>,
         st: &mut GaussianStats,
     ) {
         // The whitened residuals y_k = (x − μ_k) U_k of the E-step are centred on this
         // iteration's means, which are the statistics' reference points: accumulate in the
         // whitened space and map back (x − μ_k = y_k U_k⁻¹), saving a second pass over x.
-        if let (Some(Some(y)), Some(w), S2::Full(s2)) = (scratch, self.whitening(), &mut st.s2) {
+        let scratch = scratch.map(|s| s.0);
+        if let (Some(ScratchKind::Centered { xc, xc2 }), Derived::Diagonal(t), S2::Diag(s2)) =
+            (&scratch, self.derived(), &mut st.s2)
+        {
+            // Sums about the common reference c, then moved to each component's reference
+            // point (this iteration's mean μ_k, δ_k = μ_k − c):
+            // Σ r (x−μ) = Σ r (x−c) − n_k δ,  Σ r (x−μ)² = Σ r (x−c)² − 2δ∘Σ r (x−c) + n_k δ².
+            let (k, d) = (self.n_components(), x.ncols());
+            let nk = column_sums(resp);
+            let mut s1c = Array2::<f64>::zeros((k, d));
+            let mut s2c = Array2::<f64>::zeros((k, d));
+            gemm(s1c.view_mut(), false, resp.t(), xc.view());
+            gemm(s2c.view_mut(), false, resp.t(), xc2.view());
+            let delta = &st.centers - &t.center;
+            let nkc = nk.view().insert_axis(Axis(1));
+            st.s1 += &(&s1c - &(&delta * &nkc));
+            *s2 += &(&s2c - &(&delta * &s1c * 2.0) + &(&delta * &delta * nkc));
+            return;
+        }
+        if let (Some(ScratchKind::Whitened(y)), Derived::Whitened(w), S2::Full(s2)) =
+            (&scratch, self.derived(), &mut st.s2)
+        {
             let (n, d) = x.dim();
             let k = self.n_components();
             // One row-major pass: r_ik·y_ik into `wy`, and Σ_i r_ik y_ik.

@@ -5,7 +5,7 @@ use rand::{Rng, RngCore};
 use serde::{Deserialize, Serialize};
 
 use super::em::{EmStats, FitReport};
-use crate::core::numerics::{logsumexp_rows, normalize_log_rows, softmax_rows};
+use crate::core::numerics::{column_sums, logsumexp_rows, normalize_log_rows, softmax_rows};
 use crate::core::{LogLikelihood, Result, Sample, SufficientStats};
 
 /// A family of mixture components: the part of EM that differs between Gaussian, Bernoulli,
@@ -138,8 +138,13 @@ impl<C: Components> Mixture<C> {
     fn weighted_log_prob_scratch(&self, x: ArrayView2<'_, f64>) -> (Array2<f64>, C::Scratch) {
         let mut out = Array2::zeros((x.nrows(), self.n_components()));
         let scratch = self.components.log_density_into(x, &mut out);
-        let lw = self.weights.mapv(f64::ln);
-        out += &lw;
+        let lw: Vec<f64> = self.weights.iter().map(|w| w.ln()).collect();
+        for mut row in out.outer_iter_mut() {
+            let row = row
+                .as_slice_mut()
+                .expect("rows of a new array are contiguous");
+            row.iter_mut().zip(&lw).for_each(|(o, l)| *o += l);
+        }
         (out, scratch)
     }
 
@@ -209,7 +214,7 @@ impl<C: Components> Mixture<C> {
             }
             None => (lse.sum(), x.nrows() as f64),
         };
-        let nk = lp.sum_axis(Axis(0));
+        let nk = column_sums(lp.view());
         let mut inner = self.components.empty_stats();
         self.components
             .accumulate(x, lp.view(), Some(scratch), &mut inner);

@@ -6,9 +6,9 @@ use ndarray::{Array1, Array2, ArrayView2, Axis};
 use rand::{Rng, RngCore};
 use serde::{Deserialize, Serialize};
 
-use super::em::{best_of_runs, InMemory};
+use super::em::{best_of_runs, em_builder_methods, EmSettings, InMemory};
 use super::model::{Components, Mixture};
-use crate::core::{rng_from_seed, DataError, Fit, Monitor, ParamError, Result, SufficientStats};
+use crate::core::{DataError, Fit, Monitor, ParamError, Result, SufficientStats};
 
 /// K components of independent Bernoulli features: `p_k(x) = Π_j μ_kj^x_j (1−μ_kj)^(1−x_j)`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -139,11 +139,7 @@ pub(crate) fn check_binary(x: ArrayView2<'_, f64>) -> Result<()> {
 /// Checked hyper-parameters of a Bernoulli mixture. Build with [`BernoulliMixture::params`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct BernoulliMixtureParams {
-    n_components: usize,
-    max_iter: usize,
-    tol: f64,
-    n_init: usize,
-    seed: u64,
+    em: EmSettings,
     clip: f64,
     init_means: Option<(Array1<f64>, Array2<f64>)>,
 }
@@ -153,11 +149,7 @@ impl BernoulliMixture {
     /// `tol` 1e-3, one run, seed 0, probabilities clipped to `[1e-10, 1 − 1e-10]`.
     pub fn params(n_components: usize) -> BernoulliMixtureParams {
         BernoulliMixtureParams {
-            n_components,
-            max_iter: 100,
-            tol: 1e-3,
-            n_init: 1,
-            seed: 0,
+            em: EmSettings::new(n_components),
             clip: 1e-10,
             init_means: None,
         }
@@ -165,26 +157,8 @@ impl BernoulliMixture {
 }
 
 impl BernoulliMixtureParams {
-    /// Maximum EM iterations per run.
-    pub fn max_iter(mut self, n: usize) -> Self {
-        self.max_iter = n;
-        self
-    }
-    /// Convergence threshold on the change of the mean log-likelihood.
-    pub fn tol(mut self, t: f64) -> Self {
-        self.tol = t;
-        self
-    }
-    /// Number of restarts.
-    pub fn n_init(mut self, n: usize) -> Self {
-        self.n_init = n;
-        self
-    }
-    /// Seed of every random step.
-    pub fn seed(mut self, s: u64) -> Self {
-        self.seed = s;
-        self
-    }
+    em_builder_methods!();
+
     /// Probabilities are kept in `[clip, 1 − clip]`.
     pub fn clip(mut self, c: f64) -> Self {
         self.clip = c;
@@ -205,27 +179,16 @@ impl BernoulliMixtureParams {
                 expected: expected.into(),
             })
         };
-        if self.n_components == 0 {
-            return bad("n_components", "0".into(), "at least 1 component is needed");
-        }
-        if !(self.tol.is_finite() && self.tol >= 0.0) {
-            return bad("tol", self.tol.to_string(), "must be a finite number >= 0");
-        }
-        if self.max_iter == 0 {
-            return bad("max_iter", "0".into(), "at least 1 iteration is needed");
-        }
-        if self.n_init == 0 {
-            return bad("n_init", "0".into(), "at least 1 run is needed");
-        }
+        self.em.check()?;
         if !(self.clip > 0.0 && self.clip < 0.5) {
             return bad("clip", self.clip.to_string(), "must be in (0, 0.5)");
         }
         if let Some((w, m)) = &self.init_means {
-            if w.len() != self.n_components || m.nrows() != self.n_components {
+            if w.len() != self.em.n_components || m.nrows() != self.em.n_components {
                 return Err(ParamError::InitShape {
                     name: "means",
                     found: format!("{:?}", m.shape()),
-                    expected: format!("[{}, d]", self.n_components),
+                    expected: format!("[{}, d]", self.em.n_components),
                 });
             }
         }
@@ -233,7 +196,7 @@ impl BernoulliMixtureParams {
     }
 
     fn initial(&self, x: ArrayView2<'_, f64>, run: usize) -> Result<BernoulliMixture> {
-        let k = self.n_components;
+        let k = self.em.n_components;
         if let Some((w, m)) = &self.init_means {
             let comps = BernoulliComponents {
                 means: m.mapv(|v| v.clamp(self.clip, 1.0 - self.clip)),
@@ -246,10 +209,7 @@ impl BernoulliMixtureParams {
                 feature_names: None,
             });
         }
-        let mut rng = rng_from_seed(
-            self.seed
-                .wrapping_add((run as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)),
-        );
+        let mut rng = self.em.rng(run);
         // Means halfway between K random rows and ½: a start that is neither flat nor certain.
         let idx = rand::seq::index::sample(&mut rng, x.nrows(), k);
         let mut means = Array2::zeros((k, x.ncols()));
@@ -273,14 +233,7 @@ impl Fit<Array2<f64>> for BernoulliMixtureParams {
     fn fit_with(&self, x: &Array2<f64>, monitor: &mut dyn Monitor) -> Result<BernoulliMixture> {
         self.check()?;
         check_binary(x.view())?;
-        if x.nrows() < self.n_components {
-            return Err(DataError::TooFewRows {
-                found: x.nrows(),
-                needed: self.n_components,
-                why: format!("a mixture of {} components", self.n_components),
-            }
-            .into());
-        }
+        self.em.check_rows(x.nrows())?;
         if let Some((_, m)) = &self.init_means {
             crate::core::data::check_columns(x.view(), m.ncols())?;
         }
@@ -291,14 +244,14 @@ impl Fit<Array2<f64>> for BernoulliMixtureParams {
         let n_init = if self.init_means.is_some() {
             1
         } else {
-            self.n_init
+            self.em.n_init
         };
         best_of_runs(
             n_init,
             |run| self.initial(x.view(), run),
             &mut data,
-            self.max_iter,
-            self.tol,
+            self.em.max_iter,
+            self.em.tol,
             monitor,
         )
     }

@@ -7,11 +7,110 @@ use serde::{Deserialize, Serialize};
 
 use super::model::{Components, Mixture};
 use super::selection::SelectionRow;
-use crate::core::{Flow, Monitor, NumericalError, Result, Step, SufficientStats};
+use crate::core::{
+    rng_from_seed, DataError, Flow, Monitor, NumericalError, ParamError, Result, SeededRng, Step,
+    SufficientStats,
+};
 
 /// Rows per chunk of the parallel E-step. Large enough that matrix products run at full
 /// speed, small enough that responsibilities of a chunk stay in cache.
 pub(crate) const CHUNK_ROWS: usize = 2048;
+
+/// The settings every mixture fit shares, checked in one place.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct EmSettings {
+    pub n_components: usize,
+    pub max_iter: usize,
+    pub tol: f64,
+    pub n_init: usize,
+    pub seed: u64,
+}
+
+impl EmSettings {
+    /// scikit-learn's defaults: 100 iterations, tol 1e-3, one run, seed 0.
+    pub(crate) fn new(n_components: usize) -> Self {
+        EmSettings {
+            n_components,
+            max_iter: 100,
+            tol: 1e-3,
+            n_init: 1,
+            seed: 0,
+        }
+    }
+
+    /// Rejects unusable settings before any work is done.
+    pub(crate) fn check(&self) -> std::result::Result<(), ParamError> {
+        let invalid = |name, value: String, expected: &str| {
+            Err(ParamError::Invalid {
+                name,
+                value,
+                expected: expected.into(),
+            })
+        };
+        if self.n_components == 0 {
+            return invalid("n_components", "0".into(), "at least 1 component is needed");
+        }
+        if !(self.tol.is_finite() && self.tol >= 0.0) {
+            return invalid("tol", self.tol.to_string(), "must be a finite number >= 0");
+        }
+        if self.max_iter == 0 {
+            return invalid("max_iter", "0".into(), "at least 1 iteration is needed");
+        }
+        if self.n_init == 0 {
+            return invalid("n_init", "0".into(), "at least 1 run is needed");
+        }
+        Ok(())
+    }
+
+    /// A mixture needs at least one row per component.
+    pub(crate) fn check_rows(&self, n: usize) -> std::result::Result<(), DataError> {
+        if n < self.n_components {
+            return Err(DataError::TooFewRows {
+                found: n,
+                needed: self.n_components,
+                why: format!("a mixture of {} components", self.n_components),
+            });
+        }
+        Ok(())
+    }
+
+    /// The random stream of restart `run`: independent per restart, so restarts really
+    /// re-initialise, and fixed by the seed.
+    pub(crate) fn rng(&self, run: usize) -> SeededRng {
+        rng_from_seed(
+            self.seed
+                .wrapping_add((run as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)),
+        )
+    }
+}
+
+/// The builder methods of [`EmSettings`], for a hyper-parameter struct with an `em` field.
+macro_rules! em_builder_methods {
+    () => {
+        /// Maximum EM iterations per run (default 100).
+        pub fn max_iter(mut self, n: usize) -> Self {
+            self.em.max_iter = n;
+            self
+        }
+        /// Convergence threshold on the change of the mean log-likelihood per row (default 1e-3).
+        pub fn tol(mut self, tol: f64) -> Self {
+            self.em.tol = tol;
+            self
+        }
+        /// Number of restarts, each from a new initialisation; the best final objective wins
+        /// (default 1).
+        pub fn n_init(mut self, n: usize) -> Self {
+            self.em.n_init = n;
+            self
+        }
+        /// Seed of every random step (default 0): the same seed gives the same model.
+        pub fn seed(mut self, seed: u64) -> Self {
+            self.em.seed = seed;
+            self
+        }
+    };
+}
+pub(crate) use em_builder_methods;
 
 /// How a fit went.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

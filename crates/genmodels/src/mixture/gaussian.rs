@@ -11,7 +11,7 @@ use rand::{Rng, RngCore};
 use rand_distr::StandardNormal;
 use serde::{Deserialize, Serialize};
 
-use super::em::{best_of_runs, InMemory, Passes, Streamed};
+use super::em::{best_of_runs, em_builder_methods, EmSettings, InMemory, Passes, Streamed};
 use super::kmeans::kmeans;
 use super::model::{Components, Mixture};
 use crate::core::data::{check_finite, check_sample_weights};
@@ -20,8 +20,7 @@ use crate::core::numerics::{
     precision_cholesky_from_covariance, precision_cholesky_from_precision, symmetrize, LN_2PI,
 };
 use crate::core::{
-    rng_from_seed, DataError, Fit, Monitor, NumericalError, ParamError, Result, Silent,
-    SufficientStats,
+    DataError, Fit, Monitor, NumericalError, ParamError, Result, Silent, SufficientStats,
 };
 
 /// How the components' covariances are shaped (scikit-learn's `covariance_type`).
@@ -971,14 +970,10 @@ impl FromStr for InitMethod {
 /// Checked hyper-parameters of a Gaussian mixture. Build with [`GaussianMixture::params`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct GaussianMixtureParams {
-    n_components: usize,
+    em: EmSettings,
     covariance: CovarianceType,
     init: InitMethod,
-    max_iter: usize,
-    tol: f64,
     reg_covar: f64,
-    n_init: usize,
-    seed: u64,
 }
 
 impl GaussianMixture {
@@ -987,14 +982,10 @@ impl GaussianMixture {
     /// one run, seed 0.
     pub fn params(n_components: usize) -> GaussianMixtureParams {
         GaussianMixtureParams {
-            n_components,
+            em: EmSettings::new(n_components),
             covariance: CovarianceType::Full,
             init: InitMethod::KMeans,
-            max_iter: 100,
-            tol: 1e-3,
             reg_covar: 1e-6,
-            n_init: 1,
-            seed: 0,
         }
     }
 
@@ -1015,9 +1006,11 @@ impl GaussianMixtureParams {
         self.covariance = t;
         self
     }
+    em_builder_methods!();
+
     /// Number of components.
     pub fn n_components(mut self, k: usize) -> Self {
-        self.n_components = k;
+        self.em.n_components = k;
         self
     }
     /// Initialisation method (default k-means).
@@ -1035,29 +1028,9 @@ impl GaussianMixtureParams {
         self.init = InitMethod::Warm(Box::new(model.clone()));
         self
     }
-    /// Maximum EM iterations per run (default 100).
-    pub fn max_iter(mut self, n: usize) -> Self {
-        self.max_iter = n;
-        self
-    }
-    /// Convergence threshold on the change of the mean log-likelihood (default 1e-3).
-    pub fn tol(mut self, tol: f64) -> Self {
-        self.tol = tol;
-        self
-    }
     /// Added to covariance diagonals (default 1e-6).
     pub fn reg_covar(mut self, r: f64) -> Self {
         self.reg_covar = r;
-        self
-    }
-    /// Number of restarts, each from a new initialisation; the best objective wins (default 1).
-    pub fn n_init(mut self, n: usize) -> Self {
-        self.n_init = n;
-        self
-    }
-    /// Seed of every random step (default 0).
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
         self
     }
 
@@ -1068,7 +1041,7 @@ impl GaussianMixtureParams {
 
     /// The number of components that will be fitted.
     pub fn components(&self) -> usize {
-        self.n_components
+        self.em.n_components
     }
 
     /// Rejects unusable hyper-parameters before any work is done.
@@ -1080,12 +1053,7 @@ impl GaussianMixtureParams {
                 expected: expected.into(),
             })
         };
-        if self.n_components == 0 {
-            return invalid("n_components", "0".into(), "at least 1 component is needed");
-        }
-        if !(self.tol.is_finite() && self.tol >= 0.0) {
-            return invalid("tol", self.tol.to_string(), "must be a finite number >= 0");
-        }
+        self.em.check()?;
         if !(self.reg_covar.is_finite() && self.reg_covar >= 0.0) {
             return invalid(
                 "reg_covar",
@@ -1093,27 +1061,21 @@ impl GaussianMixtureParams {
                 "must be a finite number >= 0",
             );
         }
-        if self.max_iter == 0 {
-            return invalid("max_iter", "0".into(), "at least 1 iteration is needed");
-        }
-        if self.n_init == 0 {
-            return invalid("n_init", "0".into(), "at least 1 run is needed");
-        }
         match &self.init {
             InitMethod::Given(p) => {
-                if p.means.nrows() != self.n_components {
+                if p.means.nrows() != self.em.n_components {
                     return Err(ParamError::InitShape {
                         name: "means",
                         found: format!("{:?}", p.means.shape()),
-                        expected: format!("[{}, d]", self.n_components),
+                        expected: format!("[{}, d]", self.em.n_components),
                     });
                 }
                 if let Some(w) = &p.weights {
-                    if w.len() != self.n_components {
+                    if w.len() != self.em.n_components {
                         return Err(ParamError::InitShape {
                             name: "weights",
                             found: format!("[{}]", w.len()),
-                            expected: format!("[{}]", self.n_components),
+                            expected: format!("[{}]", self.em.n_components),
                         });
                     }
                     if w.iter().any(|v| !v.is_finite() || *v < 0.0) || (w.sum() - 1.0).abs() > 1e-6
@@ -1136,7 +1098,7 @@ impl GaussianMixtureParams {
                 }
             }
             InitMethod::Warm(m)
-                if m.n_components() != self.n_components
+                if m.n_components() != self.em.n_components
                     || m.covariance_type() != self.covariance =>
             {
                 return invalid(
@@ -1144,7 +1106,7 @@ impl GaussianMixtureParams {
                     format!("{} components, {}", m.n_components(), m.covariance_type()),
                     &format!(
                         "must have {} components and {} covariance",
-                        self.n_components, self.covariance
+                        self.em.n_components, self.covariance
                     ),
                 );
             }
@@ -1158,14 +1120,7 @@ impl GaussianMixtureParams {
             x,
             "fit needs complete rows; drop or impute rows with missing values first",
         )?;
-        if x.nrows() < self.n_components {
-            return Err(DataError::TooFewRows {
-                found: x.nrows(),
-                needed: self.n_components,
-                why: format!("a mixture of {} components", self.n_components),
-            }
-            .into());
-        }
+        self.em.check_rows(x.nrows())?;
         let d_init = match &self.init {
             InitMethod::Given(p) => Some(p.means.ncols()),
             InitMethod::Warm(m) => Some(m.n_features()),
@@ -1194,12 +1149,8 @@ impl GaussianMixtureParams {
         run: usize,
     ) -> Result<GaussianMixture> {
         let (n, d) = x.dim();
-        let k = self.n_components;
-        // One independent stream per restart: restarts really re-initialise.
-        let mut rng = rng_from_seed(
-            self.seed
-                .wrapping_add((run as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)),
-        );
+        let k = self.em.n_components;
+        let mut rng = self.em.rng(run);
         let reg = self.reg_covar;
         match &self.init {
             InitMethod::KMeans => {
@@ -1315,13 +1266,13 @@ impl GaussianMixtureParams {
         monitor: &mut dyn Monitor,
     ) -> Result<GaussianMixture> {
         let deterministic = matches!(self.init, InitMethod::Given(_) | InitMethod::Warm(_));
-        let n_init = if deterministic { 1 } else { self.n_init };
+        let n_init = if deterministic { 1 } else { self.em.n_init };
         let mut model = best_of_runs(
             n_init,
             |run| self.initial(init_x, init_w, run),
             data,
-            self.max_iter,
-            self.tol,
+            self.em.max_iter,
+            self.em.tol,
             monitor,
         )?;
         let collapsed = model.components.collapsed_components();
@@ -1332,7 +1283,7 @@ impl GaussianMixtureParams {
                 ));
             }
         }
-        if deterministic && self.n_init > 1 {
+        if deterministic && self.em.n_init > 1 {
             if let Some(r) = model.report.as_mut() {
                 r.warnings.push(
                     "n_init > 1 ignored: the start is given, so every restart would be identical"

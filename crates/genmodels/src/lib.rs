@@ -45,6 +45,7 @@
 #![deny(missing_docs)]
 
 pub mod core;
+pub mod hmm;
 pub mod io;
 pub mod mixture;
 

@@ -10,8 +10,7 @@ use genmodels::mixture::BernoulliMixture;
 use serde_json::json;
 
 use super::mixture::{
-    binarize, default_names, model_data, predict_output, print_warnings, report_lines,
-    sample_output, score_output,
+    binarize, model_data, predict_output, print_warnings, report_lines, sample_output, score_output,
 };
 use super::Family;
 use crate::common::{
@@ -114,10 +113,7 @@ pub fn load(path: &Path) -> Result<Box<dyn Family>> {
 
 impl Bernoulli {
     fn names(&self) -> Vec<String> {
-        self.model
-            .feature_names
-            .clone()
-            .unwrap_or_else(|| default_names(self.model.n_features()))
+        self.model.feature_names_or_default()
     }
 
     fn data(

@@ -13,8 +13,8 @@ use genmodels::mixture::{
 use serde_json::json;
 
 use super::mixture::{
-    default_names, model_data, predict_output, print_warnings, report_lines, rows_output,
-    sample_output, score_output,
+    model_data, predict_output, print_warnings, report_lines, rows_output, sample_output,
+    score_output,
 };
 use super::Family;
 use crate::common::{
@@ -254,10 +254,7 @@ pub fn load(path: &Path) -> Result<Box<dyn Family>> {
 
 impl Gmm {
     fn names(&self) -> Vec<String> {
-        self.model
-            .feature_names
-            .clone()
-            .unwrap_or_else(|| default_names(self.model.n_features()))
+        self.model.feature_names_or_default()
     }
 
     fn data(&self, path: &Path, flags: &DataFlags) -> Result<(ndarray::Array2<f64>, Vec<String>)> {

@@ -218,11 +218,6 @@ pub fn print_warnings(r: Option<&FitReport>, out: &OutputFlags) {
     }
 }
 
-/// Default feature names x1..xd.
-pub fn default_names(d: usize) -> Vec<String> {
-    (1..=d).map(|j| format!("x{j}")).collect()
-}
-
 /// Applies `--binarize T` (values above T become 1).
 pub fn binarize(x: &mut Array2<f64>, t: Option<f64>) {
     if let Some(t) = t {

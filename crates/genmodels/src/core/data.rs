@@ -73,3 +73,77 @@ pub fn check_sample_weights(w: ArrayView1<'_, f64>, n: usize) -> Result<(), Data
     }
     Ok(())
 }
+
+/// Observations grouped into independent sequences, in time order: the rows of `x`, split by
+/// `lengths` (hmmlearn's convention). Every sequence has at least one step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sequences {
+    /// All observations, sequence after sequence (rows × features).
+    pub x: ndarray::Array2<f64>,
+    /// The length of each sequence; they sum to the number of rows.
+    pub lengths: Vec<usize>,
+}
+
+impl Sequences {
+    /// Groups `x` by `lengths`, checking that they match.
+    pub fn new(x: ndarray::Array2<f64>, lengths: Vec<usize>) -> Result<Self, DataError> {
+        if x.nrows() == 0 || x.ncols() == 0 {
+            return Err(DataError::Empty {
+                what: "the sequence data".into(),
+            });
+        }
+        if lengths.is_empty() {
+            return Err(DataError::Other("at least one sequence is needed".into()));
+        }
+        if let Some(i) = lengths.iter().position(|l| *l == 0) {
+            return Err(DataError::Other(format!(
+                "sequence {} is empty: every sequence needs at least one step",
+                i + 1
+            )));
+        }
+        let total: usize = lengths.iter().sum();
+        if total != x.nrows() {
+            return Err(DataError::Length {
+                what: "the sequence lengths (summed)".into(),
+                found: total,
+                expected: x.nrows(),
+            });
+        }
+        Ok(Sequences { x, lengths })
+    }
+
+    /// One sequence holding every row.
+    pub fn single(x: ndarray::Array2<f64>) -> Result<Self, DataError> {
+        let n = x.nrows();
+        Sequences::new(x, vec![n])
+    }
+
+    /// Number of sequences.
+    pub fn len(&self) -> usize {
+        self.lengths.len()
+    }
+
+    /// Whether there are no sequences (never true for a checked value).
+    pub fn is_empty(&self) -> bool {
+        self.lengths.is_empty()
+    }
+
+    /// The row range of each sequence.
+    pub fn ranges(&self) -> Vec<std::ops::Range<usize>> {
+        let mut start = 0;
+        self.lengths
+            .iter()
+            .map(|l| {
+                let r = start..start + l;
+                start += l;
+                r
+            })
+            .collect()
+    }
+
+    /// Sequence `i` as a view.
+    pub fn get(&self, i: usize) -> ArrayView2<'_, f64> {
+        let r = self.ranges()[i].clone();
+        self.x.slice(ndarray::s![r, ..])
+    }
+}

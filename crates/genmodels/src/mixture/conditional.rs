@@ -5,6 +5,7 @@
 //! within it `x_m | x_o ~ N(μ_m + Σ_mo Σ_oo⁻¹ (x_o − μ_o), Σ_mm − Σ_mo Σ_oo⁻¹ Σ_om)`.
 
 use ndarray::{Array1, Array2, Array3, ArrayView2, Axis};
+use rand::distr::weighted::WeightedIndex;
 use rand::RngCore;
 use rand_distr::{Distribution, StandardNormal};
 
@@ -214,14 +215,11 @@ impl SampleGiven<[Option<f64>]> for GaussianMixture {
                 })
             })
             .collect::<std::result::Result<_, _>>()?;
-        let cdf: Vec<f64> = cm
-            .weights
-            .iter()
-            .scan(0.0, |a, w| {
-                *a += w;
-                Some(*a)
-            })
-            .collect();
+        let pick = WeightedIndex::new(cm.weights.iter()).map_err(|e| {
+            DataError::Other(format!(
+                "the conditional weights cannot be sampled from: {e}"
+            ))
+        })?;
         for mut out_row in out.outer_iter_mut() {
             for (j, v) in row.iter().enumerate() {
                 if let Some(v) = v {
@@ -231,8 +229,7 @@ impl SampleGiven<[Option<f64>]> for GaussianMixture {
             if m == 0 {
                 continue;
             }
-            let u: f64 = rand::Rng::random::<f64>(rng) * cdf[cdf.len() - 1];
-            let c = cdf.iter().position(|v| u < *v).unwrap_or(cdf.len() - 1);
+            let c = pick.sample(rng);
             let z: Array1<f64> = (0..m).map(|_| StandardNormal.sample(rng)).collect();
             let v = factors[c].dot(&z) + cm.means.row(c);
             for (j, x) in cm.missing.iter().zip(v.iter()) {

@@ -424,6 +424,18 @@ impl GaussianComponents {
         }
     }
 
+    /// The parameters an M-step estimates from responsibilities `resp` (n × K, rows summing to
+    /// one; hard labels work too): what k-means and random starts, or an HMM's initialisation,
+    /// hand to EM.
+    pub fn estimate_from_responsibilities(
+        x: ArrayView2<'_, f64>,
+        resp: ArrayView2<'_, f64>,
+        covariance: CovarianceType,
+        reg_covar: f64,
+    ) -> Result<Self> {
+        Ok(Self::from_responsibilities(x, resp, None, covariance, reg_covar)?.1)
+    }
+
     /// Statistics from responsibilities, then an M-step: the parameters that EM would
     /// estimate from a hard or soft assignment (used by the k-means and random starts).
     fn from_responsibilities(

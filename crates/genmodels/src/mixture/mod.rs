@@ -17,6 +17,7 @@
 
 mod bernoulli;
 mod conditional;
+mod discrete;
 mod em;
 mod gaussian;
 mod kmeans;
@@ -25,12 +26,16 @@ mod selection;
 
 pub use bernoulli::{BernoulliComponents, BernoulliMixture, BernoulliMixtureParams};
 pub use conditional::ConditionalMixture;
+pub use discrete::{
+    CategoricalComponents, CategoricalMixture, PoissonComponents, PoissonMixture, WeightedSums,
+};
 pub use em::FitReport;
 pub use gaussian::{
     CovarianceParams, CovarianceType, GaussianComponents, GaussianMixture, GaussianMixtureParams,
     InitMethod, InitParams,
 };
 pub use kmeans::{kmeans, KMeansResult};
+pub(crate) use model::argmax as argmax_of;
 pub use model::{Components, Mixture, MixtureSample};
 pub use selection::{select_gaussian_mixture, Criterion, Selection, SelectionRow};
 

@@ -1,12 +1,14 @@
 //! The generic mixture model: weights plus a family of components.
 
 use ndarray::{Array1, Array2, ArrayView2, Axis};
-use rand::{Rng, RngCore};
+use rand::distr::weighted::WeightedIndex;
+use rand::distr::Distribution;
+use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
 use super::em::{EmStats, FitReport};
 use crate::core::numerics::{column_sums, logsumexp_rows, normalize_log_rows, softmax_rows};
-use crate::core::{LogLikelihood, Result, Sample, SufficientStats};
+use crate::core::{DataError, LogLikelihood, Result, Sample, SufficientStats};
 
 /// A family of mixture components: the part of EM that differs between Gaussian, Bernoulli,
 /// Poisson... mixtures. Implement this to add a mixture family; weights, the E-step, chunking,
@@ -94,6 +96,13 @@ impl<C: Components> Mixture<C> {
     /// Number of features.
     pub fn n_features(&self) -> usize {
         self.components.n_features()
+    }
+
+    /// The feature names the model was fitted with, or `x1, x2, …` when it had none.
+    pub fn feature_names_or_default(&self) -> Vec<String> {
+        self.feature_names
+            .clone()
+            .unwrap_or_else(|| (1..=self.n_features()).map(|j| format!("x{j}")).collect())
     }
 
     /// Checks shapes and that the weights form a distribution.
@@ -250,18 +259,11 @@ impl<C: Components> Sample for Mixture<C> {
         let d = self.n_features();
         let mut x = Array2::zeros((n, d));
         let mut comp: Array1<usize> = Array1::zeros(n);
-        let cdf: Vec<f64> = self
-            .weights
-            .iter()
-            .scan(0.0, |acc, w| {
-                *acc += w;
-                Some(*acc)
-            })
-            .collect();
-        let total = *cdf.last().unwrap_or(&1.0);
+        let pick = WeightedIndex::new(self.weights.iter()).map_err(|e| {
+            DataError::Other(format!("the mixture weights cannot be sampled from: {e}"))
+        })?;
         for c in comp.iter_mut() {
-            let u: f64 = rng.random::<f64>() * total;
-            *c = cdf.iter().position(|v| u < *v).unwrap_or(cdf.len() - 1);
+            *c = pick.sample(rng);
         }
         self.components.sample_components(
             comp.as_slice().expect("new arrays are contiguous"),

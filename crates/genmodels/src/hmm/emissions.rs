@@ -1,0 +1,167 @@
+//! How each emission family starts a fresh Baum-Welch fit.
+
+use ndarray::{Array2, ArrayView2, Axis};
+use rand::Rng;
+
+use super::fit::EmissionInit;
+use crate::core::data::check_finite;
+use crate::core::{DataError, ParamError, Result, SeededRng};
+use crate::mixture::{
+    kmeans, CategoricalComponents, Components, CovarianceType, GaussianComponents,
+    PoissonComponents,
+};
+
+/// Gaussian emissions started from a k-means clustering of all observations (each state gets a
+/// cluster's mean and covariance), as hmmlearn does.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GaussianInit {
+    /// Covariance type of the emissions.
+    pub covariance: CovarianceType,
+    /// Added to covariance diagonals at each M-step (a floor that is actually applied).
+    pub reg_covar: f64,
+}
+
+impl GaussianInit {
+    /// Full covariances, `reg_covar` 1e-6.
+    pub fn new(covariance: CovarianceType) -> Self {
+        GaussianInit {
+            covariance,
+            reg_covar: 1e-6,
+        }
+    }
+}
+
+impl EmissionInit for GaussianInit {
+    type Emission = GaussianComponents;
+
+    fn check(&self) -> std::result::Result<(), ParamError> {
+        if !(self.reg_covar.is_finite() && self.reg_covar >= 0.0) {
+            return Err(ParamError::Invalid {
+                name: "reg_covar",
+                value: self.reg_covar.to_string(),
+                expected: "a finite number >= 0".into(),
+            });
+        }
+        Ok(())
+    }
+
+    fn check_data(&self, x: ArrayView2<'_, f64>) -> Result<()> {
+        Ok(check_finite(x, "HMM observations must be complete")?)
+    }
+
+    fn initial(
+        &self,
+        x: ArrayView2<'_, f64>,
+        n_states: usize,
+        rng: &mut SeededRng,
+    ) -> Result<GaussianComponents> {
+        let km = kmeans(x, n_states, 300, 1e-4, rng)?;
+        let mut resp = Array2::zeros((x.nrows(), n_states));
+        for (i, &l) in km.labels.iter().enumerate() {
+            resp[[i, l]] = 1.0;
+        }
+        GaussianComponents::estimate_from_responsibilities(
+            x,
+            resp.view(),
+            self.covariance,
+            self.reg_covar,
+        )
+    }
+}
+
+/// Categorical emissions over `n_symbols` symbols, started from random distributions.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CategoricalInit {
+    /// Vocabulary size; `None` takes the largest code in the data plus one.
+    pub n_symbols: Option<usize>,
+}
+
+impl EmissionInit for CategoricalInit {
+    type Emission = CategoricalComponents;
+
+    fn check(&self) -> std::result::Result<(), ParamError> {
+        if self.n_symbols == Some(0) {
+            return Err(ParamError::Invalid {
+                name: "n_symbols",
+                value: "0".into(),
+                expected: "at least 1 symbol".into(),
+            });
+        }
+        Ok(())
+    }
+
+    fn check_data(&self, x: ArrayView2<'_, f64>) -> Result<()> {
+        let v = self.n_symbols.unwrap_or(usize::MAX);
+        CategoricalComponents {
+            probs: Array2::from_elem((1, v.min(1 << 20).max(symbols(x)?)), 0.0),
+        }
+        .check_data(x)
+    }
+
+    fn initial(
+        &self,
+        x: ArrayView2<'_, f64>,
+        n_states: usize,
+        rng: &mut SeededRng,
+    ) -> Result<CategoricalComponents> {
+        let v = self.n_symbols.unwrap_or(symbols(x)?);
+        let mut probs = Array2::from_shape_fn((n_states, v), |_| 0.5 + rng.random::<f64>());
+        for mut r in probs.outer_iter_mut() {
+            let s = r.sum();
+            r /= s;
+        }
+        Ok(CategoricalComponents { probs })
+    }
+}
+
+fn symbols(x: ArrayView2<'_, f64>) -> Result<usize> {
+    crate::core::data::check_not_empty(x)?;
+    if x.ncols() != 1 {
+        return Err(DataError::Columns {
+            expected: 1,
+            found: x.ncols(),
+            hint: "; categorical observations are one column of symbol codes".into(),
+        }
+        .into());
+    }
+    let m = x.iter().copied().fold(0.0f64, f64::max);
+    Ok(if m.is_finite() && m >= 0.0 {
+        m as usize + 1
+    } else {
+        1
+    })
+}
+
+/// Poisson emissions started near the data's mean counts, perturbed per state.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PoissonInit;
+
+impl EmissionInit for PoissonInit {
+    type Emission = PoissonComponents;
+
+    fn check(&self) -> std::result::Result<(), ParamError> {
+        Ok(())
+    }
+
+    fn check_data(&self, x: ArrayView2<'_, f64>) -> Result<()> {
+        PoissonComponents {
+            rates: Array2::ones((1, x.ncols().max(1))),
+        }
+        .check_data(x)
+    }
+
+    fn initial(
+        &self,
+        x: ArrayView2<'_, f64>,
+        n_states: usize,
+        rng: &mut SeededRng,
+    ) -> Result<PoissonComponents> {
+        let mean = x.mean_axis(Axis(0)).ok_or_else(|| DataError::Empty {
+            what: "the data".into(),
+        })?;
+        let rates = Array2::from_shape_fn((n_states, x.ncols()), |(_, j)| {
+            (mean[j] * (0.5 + rng.random::<f64>())).max(1e-3)
+        });
+        Ok(PoissonComponents { rates })
+    }
+}

@@ -1,0 +1,286 @@
+//! The hidden Markov model: start probabilities, a transition matrix and per-state emissions.
+
+use ndarray::{s, Array1, Array2, ArrayView2, Axis};
+use rand::distr::weighted::WeightedIndex;
+use rand::distr::Distribution;
+use rand::RngCore;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::inference::{forward_backward, log_likelihood, viterbi, Posteriors};
+use crate::core::data::Sequences;
+use crate::core::{DataError, LogLikelihood, Result};
+use crate::mixture::{Components, FitReport};
+
+/// A hidden Markov model whose per-state emission densities are any mixture [`Components`]
+/// family (Gaussian, categorical, Poisson…): state `s` emits from component `s`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Hmm<E> {
+    /// `P(z_1 = s)`.
+    pub startprob: Array1<f64>,
+    /// `P(z_t = j | z_{t−1} = i)`, rows summing to one.
+    pub transmat: Array2<f64>,
+    /// The emission densities, one component per state.
+    pub emission: E,
+    /// How the fit went (absent for models built by hand).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report: Option<FitReport>,
+    /// Names of the observed features, when the data had them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feature_names: Option<Vec<String>>,
+}
+
+/// Observations and hidden states drawn from an HMM.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HmmSample {
+    /// Observations (steps × features).
+    pub x: Array2<f64>,
+    /// The hidden state of each step.
+    pub states: Vec<usize>,
+}
+
+fn check_distribution(
+    v: ndarray::ArrayView1<'_, f64>,
+    what: &str,
+) -> std::result::Result<(), String> {
+    if v.iter().any(|p| !p.is_finite() || *p < 0.0) {
+        return Err(format!("{what} has a negative or non-finite entry"));
+    }
+    let sum = v.sum();
+    if (sum - 1.0).abs() > 1e-6 {
+        return Err(format!("{what} sums to {sum}, not 1"));
+    }
+    Ok(())
+}
+
+impl<E: Components> Hmm<E> {
+    /// Builds an HMM, checking shapes and distributions.
+    pub fn new(
+        startprob: Array1<f64>,
+        transmat: Array2<f64>,
+        emission: E,
+    ) -> std::result::Result<Self, String> {
+        let m = Hmm {
+            startprob,
+            transmat,
+            emission,
+            report: None,
+            feature_names: None,
+        };
+        m.validate()?;
+        Ok(m)
+    }
+
+    /// Number of hidden states.
+    pub fn n_states(&self) -> usize {
+        self.startprob.len()
+    }
+
+    /// Number of observed features.
+    pub fn n_features(&self) -> usize {
+        self.emission.n_features()
+    }
+
+    /// Checks shapes and that every distribution sums to one.
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        let s = self.startprob.len();
+        if s == 0 {
+            return Err("the model has no states".into());
+        }
+        if self.transmat.dim() != (s, s) {
+            return Err(format!(
+                "the transition matrix is {:?}, expected {s}×{s}",
+                self.transmat.dim()
+            ));
+        }
+        if self.emission.n_components() != s {
+            return Err(format!(
+                "{} emission components for {s} states",
+                self.emission.n_components()
+            ));
+        }
+        check_distribution(self.startprob.view(), "startprob")?;
+        for (i, row) in self.transmat.outer_iter().enumerate() {
+            check_distribution(row, &format!("row {i} of the transition matrix"))?;
+        }
+        self.emission.validate()
+    }
+
+    pub(crate) fn check_input(&self, x: ArrayView2<'_, f64>) -> Result<()> {
+        crate::core::data::check_columns(x, self.n_features())?;
+        self.emission.check_data(x)
+    }
+
+    /// `log p(x_t | z_t = s)` for every step (T × S).
+    pub fn log_emissions(&self, x: ArrayView2<'_, f64>) -> Array2<f64> {
+        let mut out = Array2::zeros((x.nrows(), self.n_states()));
+        self.emission.log_density_into(x, &mut out);
+        out
+    }
+
+    fn log_params(&self) -> (Array1<f64>, Array2<f64>) {
+        (self.startprob.mapv(f64::ln), self.transmat.mapv(f64::ln))
+    }
+
+    /// Forward-backward on one sequence (already checked).
+    pub(crate) fn posteriors_unchecked(
+        &self,
+        x: ArrayView2<'_, f64>,
+        which: usize,
+    ) -> Result<(Posteriors, E::Scratch)> {
+        let mut log_b = Array2::zeros((x.nrows(), self.n_states()));
+        let scratch = self.emission.log_density_into(x, &mut log_b);
+        let p = forward_backward(self.startprob.view(), self.transmat.view(), log_b.view()).ok_or_else(|| {
+            DataError::Other(format!(
+                "sequence {} has probability zero under the model (no state path can emit it); check the topology or the data",
+                which + 1
+            ))
+        })?;
+        Ok((p, scratch))
+    }
+
+    /// The posterior probability of every state at every step (rows × S), sequence by sequence.
+    pub fn predict_proba(&self, data: &Sequences) -> Result<Array2<f64>> {
+        self.check_input(data.x.view())?;
+        let parts: Vec<Result<Array2<f64>>> = data
+            .ranges()
+            .into_par_iter()
+            .enumerate()
+            .map(|(i, r)| {
+                Ok(self
+                    .posteriors_unchecked(data.x.slice(s![r, ..]), i)?
+                    .0
+                    .gamma)
+            })
+            .collect();
+        let mut out = Array2::zeros((data.x.nrows(), self.n_states()));
+        for (r, p) in data.ranges().into_iter().zip(parts) {
+            out.slice_mut(s![r, ..]).assign(&p?);
+        }
+        Ok(out)
+    }
+
+    /// The Viterbi (most probable) state path of each sequence and its log-probability
+    /// `log p(x, z*)`.
+    pub fn decode(&self, data: &Sequences) -> Result<Vec<(f64, Vec<usize>)>> {
+        self.check_input(data.x.view())?;
+        let (ls, lt) = self.log_params();
+        Ok(data
+            .ranges()
+            .into_par_iter()
+            .map(|r| {
+                viterbi(
+                    ls.view(),
+                    lt.view(),
+                    self.log_emissions(data.x.slice(s![r, ..])).view(),
+                )
+            })
+            .collect())
+    }
+
+    /// The state of maximal posterior probability at each step (posterior decoding).
+    pub fn decode_posterior(&self, data: &Sequences) -> Result<Vec<usize>> {
+        let p = self.predict_proba(data)?;
+        Ok(p.axis_iter(Axis(0))
+            .map(|r| crate::mixture::argmax_of(r.iter().copied()))
+            .collect())
+    }
+
+    /// Draws one sequence of `n_steps` observations with its hidden states.
+    pub fn sample_sequence(&self, n_steps: usize, rng: &mut dyn RngCore) -> Result<HmmSample> {
+        let bad = |e: rand::distr::weighted::Error| {
+            DataError::Other(format!(
+                "the model's probabilities cannot be sampled from: {e}"
+            ))
+        };
+        let start: WeightedIndex<f64> = WeightedIndex::new(self.startprob.iter()).map_err(bad)?;
+        let rows: Vec<WeightedIndex<f64>> = self
+            .transmat
+            .outer_iter()
+            .map(|r| WeightedIndex::new(r.iter()))
+            .collect::<std::result::Result<_, _>>()
+            .map_err(bad)?;
+        let mut states = Vec::with_capacity(n_steps);
+        for t in 0..n_steps {
+            let s: usize = if t == 0 {
+                start.sample(rng)
+            } else {
+                let row: &WeightedIndex<f64> = &rows[states[t - 1]];
+                row.sample(rng)
+            };
+            states.push(s);
+        }
+        let mut x = Array2::zeros((n_steps, self.n_features()));
+        self.emission.sample_components(&states, rng, &mut x);
+        Ok(HmmSample { x, states })
+    }
+
+    /// The stationary distribution of the hidden chain (the left eigenvector of the transition
+    /// matrix for eigenvalue 1), by power iteration from the start distribution.
+    pub fn stationary_distribution(&self) -> Array1<f64> {
+        let mut p = Array1::from_elem(self.n_states(), 1.0 / self.n_states() as f64);
+        for _ in 0..10_000 {
+            let next = p.dot(&self.transmat);
+            let diff: f64 = (&next - &p).mapv(f64::abs).sum();
+            p = next;
+            if diff < 1e-14 {
+                break;
+            }
+        }
+        p
+    }
+
+    /// Expected number of consecutive steps spent in each state, `1 / (1 − a_ss)` (infinite for
+    /// an absorbing state).
+    pub fn expected_durations(&self) -> Array1<f64> {
+        self.transmat.diag().mapv(|a| {
+            if a >= 1.0 {
+                f64::INFINITY
+            } else {
+                1.0 / (1.0 - a)
+            }
+        })
+    }
+
+    /// Free parameters: start probabilities and transition rows (structural zeros excluded) and
+    /// the emission parameters.
+    pub fn n_parameters(&self) -> usize {
+        let free = |v: ndarray::ArrayView1<'_, f64>| {
+            v.iter().filter(|p| **p > 0.0).count().saturating_sub(1)
+        };
+        free(self.startprob.view())
+            + self.transmat.outer_iter().map(free).sum::<usize>()
+            + self.emission.n_component_parameters()
+    }
+
+    /// Total log-likelihood of all sequences.
+    pub fn score(&self, data: &Sequences) -> Result<f64> {
+        Ok(self.log_likelihood(data)?.sum())
+    }
+
+    /// Bayesian information criterion (lower is better).
+    pub fn bic(&self, data: &Sequences) -> Result<f64> {
+        Ok(-2.0 * self.score(data)? + self.n_parameters() as f64 * (data.x.nrows() as f64).ln())
+    }
+
+    /// Akaike information criterion (lower is better).
+    pub fn aic(&self, data: &Sequences) -> Result<f64> {
+        Ok(-2.0 * self.score(data)? + 2.0 * self.n_parameters() as f64)
+    }
+}
+
+impl<E: Components> LogLikelihood<Sequences> for Hmm<E> {
+    /// One log-likelihood per sequence (−∞ for a sequence the model cannot emit).
+    fn log_likelihood(&self, data: &Sequences) -> Result<Array1<f64>> {
+        self.check_input(data.x.view())?;
+        let v: Vec<f64> = data
+            .ranges()
+            .into_par_iter()
+            .map(|r| {
+                let lb = self.log_emissions(data.x.slice(s![r, ..]));
+                log_likelihood(self.startprob.view(), self.transmat.view(), lb.view())
+            })
+            .collect();
+        Ok(Array1::from(v))
+    }
+}

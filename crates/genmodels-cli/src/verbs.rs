@@ -19,7 +19,10 @@ pub struct ScoreArgs {
     pub data: PathBuf,
     #[command(flatten)]
     pub data_flags: DataFlags,
-    /// Also write the per-row log-likelihood to this CSV file.
+    /// A CSV column naming the sequence of each row (HMMs: one log-likelihood per sequence).
+    #[arg(long, value_name = "COLUMN")]
+    pub sequence_column: Option<String>,
+    /// Also write the per-row (per-sequence) log-likelihood to this CSV file.
     #[arg(short, long)]
     pub output: Option<PathBuf>,
     /// Threshold for binary models: values above T become 1, others 0.
@@ -39,6 +42,9 @@ pub struct PredictArgs {
     pub data: PathBuf,
     #[command(flatten)]
     pub data_flags: DataFlags,
+    /// A CSV column naming the sequence of each row (HMMs decode each sequence on its own).
+    #[arg(long, value_name = "COLUMN")]
+    pub sequence_column: Option<String>,
     /// Print the probability of every component (or class, or state), not just the best.
     #[arg(long)]
     pub proba: bool,

@@ -11,6 +11,7 @@ use crate::verbs::{PlotArgs, PredictArgs, SampleArgs, ScoreArgs};
 
 pub mod bernoulli;
 pub mod gmm;
+pub mod hmm;
 pub mod mixture;
 
 /// `genmodels fit <family>`
@@ -21,6 +22,8 @@ pub enum FitFamily {
     /// Mixture of multivariate Bernoulli distributions for binary data (EM).
     #[command(name = "bernoulli", visible_alias = "bernoulli-mixture")]
     Bernoulli(bernoulli::FitArgs),
+    /// Hidden Markov model (Baum-Welch) with Gaussian, categorical or Poisson emissions.
+    Hmm(hmm::FitArgs),
 }
 
 impl FitFamily {
@@ -29,6 +32,7 @@ impl FitFamily {
         match self {
             FitFamily::Gmm(a) => gmm::fit(a, out),
             FitFamily::Bernoulli(a) => bernoulli::fit(a, out),
+            FitFamily::Hmm(a) => hmm::fit(a, out),
         }
     }
 }
@@ -50,7 +54,13 @@ pub trait Family {
 type Loader = fn(&Path) -> Result<Box<dyn Family>>;
 
 /// The model-file family names and their loaders.
-const LOADERS: &[(&str, Loader)] = &[("gmm", gmm::load), ("bernoulli-mixture", bernoulli::load)];
+const LOADERS: &[(&str, Loader)] = &[
+    ("gmm", gmm::load),
+    ("bernoulli-mixture", bernoulli::load),
+    ("hmm-gaussian", hmm::load_gaussian),
+    ("hmm-categorical", hmm::load_categorical),
+    ("hmm-poisson", hmm::load_poisson),
+];
 
 /// Loads any model file, dispatching on its `format` field.
 pub fn load(path: &Path) -> Result<Box<dyn Family>> {

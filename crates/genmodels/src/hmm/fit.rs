@@ -263,6 +263,7 @@ impl<I: EmissionInit> HmmParams<I> {
             emission,
             report: None,
             feature_names: None,
+            symbols: None,
         })
     }
 

@@ -28,6 +28,9 @@ pub struct Hmm<E> {
     /// Names of the observed features, when the data had them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub feature_names: Option<Vec<String>>,
+    /// For symbol emissions read from text: the symbol of each code, in code order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub symbols: Option<Vec<String>>,
 }
 
 /// Observations and hidden states drawn from an HMM.
@@ -66,6 +69,7 @@ impl<E: Components> Hmm<E> {
             emission,
             report: None,
             feature_names: None,
+            symbols: None,
         };
         m.validate()?;
         Ok(m)

@@ -1,0 +1,333 @@
+//! Our HMMs against hmmlearn 0.3.3 on the same data from the same start.
+//!
+//! Fixtures: `tests/fixtures/hmmlearn.json`, made by `fixtures/make_hmmlearn_fixtures.py`; the
+//! algorithms they pin down are written up in `fixtures/HMMLEARN_NOTES.md`. The Gaussian cases
+//! use `covars_prior=0` (plain maximum likelihood). Not checked here yet: the GMM-HMM case
+//! (no mixture emissions in genmodels yet) and the case with hmmlearn's covariance priors.
+
+use genmodels::core::data::Sequences;
+use genmodels::hmm::{
+    CategoricalInit, EmissionInit, GaussianInit, Hmm, HmmParams, PoissonInit, Topology,
+};
+use genmodels::mixture::{
+    CategoricalComponents, Components, CovarianceParams, CovarianceType, GaussianComponents,
+    PoissonComponents,
+};
+use genmodels::prelude::*;
+use ndarray::{Array1, Array2, Array3};
+use serde_json::Value;
+
+fn fixtures() -> Value {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/hmmlearn.json"
+    ))
+    .unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn vec1(v: &Value) -> Array1<f64> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
+}
+
+fn mat2(v: &Value) -> Array2<f64> {
+    let rows: Vec<Array1<f64>> = v.as_array().unwrap().iter().map(vec1).collect();
+    Array2::from_shape_fn((rows.len(), rows[0].len()), |(i, j)| rows[i][j])
+}
+
+fn mat3(v: &Value) -> Array3<f64> {
+    let ms: Vec<Array2<f64>> = v.as_array().unwrap().iter().map(mat2).collect();
+    Array3::from_shape_fn((ms.len(), ms[0].nrows(), ms[0].ncols()), |(i, j, l)| {
+        ms[i][[j, l]]
+    })
+}
+
+fn close(a: f64, b: f64, tol: f64) -> bool {
+    (a - b).abs() <= tol * b.abs().max(1.0)
+}
+
+fn assert_close(
+    what: &str,
+    a: impl IntoIterator<Item = f64>,
+    b: impl IntoIterator<Item = f64>,
+    tol: f64,
+) {
+    let (a, b): (Vec<f64>, Vec<f64>) = (a.into_iter().collect(), b.into_iter().collect());
+    assert_eq!(a.len(), b.len(), "{what}: lengths");
+    for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+        assert!(close(*x, *y, tol), "{what}[{i}]: ours {x} vs hmmlearn {y}");
+    }
+}
+
+fn sequences(case: &Value) -> Sequences {
+    let lengths: Vec<usize> = case["lengths"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap() as usize)
+        .collect();
+    Sequences::new(mat2(&case["X"]), lengths).unwrap()
+}
+
+fn gaussian_emission(params: &Value, t: CovarianceType) -> GaussianComponents {
+    let means = mat2(&params["means_"]);
+    let c = &params["_covars_"];
+    let cov = match t {
+        CovarianceType::Full => CovarianceParams::Full(mat3(c)),
+        CovarianceType::Tied => CovarianceParams::Tied(mat2(c)),
+        CovarianceType::Diag => CovarianceParams::Diag(mat2(c)),
+        // hmmlearn stores (K,) when set by hand and (K, d) repeated after an M-step.
+        CovarianceType::Spherical => {
+            CovarianceParams::Spherical(match c.as_array().unwrap()[0].as_array() {
+                Some(_) => mat2(c).column(0).to_owned(),
+                None => vec1(c),
+            })
+        }
+    };
+    GaussianComponents::from_covariances(means, cov, 0.0).unwrap()
+}
+
+fn flat(c: &CovarianceParams) -> Vec<f64> {
+    match c {
+        CovarianceParams::Full(a) => a.iter().copied().collect(),
+        CovarianceParams::Tied(a) | CovarianceParams::Diag(a) => a.iter().copied().collect(),
+        CovarianceParams::Spherical(a) => a.to_vec(),
+    }
+}
+
+/// Runs one case: fit from hmmlearn's start, compare history and parameters; then score,
+/// decode and posteriors of hmmlearn's fitted model.
+fn check<I: EmissionInit>(
+    case: &Value,
+    init: I,
+    start_e: I::Emission,
+    final_e: I::Emission,
+    cmp: impl Fn(&I::Emission, &I::Emission),
+) where
+    I::Emission: PartialEq + std::fmt::Debug,
+{
+    let name = case["name"].as_str().unwrap();
+    let data = sequences(case);
+    let s = case["initial"]["startprob_"].as_array().unwrap().len();
+    let n_iter = case["n_iter"].as_u64().unwrap() as usize;
+    let m = HmmParams::new(s, init)
+        .emission(start_e)
+        .topology(Topology::Given(
+            vec1(&case["initial"]["startprob_"]),
+            mat2(&case["initial"]["transmat_"]),
+        ))
+        .max_iter(n_iter)
+        .tol(0.0)
+        .fit(&data)
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    let r = m.report.as_ref().unwrap();
+    assert_eq!(r.n_iter, n_iter, "{name}: iterations");
+    assert_close(
+        &format!("{name} history"),
+        r.lower_bounds.iter().copied(),
+        vec1(&case["history"]),
+        1e-8,
+    );
+    assert_close(
+        &format!("{name} startprob"),
+        m.startprob.iter().copied(),
+        vec1(&case["final"]["startprob_"]),
+        1e-6,
+    );
+    assert_close(
+        &format!("{name} transmat"),
+        m.transmat.iter().copied(),
+        mat2(&case["final"]["transmat_"]),
+        1e-6,
+    );
+    cmp(&m.emission, &final_e);
+
+    // hmmlearn's fitted model, scored by us.
+    let fixed = Hmm::new(
+        vec1(&case["final"]["startprob_"]),
+        mat2(&case["final"]["transmat_"]),
+        final_e,
+    )
+    .unwrap();
+    let ll = fixed.log_likelihood(&data).unwrap();
+    assert_close(
+        &format!("{name} score per sequence"),
+        ll.iter().copied(),
+        vec1(&case["score_per_sequence"]),
+        1e-10,
+    );
+    let post = fixed.predict_proba(&data).unwrap();
+    let expect = mat2(&case["posteriors"]);
+    for (a, b) in post.iter().zip(expect.iter()) {
+        assert!((a - b).abs() < 1e-9, "{name} posteriors: {a} vs {b}");
+    }
+    let decoded = fixed.decode(&data).unwrap();
+    for (i, (ours, theirs)) in decoded
+        .iter()
+        .zip(case["viterbi"].as_array().unwrap())
+        .enumerate()
+    {
+        assert!(
+            close(ours.0, theirs["logprob"].as_f64().unwrap(), 1e-10),
+            "{name} viterbi logprob of sequence {i}"
+        );
+        let path: Vec<usize> = theirs["states"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap() as usize)
+            .collect();
+        assert_eq!(ours.1, path, "{name} viterbi path of sequence {i}");
+    }
+}
+
+fn gaussian_cmp(a: &GaussianComponents, b: &GaussianComponents) {
+    assert_close(
+        "means",
+        a.means.iter().copied(),
+        b.means.iter().copied(),
+        1e-6,
+    );
+    assert_close(
+        "covariances",
+        flat(&a.covariances),
+        flat(&b.covariances),
+        1e-6,
+    );
+}
+
+#[test]
+fn gaussian_hmms_match_hmmlearn() {
+    let f = fixtures();
+    let mut checked = 0;
+    for case in f["cases"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        if case["model"] != "gaussian" || name.ends_with("_priors") {
+            continue;
+        }
+        let t: CovarianceType = case["kwargs"]["covariance_type"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let start = gaussian_emission(&case["initial"], t);
+        let fin = gaussian_emission(&case["final"], t);
+        check(
+            case,
+            GaussianInit {
+                covariance: t,
+                reg_covar: 0.0,
+            },
+            start,
+            fin,
+            gaussian_cmp,
+        );
+        checked += 1;
+    }
+    assert_eq!(
+        checked, 5,
+        "rgnp diag, synthetic full, spherical, tied, left-right diag"
+    );
+}
+
+#[test]
+fn categorical_and_poisson_hmms_match_hmmlearn() {
+    let f = fixtures();
+    let mut checked = 0;
+    for case in f["cases"].as_array().unwrap() {
+        match case["model"].as_str().unwrap() {
+            "categorical" => {
+                let e = |p: &Value| CategoricalComponents {
+                    probs: mat2(&p["emissionprob_"]),
+                };
+                check(
+                    case,
+                    CategoricalInit::default(),
+                    e(&case["initial"]),
+                    e(&case["final"]),
+                    |a, b| {
+                        assert_close(
+                            "emissionprob",
+                            a.probs.iter().copied(),
+                            b.probs.iter().copied(),
+                            1e-6,
+                        )
+                    },
+                );
+                checked += 1;
+            }
+            "poisson" => {
+                let e = |p: &Value| PoissonComponents {
+                    rates: mat2(&p["lambdas_"]),
+                };
+                check(
+                    case,
+                    PoissonInit,
+                    e(&case["initial"]),
+                    e(&case["final"]),
+                    |a, b| {
+                        assert_close(
+                            "lambdas",
+                            a.rates.iter().copied(),
+                            b.rates.iter().copied(),
+                            1e-6,
+                        )
+                    },
+                );
+                checked += 1;
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(checked, 2);
+}
+
+#[test]
+fn left_right_zeros_stay_exactly_zero_as_in_hmmlearn() {
+    let f = fixtures();
+    let case = f["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "left_right_gaussian")
+        .unwrap();
+    let fin = mat2(&case["final"]["transmat_"]);
+    let init = mat2(&case["initial"]["transmat_"]);
+    for (a, b) in init.iter().zip(fin.iter()) {
+        assert_eq!(*a == 0.0, *b == 0.0);
+    }
+}
+
+#[test]
+fn a_20000_step_sequence_scores_and_decodes_as_in_hmmlearn() {
+    let f = fixtures();
+    let ls = &f["long_sequence"];
+    let p = &ls["params"];
+    let m = Hmm::new(
+        vec1(&p["startprob_"]),
+        mat2(&p["transmat_"]),
+        gaussian_emission(p, CovarianceType::Diag),
+    )
+    .unwrap();
+    let data = sequences(ls);
+    let ll = m.log_likelihood(&data).unwrap();
+    assert!(
+        close(ll[0], ls["score"].as_f64().unwrap(), 1e-10),
+        "{} vs {}",
+        ll[0],
+        ls["score"]
+    );
+    let d = m.decode(&data).unwrap();
+    assert!(close(
+        d[0].0,
+        ls["viterbi_logprob"].as_f64().unwrap(),
+        1e-10
+    ));
+    let path: String = d[0].1.iter().map(|s| char::from(b'0' + *s as u8)).collect();
+    assert_eq!(path, ls["viterbi_path"].as_str().unwrap());
+    assert!(m.emission.n_components() == 2);
+}

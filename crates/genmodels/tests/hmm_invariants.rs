@@ -247,3 +247,85 @@ fn impossible_sequences_and_bad_input_are_clear_errors() {
     assert!((&stationary - &expect).mapv(f64::abs).sum() < 1e-9);
     assert!((gaussian_hmm().expected_durations()[0] - 10.0).abs() < 1e-9);
 }
+
+#[test]
+fn two_hundred_thousand_samples_recover_a_known_hmm() {
+    let means = array![[0.0, 0.0], [3.0, 1.0], [-2.0, 3.0]];
+    let covs = ndarray::Array3::from_shape_fn((3, 2, 2), |(k, i, j)| match (i, j) {
+        (0, 0) => 1.0 + 0.2 * k as f64,
+        (1, 1) => 0.8,
+        _ => 0.3 - 0.2 * k as f64,
+    });
+    let truth = Hmm::new(
+        array![0.5, 0.3, 0.2],
+        array![[0.90, 0.07, 0.03], [0.05, 0.90, 0.05], [0.10, 0.10, 0.80]],
+        GaussianComponents::from_covariances(means, CovarianceParams::Full(covs), 0.0).unwrap(),
+    )
+    .unwrap();
+    let mut rng = rng_from_seed(7);
+    let mut parts = Vec::new();
+    for _ in 0..100 {
+        parts.push(truth.sample_sequence(2000, &mut rng).unwrap().x);
+    }
+    let views: Vec<_> = parts.iter().map(|a| a.view()).collect();
+    let data = Sequences::new(
+        ndarray::concatenate(ndarray::Axis(0), &views).unwrap(),
+        vec![2000; 100],
+    )
+    .unwrap();
+    let m = HmmParams::new(3, GaussianInit::new(CovarianceType::Full))
+        .max_iter(300)
+        .tol(1e-4)
+        .seed(1)
+        .fit(&data)
+        .unwrap();
+    // Match states by their means (up to a permutation).
+    let perm: Vec<usize> = (0..3)
+        .map(|i| {
+            (0..3)
+                .min_by(|&a, &b| {
+                    let d = |k: usize| {
+                        (&m.emission.means.row(k) - &truth.emission.means.row(i))
+                            .mapv(|v| v * v)
+                            .sum()
+                    };
+                    d(a).total_cmp(&d(b))
+                })
+                .unwrap()
+        })
+        .collect();
+    let mut sorted = perm.clone();
+    sorted.sort();
+    assert_eq!(
+        sorted,
+        vec![0, 1, 2],
+        "a permutation of the states: {perm:?}"
+    );
+    for i in 0..3 {
+        for d in 0..2 {
+            // ~65,000 steps per state: the standard error of a mean is below 0.01.
+            assert!(
+                (m.emission.means[[perm[i], d]] - truth.emission.means[[i, d]]).abs() < 0.03,
+                "mean {i},{d}"
+            );
+        }
+        let (c_fit, c_true) = (
+            m.emission.full_covariance(perm[i]),
+            truth.emission.full_covariance(i),
+        );
+        for (a, b) in c_fit.iter().zip(c_true.iter()) {
+            assert!((a - b).abs() < 0.04, "covariance of state {i}: {a} vs {b}");
+        }
+        for j in 0..3 {
+            assert!(
+                (m.transmat[[perm[i], perm[j]]] - truth.transmat[[i, j]]).abs() < 0.01,
+                "transition {i}->{j}"
+            );
+        }
+    }
+    // Posteriors are distributions at every step.
+    let post = m.predict_proba(&data).unwrap();
+    for row in post.outer_iter() {
+        assert!((row.sum() - 1.0).abs() < 1e-9);
+    }
+}

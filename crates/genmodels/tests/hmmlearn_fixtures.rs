@@ -331,3 +331,108 @@ fn a_20000_step_sequence_scores_and_decodes_as_in_hmmlearn() {
     assert_eq!(path, ls["viterbi_path"].as_str().unwrap());
     assert!(m.emission.n_components() == 2);
 }
+
+/// hmmlearn's GMMHMM M-step centres the covariance statistics on the previous means (a
+/// generalised-EM shortcut, see HMMLEARN_NOTES.md §6), so fitted parameters differ from our
+/// exact EM after the first iteration. What must agree: the likelihood of the start (history[0]),
+/// and scoring, posteriors and Viterbi of hmmlearn's fitted model; and our EM must not decrease.
+#[test]
+fn gmm_hmm_scores_match_hmmlearn_and_em_is_monotone() {
+    use genmodels::hmm::{GaussianMixtureEmission, GmmInit};
+    let f = fixtures();
+    let case = f["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["model"] == "gmm")
+        .unwrap();
+    let emission = |p: &Value| {
+        let w = mat2(&p["weights_"]);
+        let (k, m) = w.dim();
+        let means3 = mat3(&p["means_"]);
+        let cov3 = mat3(&p["covars_"]);
+        let d = means3.shape()[2];
+        let means = Array2::from_shape_fn((k * m, d), |(i, j)| means3[[i / m, i % m, j]]);
+        let vars = Array2::from_shape_fn((k * m, d), |(i, j)| cov3[[i / m, i % m, j]]);
+        GaussianMixtureEmission {
+            weights: w,
+            components: GaussianComponents::from_covariances(
+                means,
+                CovarianceParams::Diag(vars),
+                0.0,
+            )
+            .unwrap(),
+        }
+    };
+    let data = sequences(case);
+    let start = Hmm::new(
+        vec1(&case["initial"]["startprob_"]),
+        mat2(&case["initial"]["transmat_"]),
+        emission(&case["initial"]),
+    )
+    .unwrap();
+    let h0 = case["history"][0].as_f64().unwrap();
+    assert!(close(start.score(&data).unwrap(), h0, 1e-10));
+
+    let fixed = Hmm::new(
+        vec1(&case["final"]["startprob_"]),
+        mat2(&case["final"]["transmat_"]),
+        emission(&case["final"]),
+    )
+    .unwrap();
+    assert_close(
+        "gmm score",
+        fixed.log_likelihood(&data).unwrap().iter().copied(),
+        vec1(&case["score_per_sequence"]),
+        1e-10,
+    );
+    let post = fixed.predict_proba(&data).unwrap();
+    for (a, b) in post.iter().zip(mat2(&case["posteriors"]).iter()) {
+        assert!((a - b).abs() < 1e-9);
+    }
+    for (ours, theirs) in fixed
+        .decode(&data)
+        .unwrap()
+        .iter()
+        .zip(case["viterbi"].as_array().unwrap())
+    {
+        let path: Vec<usize> = theirs["states"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap() as usize)
+            .collect();
+        assert_eq!(ours.1, path);
+        assert!(close(ours.0, theirs["logprob"].as_f64().unwrap(), 1e-10));
+    }
+
+    let init = GmmInit {
+        n_mix: 2,
+        covariance: CovarianceType::Diag,
+        reg_covar: 0.0,
+    };
+    let m = HmmParams::new(2, init)
+        .emission(start.emission.clone())
+        .topology(Topology::Given(
+            start.startprob.clone(),
+            start.transmat.clone(),
+        ))
+        .max_iter(25)
+        .tol(0.0)
+        .fit(&data)
+        .unwrap();
+    let h = &m.report.as_ref().unwrap().lower_bounds;
+    assert!(close(h[0], h0, 1e-10));
+    for w in h.windows(2) {
+        assert!(w[1] >= w[0] - 1e-9 * w[0].abs(), "{} -> {}", w[0], w[1]);
+    }
+    // Exact EM ends at least as high as hmmlearn's generalised EM from the same start.
+    let last_theirs = *vec1(&case["history"]).last().unwrap();
+    assert!(
+        *h.last().unwrap() >= last_theirs - 1e-6 * last_theirs.abs(),
+        "{} vs {}",
+        h.last().unwrap(),
+        last_theirs
+    );
+    assert_eq!(m.emission.components.n_components(), 4);
+}

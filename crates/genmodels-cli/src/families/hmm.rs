@@ -9,8 +9,8 @@ use clap::Args;
 use genmodels::core::data::Sequences;
 use genmodels::core::{rng_from_seed, LogLikelihood, Monitor};
 use genmodels::hmm::{
-    CategoricalHmm, CategoricalInit, EmissionInit, GaussianHmm, GaussianInit, Hmm, HmmParams,
-    PoissonHmm, PoissonInit, Topology,
+    CategoricalHmm, CategoricalInit, EmissionInit, GaussianHmm, GaussianInit,
+    GaussianMixtureEmission, GmmHmm, GmmInit, Hmm, HmmParams, PoissonHmm, PoissonInit, Topology,
 };
 use genmodels::io::{load_model, save_model, ModelFile};
 use genmodels::mixture::{Components, CovarianceType};
@@ -43,9 +43,13 @@ pub struct FitArgs {
     /// Number of hidden states.
     #[arg(short = 'k', long, default_value_t = 2)]
     pub states: usize,
-    /// Emission family: gaussian, categorical (one column of symbols, any text), poisson (counts).
+    /// Emission family: gaussian, gmm (a Gaussian mixture per state), categorical (one column of
+    /// symbols, any text), poisson (counts).
     #[arg(long, default_value = "gaussian")]
     pub emission: String,
+    /// Gaussians per state for `--emission gmm`.
+    #[arg(long, default_value_t = 2)]
+    pub mixtures: usize,
     /// Covariance type of Gaussian emissions: full, tied, diag, spherical.
     #[arg(long, default_value = "full")]
     pub covariance: String,
@@ -255,6 +259,17 @@ pub fn fit(a: &FitArgs, out: &OutputFlags) -> Result<()> {
             let m = fit_one(a, init, &data, &mut progress)?;
             summary_json(&m, &data.seqs)?
         }
+        "gmm" => {
+            let data = read(&a.data, cols, seq, false, None, None)?;
+            let cov: CovarianceType = a.covariance.parse()?;
+            let init = GmmInit {
+                n_mix: a.mixtures,
+                covariance: cov,
+                reg_covar: a.reg_covar,
+            };
+            let m = fit_one(a, init, &data, &mut progress)?;
+            summary_json(&m, &data.seqs)?
+        }
         "categorical" | "discrete" => {
             let data = read(&a.data, cols, seq, true, None, None)?;
             let n_symbols = data.symbols.as_ref().map(|s| s.len());
@@ -346,6 +361,14 @@ pub fn load_gaussian(path: &Path) -> Result<Box<dyn Family>> {
     }))
 }
 
+/// Loads a `genmodels/hmm-gmm` file.
+pub fn load_gmm(path: &Path) -> Result<Box<dyn Family>> {
+    Ok(Box::new(HmmCli::<_> {
+        model: load_model::<GmmHmm>(path)?,
+        path: path.to_path_buf(),
+    }))
+}
+
 /// Loads a `genmodels/hmm-categorical` file.
 pub fn load_categorical(path: &Path) -> Result<Box<dyn Family>> {
     Ok(Box::new(HmmCli::<_> {
@@ -395,6 +418,35 @@ impl DescribeEmission for genmodels::mixture::GaussianComponents {
             "covariance_type": self.covariance_type().name(),
             "means": self.means.outer_iter().map(|r| r.to_vec()).collect::<Vec<_>>(),
             "covariances": (0..self.means.nrows()).map(|k| self.full_covariance(k).outer_iter().map(|r| r.to_vec()).collect::<Vec<_>>()).collect::<Vec<_>>(),
+        })
+    }
+}
+
+impl DescribeEmission for GaussianMixtureEmission {
+    fn table(&self, names: &[String], _: Option<&[String]>) -> (Vec<String>, Vec<Vec<String>>) {
+        let m = self.n_mix();
+        let mut h = vec!["state".to_string(), "mixture".into(), "weight".into()];
+        h.extend(names.iter().map(|n| format!("mean {n}")));
+        h.extend(names.iter().map(|n| format!("sd {n}")));
+        let rows = (0..self.components.means.nrows())
+            .map(|i| {
+                let cov = self.components.full_covariance(i);
+                let mut r = vec![
+                    (i / m).to_string(),
+                    (i % m).to_string(),
+                    num(self.weights[[i / m, i % m]]),
+                ];
+                r.extend(self.components.means.row(i).iter().map(|v| num(*v)));
+                r.extend(cov.diag().iter().map(|v| num(v.sqrt())));
+                r
+            })
+            .collect();
+        (h, rows)
+    }
+    fn to_json(&self) -> serde_json::Value {
+        json!({
+            "weights": self.weights.outer_iter().map(|r| r.to_vec()).collect::<Vec<_>>(),
+            "gaussians": self.components.to_json(),
         })
     }
 }

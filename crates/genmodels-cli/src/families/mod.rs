@@ -58,6 +58,7 @@ const LOADERS: &[(&str, Loader)] = &[
     ("gmm", gmm::load),
     ("bernoulli-mixture", bernoulli::load),
     ("hmm-gaussian", hmm::load_gaussian),
+    ("hmm-gmm", hmm::load_gmm),
     ("hmm-categorical", hmm::load_categorical),
     ("hmm-poisson", hmm::load_poisson),
 ];

@@ -17,11 +17,13 @@
 
 mod emissions;
 mod fit;
+mod gmm_emission;
 mod inference;
 mod model;
 
 pub use emissions::{CategoricalInit, GaussianInit, PoissonInit};
 pub use fit::{EmissionInit, HmmParams, Learn, Topology};
+pub use gmm_emission::{GaussianMixtureEmission, GmmEmissionScratch, GmmEmissionStats, GmmInit};
 pub use inference::{
     forward_backward, log_likelihood as sequence_log_likelihood, viterbi, Posteriors,
 };
@@ -31,6 +33,8 @@ use crate::mixture::{CategoricalComponents, GaussianComponents, PoissonComponent
 
 /// An HMM with Gaussian emissions.
 pub type GaussianHmm = Hmm<GaussianComponents>;
+/// An HMM whose states emit from Gaussian mixtures (GMM-HMM).
+pub type GmmHmm = Hmm<GaussianMixtureEmission>;
 /// An HMM with categorical (discrete symbol) emissions.
 pub type CategoricalHmm = Hmm<CategoricalComponents>;
 /// An HMM with Poisson (count) emissions.
@@ -38,6 +42,14 @@ pub type PoissonHmm = Hmm<PoissonComponents>;
 
 impl crate::io::ModelFile for GaussianHmm {
     const FAMILY: &'static str = "hmm-gaussian";
+    const VERSION: u32 = 1;
+    fn validate_loaded(&self) -> std::result::Result<(), String> {
+        self.validate()
+    }
+}
+
+impl crate::io::ModelFile for GmmHmm {
+    const FAMILY: &'static str = "hmm-gmm";
     const VERSION: u32 = 1;
     fn validate_loaded(&self) -> std::result::Result<(), String> {
         self.validate()

@@ -32,7 +32,7 @@ pub use discrete::{
 pub use em::FitReport;
 pub use gaussian::{
     CovarianceParams, CovarianceType, GaussianComponents, GaussianMixture, GaussianMixtureParams,
-    InitMethod, InitParams,
+    GaussianScratch, GaussianStats, InitMethod, InitParams,
 };
 pub use kmeans::{kmeans, KMeansResult};
 pub(crate) use model::argmax as argmax_of;

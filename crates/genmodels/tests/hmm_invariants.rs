@@ -329,3 +329,58 @@ fn two_hundred_thousand_samples_recover_a_known_hmm() {
         assert!((row.sum() - 1.0).abs() < 1e-9);
     }
 }
+
+#[test]
+fn multinomial_hmm_samples_its_trials_and_fits() {
+    use genmodels::hmm::MultinomialInit;
+    use genmodels::mixture::MultinomialComponents;
+    let truth = Hmm::new(
+        array![0.5, 0.5],
+        array![[0.9, 0.1], [0.2, 0.8]],
+        MultinomialComponents {
+            probs: array![[0.7, 0.2, 0.1], [0.1, 0.3, 0.6]],
+            n_trials: 10,
+        },
+    )
+    .unwrap();
+    let s = truth.sample_sequence(3000, &mut rng_from_seed(9)).unwrap();
+    assert!(s.x.outer_iter().all(|r| r.sum() == 10.0));
+    let data = Sequences::new(s.x, vec![1500, 1500]).unwrap();
+    let m = HmmParams::new(2, MultinomialInit::default())
+        .max_iter(200)
+        .tol(1e-8)
+        .seed(1)
+        .fit(&data)
+        .unwrap();
+    for w in m.report.as_ref().unwrap().lower_bounds.windows(2) {
+        assert!(w[1] >= w[0] - 1e-9 * w[0].abs());
+    }
+    let first = if m.emission.probs[[0, 0]] > m.emission.probs[[1, 0]] {
+        0
+    } else {
+        1
+    };
+    for (a, b) in m
+        .emission
+        .probs
+        .row(first)
+        .iter()
+        .zip(truth.emission.probs.row(0).iter())
+    {
+        assert!((a - b).abs() < 0.03, "{a} vs {b}");
+    }
+    // A count vector with a category the state cannot produce has likelihood zero there.
+    let z = Hmm::new(
+        array![1.0],
+        array![[1.0]],
+        MultinomialComponents {
+            probs: array![[1.0, 0.0]],
+            n_trials: 2,
+        },
+    )
+    .unwrap();
+    let ll = z
+        .log_likelihood(&Sequences::single(array![[1.0, 1.0]]).unwrap())
+        .unwrap();
+    assert_eq!(ll[0], f64::NEG_INFINITY);
+}

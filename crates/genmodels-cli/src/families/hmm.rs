@@ -10,7 +10,8 @@ use genmodels::core::data::Sequences;
 use genmodels::core::{rng_from_seed, LogLikelihood, Monitor};
 use genmodels::hmm::{
     CategoricalHmm, CategoricalInit, EmissionInit, GaussianHmm, GaussianInit,
-    GaussianMixtureEmission, GmmHmm, GmmInit, Hmm, HmmParams, PoissonHmm, PoissonInit, Topology,
+    GaussianMixtureEmission, GmmHmm, GmmInit, Hmm, HmmParams, MultinomialHmm, MultinomialInit,
+    PoissonHmm, PoissonInit, Topology,
 };
 use genmodels::io::{load_model, save_model, ModelFile};
 use genmodels::mixture::{Components, CovarianceType};
@@ -44,7 +45,7 @@ pub struct FitArgs {
     #[arg(short = 'k', long, default_value_t = 2)]
     pub states: usize,
     /// Emission family: gaussian, gmm (a Gaussian mixture per state), categorical (one column of
-    /// symbols, any text), poisson (counts).
+    /// symbols, any text), multinomial (count vectors), poisson (counts).
     #[arg(long, default_value = "gaussian")]
     pub emission: String,
     /// Gaussians per state for `--emission gmm`.
@@ -276,6 +277,11 @@ pub fn fit(a: &FitArgs, out: &OutputFlags) -> Result<()> {
             let m = fit_one(a, CategoricalInit { n_symbols }, &data, &mut progress)?;
             summary_json(&m, &data.seqs)?
         }
+        "multinomial" => {
+            let data = read(&a.data, cols, seq, false, None, None)?;
+            let m = fit_one(a, MultinomialInit::default(), &data, &mut progress)?;
+            summary_json(&m, &data.seqs)?
+        }
         "poisson" => {
             let data = read(&a.data, cols, seq, false, None, None)?;
             let m = fit_one(a, PoissonInit, &data, &mut progress)?;
@@ -377,6 +383,14 @@ pub fn load_categorical(path: &Path) -> Result<Box<dyn Family>> {
     }))
 }
 
+/// Loads a `genmodels/hmm-multinomial` file.
+pub fn load_multinomial(path: &Path) -> Result<Box<dyn Family>> {
+    Ok(Box::new(HmmCli::<_> {
+        model: load_model::<MultinomialHmm>(path)?,
+        path: path.to_path_buf(),
+    }))
+}
+
 /// Loads a `genmodels/hmm-poisson` file.
 pub fn load_poisson(path: &Path) -> Result<Box<dyn Family>> {
     Ok(Box::new(HmmCli::<_> {
@@ -473,6 +487,22 @@ impl DescribeEmission for genmodels::mixture::CategoricalComponents {
     }
     fn to_json(&self) -> serde_json::Value {
         json!({"probs": self.probs.outer_iter().map(|r| r.to_vec()).collect::<Vec<_>>()})
+    }
+}
+
+impl DescribeEmission for genmodels::mixture::MultinomialComponents {
+    fn table(&self, names: &[String], _: Option<&[String]>) -> (Vec<String>, Vec<Vec<String>>) {
+        let mut h = vec!["state".to_string()];
+        h.extend(names.iter().map(|n| format!("P({n})")));
+        let rows = self.probs.outer_iter().enumerate().map(|(k, r)| {
+            let mut row = vec![k.to_string()];
+            row.extend(r.iter().map(|p| format!("{p:.4}")));
+            row
+        });
+        (h, rows.collect())
+    }
+    fn to_json(&self) -> serde_json::Value {
+        json!({"probs": self.probs.outer_iter().map(|r| r.to_vec()).collect::<Vec<_>>(), "n_trials": self.n_trials})
     }
 }
 

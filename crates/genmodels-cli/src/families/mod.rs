@@ -60,6 +60,7 @@ const LOADERS: &[(&str, Loader)] = &[
     ("hmm-gaussian", hmm::load_gaussian),
     ("hmm-gmm", hmm::load_gmm),
     ("hmm-categorical", hmm::load_categorical),
+    ("hmm-multinomial", hmm::load_multinomial),
     ("hmm-poisson", hmm::load_poisson),
 ];
 

@@ -8,7 +8,7 @@ use crate::core::data::check_finite;
 use crate::core::{DataError, ParamError, Result, SeededRng};
 use crate::mixture::{
     kmeans, CategoricalComponents, Components, CovarianceType, GaussianComponents,
-    PoissonComponents,
+    MultinomialComponents, PoissonComponents,
 };
 
 /// Gaussian emissions started from a k-means clustering of all observations (each state gets a
@@ -163,5 +163,40 @@ impl EmissionInit for PoissonInit {
             (mean[j] * (0.5 + rng.random::<f64>())).max(1e-3)
         });
         Ok(PoissonComponents { rates })
+    }
+}
+
+/// Multinomial emissions (count vectors over `V` categories, `n_trials` per step), started
+/// from random distributions.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MultinomialInit {
+    /// Trials per observation; `None` takes the first row's total.
+    pub n_trials: Option<usize>,
+}
+
+impl EmissionInit for MultinomialInit {
+    type Emission = MultinomialComponents;
+
+    fn check(&self) -> std::result::Result<(), ParamError> {
+        Ok(())
+    }
+
+    fn check_data(&self, x: ArrayView2<'_, f64>) -> Result<()> {
+        PoissonInit.check_data(x)
+    }
+
+    fn initial(
+        &self,
+        x: ArrayView2<'_, f64>,
+        n_states: usize,
+        rng: &mut SeededRng,
+    ) -> Result<MultinomialComponents> {
+        let n_trials = self.n_trials.unwrap_or_else(|| x.row(0).sum() as usize);
+        let mut probs = Array2::from_shape_fn((n_states, x.ncols()), |_| 0.5 + rng.random::<f64>());
+        for mut r in probs.outer_iter_mut() {
+            let s = r.sum();
+            r /= s;
+        }
+        Ok(MultinomialComponents { probs, n_trials })
     }
 }

@@ -21,7 +21,7 @@ mod gmm_emission;
 mod inference;
 mod model;
 
-pub use emissions::{CategoricalInit, GaussianInit, PoissonInit};
+pub use emissions::{CategoricalInit, GaussianInit, MultinomialInit, PoissonInit};
 pub use fit::{EmissionInit, HmmParams, Learn, Topology};
 pub use gmm_emission::{GaussianMixtureEmission, GmmEmissionScratch, GmmEmissionStats, GmmInit};
 pub use inference::{
@@ -29,7 +29,9 @@ pub use inference::{
 };
 pub use model::{Hmm, HmmSample};
 
-use crate::mixture::{CategoricalComponents, GaussianComponents, PoissonComponents};
+use crate::mixture::{
+    CategoricalComponents, GaussianComponents, MultinomialComponents, PoissonComponents,
+};
 
 /// An HMM with Gaussian emissions.
 pub type GaussianHmm = Hmm<GaussianComponents>;
@@ -37,6 +39,8 @@ pub type GaussianHmm = Hmm<GaussianComponents>;
 pub type GmmHmm = Hmm<GaussianMixtureEmission>;
 /// An HMM with categorical (discrete symbol) emissions.
 pub type CategoricalHmm = Hmm<CategoricalComponents>;
+/// An HMM with multinomial (count vector) emissions.
+pub type MultinomialHmm = Hmm<MultinomialComponents>;
 /// An HMM with Poisson (count) emissions.
 pub type PoissonHmm = Hmm<PoissonComponents>;
 
@@ -58,6 +62,14 @@ impl crate::io::ModelFile for GmmHmm {
 
 impl crate::io::ModelFile for CategoricalHmm {
     const FAMILY: &'static str = "hmm-categorical";
+    const VERSION: u32 = 1;
+    fn validate_loaded(&self) -> std::result::Result<(), String> {
+        self.validate()
+    }
+}
+
+impl crate::io::ModelFile for MultinomialHmm {
+    const FAMILY: &'static str = "hmm-multinomial";
     const VERSION: u32 = 1;
     fn validate_loaded(&self) -> std::result::Result<(), String> {
         self.validate()

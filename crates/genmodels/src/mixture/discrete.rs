@@ -263,3 +263,121 @@ impl Components for PoissonComponents {
         Ok(())
     }
 }
+
+/// K multinomial distributions over `V` categories: each row is a vector of counts whose sum is
+/// its number of trials.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MultinomialComponents {
+    /// Category probabilities per component (K × V), rows summing to one.
+    pub probs: Array2<f64>,
+    /// Trials per observation, used when sampling (the likelihood reads each row's own total).
+    pub n_trials: usize,
+}
+
+/// A mixture of multinomial distributions.
+pub type MultinomialMixture = Mixture<MultinomialComponents>;
+
+impl Components for MultinomialComponents {
+    type Stats = WeightedSums;
+    type Scratch = ();
+
+    fn n_components(&self) -> usize {
+        self.probs.nrows()
+    }
+
+    fn n_features(&self) -> usize {
+        self.probs.ncols()
+    }
+
+    fn log_density_into(&self, x: ArrayView2<'_, f64>, out: &mut Array2<f64>) {
+        // log p_k(x) = ln n! − Σ_j ln x_j! + Σ_j x_j ln p_kj (with 0 · ln 0 = 0).
+        let logp = self.probs.mapv(|p| if p > 0.0 { p.ln() } else { -1e300 });
+        general_mat_mul(1.0, &x, &logp.t(), 0.0, out);
+        for (mut row, xr) in out.outer_iter_mut().zip(x.outer_iter()) {
+            let n: f64 = xr.sum();
+            let c = libm::lgamma(n + 1.0) - xr.iter().map(|v| libm::lgamma(v + 1.0)).sum::<f64>();
+            for k in 0..row.len() {
+                let impossible = xr
+                    .iter()
+                    .zip(self.probs.row(k).iter())
+                    .any(|(v, p)| *v > 0.0 && *p == 0.0);
+                row[k] = if impossible {
+                    f64::NEG_INFINITY
+                } else {
+                    row[k] + c
+                };
+            }
+        }
+    }
+
+    fn check_data(&self, x: ArrayView2<'_, f64>) -> Result<()> {
+        crate::core::data::check_not_empty(x)?;
+        crate::core::data::check_columns(x, self.probs.ncols())?;
+        PoissonComponents {
+            rates: Array2::ones((1, x.ncols())),
+        }
+        .check_data(x)
+    }
+
+    fn empty_stats(&self) -> WeightedSums {
+        WeightedSums {
+            s1: Array2::zeros(self.probs.raw_dim()),
+        }
+    }
+
+    fn accumulate(
+        &self,
+        x: ArrayView2<'_, f64>,
+        resp: ArrayView2<'_, f64>,
+        _: Option<()>,
+        st: &mut WeightedSums,
+    ) {
+        general_mat_mul(1.0, &resp.t(), &x, 1.0, &mut st.s1);
+    }
+
+    fn m_step(&self, nk: &Array1<f64>, st: &WeightedSums) -> Result<(Self, Vec<usize>)> {
+        let mut probs = self.probs.clone();
+        let mut empty = Vec::new();
+        for (k, (mut row, s)) in probs.outer_iter_mut().zip(st.s1.outer_iter()).enumerate() {
+            let total = s.sum();
+            if nk[k] <= 100.0 * f64::EPSILON || total <= 0.0 {
+                empty.push(k);
+                continue;
+            }
+            row.assign(&(&s / total));
+        }
+        Ok((
+            MultinomialComponents {
+                probs,
+                n_trials: self.n_trials,
+            },
+            empty,
+        ))
+    }
+
+    fn n_component_parameters(&self) -> usize {
+        self.probs.nrows() * (self.probs.ncols() - 1)
+    }
+
+    fn sample_components(&self, component: &[usize], rng: &mut dyn RngCore, out: &mut Array2<f64>) {
+        let picks: Vec<Option<WeightedIndex<f64>>> = self
+            .probs
+            .outer_iter()
+            .map(|r| WeightedIndex::new(r.iter()).ok())
+            .collect();
+        for (i, &k) in component.iter().enumerate() {
+            if let Some(w) = &picks[k] {
+                for _ in 0..self.n_trials {
+                    out[[i, w.sample(rng)]] += 1.0;
+                }
+            }
+        }
+    }
+
+    fn validate(&self) -> std::result::Result<(), String> {
+        CategoricalComponents {
+            probs: self.probs.clone(),
+        }
+        .validate()
+    }
+}

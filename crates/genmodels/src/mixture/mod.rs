@@ -27,7 +27,8 @@ mod selection;
 pub use bernoulli::{BernoulliComponents, BernoulliMixture, BernoulliMixtureParams};
 pub use conditional::ConditionalMixture;
 pub use discrete::{
-    CategoricalComponents, CategoricalMixture, PoissonComponents, PoissonMixture, WeightedSums,
+    CategoricalComponents, CategoricalMixture, MultinomialComponents, MultinomialMixture,
+    PoissonComponents, PoissonMixture, WeightedSums,
 };
 pub use em::FitReport;
 pub use gaussian::{

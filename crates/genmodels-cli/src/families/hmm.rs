@@ -377,8 +377,19 @@ pub fn load_gmm(path: &Path) -> Result<Box<dyn Family>> {
 
 /// Loads a `genmodels/hmm-categorical` file.
 pub fn load_categorical(path: &Path) -> Result<Box<dyn Family>> {
+    let model = load_model::<CategoricalHmm>(path)?;
+    if let Some(symbols) = &model.symbols {
+        if symbols.len() != model.emission.probs.ncols() {
+            return Err(usage(format!(
+                "{}: invalid model parameters: {} symbol names for {} symbol probabilities",
+                path.display(),
+                symbols.len(),
+                model.emission.probs.ncols()
+            )));
+        }
+    }
     Ok(Box::new(HmmCli::<_> {
-        model: load_model::<CategoricalHmm>(path)?,
+        model,
         path: path.to_path_buf(),
     }))
 }

@@ -350,7 +350,7 @@ impl<I: EmissionInit> HmmParams<I> {
                 .into());
             }
             history.push(st.log_likelihood);
-            model = self.m_step(&model, st, iteration, &mut warnings)?;
+            model = self.m_step(&model, st, &mut warnings)?;
             let flow = monitor.on_step(Step {
                 run,
                 iteration,
@@ -383,7 +383,6 @@ impl<I: EmissionInit> HmmParams<I> {
         &self,
         model: &Hmm<I::Emission>,
         st: HmmStats<<I::Emission as Components>::Stats>,
-        iteration: usize,
         warnings: &mut Vec<String>,
     ) -> Result<Hmm<I::Emission>> {
         let s = model.n_states();
@@ -416,12 +415,12 @@ impl<I: EmissionInit> HmmParams<I> {
             for i in 0..s {
                 match dirichlet(st.trans.row(i), model.transmat.row(i), self.trans_prior) {
                     Some(row) => next.transmat.row_mut(i).assign(&row),
-                    None => {
-                        let w = format!("state {i} was never left at iteration {iteration}; its transition row was kept");
-                        if !warnings.contains(&w) {
-                            warnings.push(w);
-                        }
-                    }
+                    // An absorbing state (a_ii = 1) has nothing to estimate.
+                    None if model.transmat[[i, i]] >= 1.0 => {}
+                    None => push_once(
+                        warnings,
+                        format!("state {i} was never left in some iteration; its transition row was kept"),
+                    ),
                 }
             }
         }
@@ -429,11 +428,20 @@ impl<I: EmissionInit> HmmParams<I> {
             let nk = st.occupancy.mapv(|v| v + 10.0 * f64::EPSILON);
             let (e, empty) = model.emission.m_step(&nk, &st.emission)?;
             for k in empty {
-                warnings.push(format!("state {k} was never visited at iteration {iteration}; its emission parameters were kept"));
+                push_once(
+                    warnings,
+                    format!("state {k} was never visited in some iteration; its emission parameters were kept"),
+                );
             }
             next.emission = e;
         }
         Ok(next)
+    }
+}
+
+fn push_once(warnings: &mut Vec<String>, w: String) {
+    if !warnings.contains(&w) {
+        warnings.push(w);
     }
 }
 

@@ -27,34 +27,32 @@ pub fn forward_backward(
     log_b: ArrayView2<'_, f64>,
 ) -> Option<Posteriors> {
     let (t_len, s) = log_b.dim();
-    // Emission probabilities scaled per step: b[t, s] = exp(log_b[t, s] − m_t).
-    let mut b = log_b.to_owned();
-    let mut m = Array1::zeros(t_len);
-    for (mut row, mt) in b.outer_iter_mut().zip(m.iter_mut()) {
-        let mx = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        if !mx.is_finite() {
-            return None;
-        }
-        *mt = mx;
-        row.mapv_inplace(|v| (v - mx).exp());
-    }
+    // Each step is scaled by m_t = max_s(ln pred_s + log_b[t, s]), the log-size of its largest
+    // term, where pred is the one-step prediction from the past: b[t, s] = exp(log_b[t, s] − m_t)
+    // for the states the past can reach (others cannot contribute). The largest term of every
+    // step is then exactly 1, so nothing underflows, even when the state that explains an
+    // observation best cannot be reached.
+    let mut b = Array2::<f64>::zeros((t_len, s));
     let mut alpha = Array2::<f64>::zeros((t_len, s));
     let mut c = Array1::<f64>::zeros(t_len);
     let mut log_likelihood = 0.0;
     for t in 0..t_len {
-        let mut cur: Array1<f64> = if t == 0 {
-            &start * &b.row(0)
+        let pred: Array1<f64> = if t == 0 {
+            start.to_owned()
         } else {
-            alpha.row(t - 1).dot(&trans) * b.row(t)
+            alpha.row(t - 1).dot(&trans)
         };
+        let (bt, mt) = step_scale(pred.view(), log_b.row(t))?;
+        let mut cur = &pred * &bt;
         let ct = cur.sum();
         if !(ct > 0.0 && ct.is_finite()) {
             return None;
         }
         cur /= ct;
         alpha.row_mut(t).assign(&cur);
+        b.row_mut(t).assign(&bt);
         c[t] = ct;
-        log_likelihood += ct.ln() + m[t];
+        log_likelihood += ct.ln() + mt;
     }
     // Backward with the same scaling: beta_t = A (b_{t+1} ∘ beta_{t+1}) / c_{t+1}.
     let mut beta = Array2::<f64>::zeros((t_len, s));
@@ -96,28 +94,53 @@ pub fn log_likelihood(
     trans: ArrayView2<'_, f64>,
     log_b: ArrayView2<'_, f64>,
 ) -> f64 {
-    let s = log_b.ncols();
-    let mut alpha = Array1::<f64>::zeros(s);
+    let mut alpha = start.to_owned();
     let mut ll = 0.0;
     for (t, row) in log_b.outer_iter().enumerate() {
-        let mx = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        if !mx.is_finite() {
-            return f64::NEG_INFINITY;
-        }
-        let b = row.mapv(|v| (v - mx).exp());
-        alpha = if t == 0 {
-            &start * &b
+        let pred = if t == 0 {
+            alpha.clone()
         } else {
-            alpha.dot(&trans) * b
+            alpha.dot(&trans)
         };
+        let Some((bt, mt)) = step_scale(pred.view(), row) else {
+            return f64::NEG_INFINITY;
+        };
+        alpha = &pred * &bt;
         let ct = alpha.sum();
         if !(ct > 0.0 && ct.is_finite()) {
             return f64::NEG_INFINITY;
         }
         alpha /= ct;
-        ll += ct.ln() + mx;
+        ll += ct.ln() + mt;
     }
     ll
+}
+
+/// The scaled emission probabilities of one step and their log-scale (see
+/// [`forward_backward`]); `None` when no reachable state can emit the observation.
+fn step_scale(pred: ArrayView1<'_, f64>, log_b: ArrayView1<'_, f64>) -> Option<(Array1<f64>, f64)> {
+    let m = pred
+        .iter()
+        .zip(log_b.iter())
+        .filter(|(p, _)| **p > 0.0)
+        .map(|(p, l)| p.ln() + l)
+        .fold(f64::NEG_INFINITY, f64::max);
+    if !m.is_finite() {
+        return None;
+    }
+    // The cap only matters for a prediction below ~1e-304 (denormal), where exp would overflow.
+    let b = pred
+        .iter()
+        .zip(log_b.iter())
+        .map(|(p, l)| {
+            if *p > 0.0 {
+                (l - m).min(700.0).exp()
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    Some((b, m))
 }
 
 /// The most probable state path and its joint log-probability `log p(x, z*)`.

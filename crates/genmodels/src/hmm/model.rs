@@ -169,7 +169,7 @@ impl<E: Components> Hmm<E> {
     pub fn decode(&self, data: &Sequences) -> Result<Vec<(f64, Vec<usize>)>> {
         self.check_input(data.x.view())?;
         let (ls, lt) = self.log_params();
-        Ok(data
+        let paths: Vec<(f64, Vec<usize>)> = data
             .ranges()
             .into_par_iter()
             .map(|r| {
@@ -179,7 +179,15 @@ impl<E: Components> Hmm<E> {
                     self.log_emissions(data.x.slice(s![r, ..])).view(),
                 )
             })
-            .collect())
+            .collect();
+        if let Some(i) = paths.iter().position(|(lp, _)| *lp == f64::NEG_INFINITY) {
+            return Err(DataError::Other(format!(
+                "sequence {} has probability zero under the model (no state path can emit it); check the topology or the data",
+                i + 1
+            ))
+            .into());
+        }
+        Ok(paths)
     }
 
     /// The state of maximal posterior probability at each step (posterior decoding).
@@ -219,19 +227,23 @@ impl<E: Components> Hmm<E> {
         Ok(HmmSample { x, states })
     }
 
-    /// The stationary distribution of the hidden chain (the left eigenvector of the transition
-    /// matrix for eigenvalue 1), by power iteration from the start distribution.
+    /// A stationary distribution of the hidden chain (`π A = π`), reached from the uniform
+    /// distribution (for a reducible chain, the one that start leads to).
     pub fn stationary_distribution(&self) -> Array1<f64> {
-        let mut p = Array1::from_elem(self.n_states(), 1.0 / self.n_states() as f64);
-        for _ in 0..10_000 {
-            let next = p.dot(&self.transmat);
+        // Power iteration on the lazy chain (A + I)/2, which has the same stationary
+        // distribution but is aperiodic, so the iteration converges even for periodic chains.
+        let s = self.n_states();
+        let lazy = (&self.transmat + &Array2::<f64>::eye(s)) * 0.5;
+        let mut p = Array1::from_elem(s, 1.0 / s as f64);
+        for _ in 0..100_000 {
+            let next = p.dot(&lazy);
             let diff: f64 = (&next - &p).mapv(f64::abs).sum();
             p = next;
-            if diff < 1e-14 {
+            if diff < 1e-15 {
                 break;
             }
         }
-        p
+        &p / p.sum()
     }
 
     /// Expected number of consecutive steps spent in each state, `1 / (1 − a_ss)` (infinite for

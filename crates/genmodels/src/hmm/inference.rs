@@ -5,7 +5,7 @@
 //! neither underflows nor overflows however long the sequence is, and needs one `exp` per
 //! (step, state) instead of a log-sum-exp per transition. Viterbi works in log space.
 
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
+use ndarray::{Array2, ArrayView1, ArrayView2};
 
 /// What forward-backward gives for one sequence.
 #[derive(Debug, Clone)]
@@ -27,65 +27,117 @@ pub fn forward_backward(
     log_b: ArrayView2<'_, f64>,
 ) -> Option<Posteriors> {
     let (t_len, s) = log_b.dim();
-    // Each step is scaled by m_t = max_s(ln pred_s + log_b[t, s]), the log-size of its largest
-    // term, where pred is the one-step prediction from the past: b[t, s] = exp(log_b[t, s] − m_t)
-    // for the states the past can reach (others cannot contribute). The largest term of every
-    // step is then exactly 1, so nothing underflows, even when the state that explains an
-    // observation best cannot be reached.
-    let mut b = Array2::<f64>::zeros((t_len, s));
-    let mut alpha = Array2::<f64>::zeros((t_len, s));
-    let mut c = Array1::<f64>::zeros(t_len);
+    let a: Vec<f64> = trans.iter().copied().collect(); // row-major S×S
+    let lb = log_b.as_standard_layout();
+    let lb = lb.as_slice().expect("standard layout");
+    let mut b = vec![0.0; t_len * s];
+    let mut alpha = vec![0.0; t_len * s];
+    let mut c = vec![0.0; t_len];
+    let mut pred = vec![0.0; s];
     let mut log_likelihood = 0.0;
     for t in 0..t_len {
-        let pred: Array1<f64> = if t == 0 {
-            start.to_owned()
+        if t == 0 {
+            pred.iter_mut().zip(start.iter()).for_each(|(p, v)| *p = *v);
         } else {
-            alpha.row(t - 1).dot(&trans)
-        };
-        let (bt, mt) = step_scale(pred.view(), log_b.row(t))?;
-        let mut cur = &pred * &bt;
-        let ct = cur.sum();
+            let prev = &alpha[(t - 1) * s..t * s];
+            for (j, p) in pred.iter_mut().enumerate() {
+                *p = (0..s).map(|i| prev[i] * a[i * s + j]).sum();
+            }
+        }
+        let row = &lb[t * s..(t + 1) * s];
+        let (bt, cur) = (&mut b[t * s..(t + 1) * s], &mut alpha[t * s..(t + 1) * s]);
+        let mt = scale_step(&pred, row, bt)?;
+        let mut ct = 0.0;
+        for j in 0..s {
+            cur[j] = pred[j] * bt[j];
+            ct += cur[j];
+        }
         if !(ct > 0.0 && ct.is_finite()) {
             return None;
         }
-        cur /= ct;
-        alpha.row_mut(t).assign(&cur);
-        b.row_mut(t).assign(&bt);
+        cur.iter_mut().for_each(|v| *v /= ct);
         c[t] = ct;
         log_likelihood += ct.ln() + mt;
     }
-    // Backward with the same scaling: beta_t = A (b_{t+1} ∘ beta_{t+1}) / c_{t+1}.
-    let mut beta = Array2::<f64>::zeros((t_len, s));
-    beta.row_mut(t_len - 1).fill(1.0);
-    let mut xi_sum = Array2::<f64>::zeros((s, s));
+    // Backward with the same scaling: beta_{t−1} = A (b_t ∘ beta_t) / c_t, and
+    // xi_{t−1,t}(i, j) = alpha_{t−1}(i) A(i, j) b_t(j) beta_t(j) / c_t.
+    let mut beta = vec![0.0; t_len * s];
+    beta[(t_len - 1) * s..].fill(1.0);
+    let mut xi_sum = vec![0.0; s * s];
+    let mut w = vec![0.0; s];
     for t in (1..t_len).rev() {
-        let w = &b.row(t) * &beta.row(t); // b_t ∘ beta_t
-                                          // xi_{t−1,t}(i, j) = alpha_{t−1}(i) A(i, j) w(j) / c_t
-        let at = alpha.row(t - 1);
-        for i in 0..s {
-            let ai = at[i] / c[t];
-            if ai == 0.0 {
-                continue;
-            }
-            for j in 0..s {
-                xi_sum[[i, j]] += ai * trans[[i, j]] * w[j];
-            }
+        for j in 0..s {
+            w[j] = b[t * s + j] * beta[t * s + j] / c[t];
         }
-        let prev = trans.dot(&w) / c[t];
-        beta.row_mut(t - 1).assign(&prev);
+        let prev_beta = &mut beta[(t - 1) * s..t * s];
+        let at = &alpha[(t - 1) * s..t * s];
+        for i in 0..s {
+            let row = &a[i * s..(i + 1) * s];
+            let mut acc = 0.0;
+            for j in 0..s {
+                let v = row[j] * w[j];
+                acc += v;
+                xi_sum[i * s + j] += at[i] * v;
+            }
+            prev_beta[i] = acc;
+        }
     }
-    let mut gamma = alpha * &beta;
-    for mut row in gamma.outer_iter_mut() {
-        let sum = row.sum();
+    let mut gamma = Array2::<f64>::zeros((t_len, s));
+    for (t, mut row) in gamma.outer_iter_mut().enumerate() {
+        let mut sum = 0.0;
+        for j in 0..s {
+            let v = alpha[t * s + j] * beta[t * s + j];
+            row[j] = v;
+            sum += v;
+        }
         if sum > 0.0 {
-            row /= sum;
+            row.mapv_inplace(|v| v / sum);
         }
     }
     Some(Posteriors {
         log_likelihood,
         gamma,
-        xi_sum,
+        xi_sum: Array2::from_shape_vec((s, s), xi_sum).expect("S×S"),
     })
+}
+
+/// Scales one step's emission probabilities into `b` and returns the log-scale `m`:
+/// first by the largest emission log-density of a reachable state (cheap), and if the
+/// prediction-weighted sum would underflow, by `max_s(ln pred_s + log_b_s)`, which makes the
+/// largest term exactly 1. `None` when no reachable state can emit the observation.
+fn scale_step(pred: &[f64], log_b: &[f64], b: &mut [f64]) -> Option<f64> {
+    let m = pred
+        .iter()
+        .zip(log_b)
+        .filter(|(p, _)| **p > 0.0)
+        .map(|(_, l)| *l)
+        .fold(f64::NEG_INFINITY, f64::max);
+    if !m.is_finite() {
+        return None;
+    }
+    let mut sum = 0.0;
+    for ((bj, p), l) in b.iter_mut().zip(pred).zip(log_b) {
+        *bj = if *p > 0.0 { (l - m).exp() } else { 0.0 };
+        sum += p * *bj;
+    }
+    if sum > 1e-280 {
+        return Some(m);
+    }
+    let m = pred
+        .iter()
+        .zip(log_b)
+        .filter(|(p, _)| **p > 0.0)
+        .map(|(p, l)| p.ln() + l)
+        .fold(f64::NEG_INFINITY, f64::max);
+    for ((bj, p), l) in b.iter_mut().zip(pred).zip(log_b) {
+        // The cap only matters for a prediction below ~1e-304, where exp would overflow.
+        *bj = if *p > 0.0 {
+            (l - m).min(700.0).exp()
+        } else {
+            0.0
+        };
+    }
+    Some(m)
 }
 
 /// The log-likelihood alone (the forward pass), for scoring.
@@ -94,53 +146,36 @@ pub fn log_likelihood(
     trans: ArrayView2<'_, f64>,
     log_b: ArrayView2<'_, f64>,
 ) -> f64 {
-    let mut alpha = start.to_owned();
+    let s = log_b.ncols();
+    let a: Vec<f64> = trans.iter().copied().collect();
+    let mut alpha: Vec<f64> = start.to_vec();
+    let mut pred = vec![0.0; s];
+    let mut b = vec![0.0; s];
     let mut ll = 0.0;
     for (t, row) in log_b.outer_iter().enumerate() {
-        let pred = if t == 0 {
-            alpha.clone()
+        if t == 0 {
+            pred.copy_from_slice(&alpha);
         } else {
-            alpha.dot(&trans)
-        };
-        let Some((bt, mt)) = step_scale(pred.view(), row) else {
+            for (j, p) in pred.iter_mut().enumerate() {
+                *p = (0..s).map(|i| alpha[i] * a[i * s + j]).sum();
+            }
+        }
+        let row = row.to_vec();
+        let Some(mt) = scale_step(&pred, &row, &mut b) else {
             return f64::NEG_INFINITY;
         };
-        alpha = &pred * &bt;
-        let ct = alpha.sum();
+        let mut ct = 0.0;
+        for j in 0..s {
+            alpha[j] = pred[j] * b[j];
+            ct += alpha[j];
+        }
         if !(ct > 0.0 && ct.is_finite()) {
             return f64::NEG_INFINITY;
         }
-        alpha /= ct;
+        alpha.iter_mut().for_each(|v| *v /= ct);
         ll += ct.ln() + mt;
     }
     ll
-}
-
-/// The scaled emission probabilities of one step and their log-scale (see
-/// [`forward_backward`]); `None` when no reachable state can emit the observation.
-fn step_scale(pred: ArrayView1<'_, f64>, log_b: ArrayView1<'_, f64>) -> Option<(Array1<f64>, f64)> {
-    let m = pred
-        .iter()
-        .zip(log_b.iter())
-        .filter(|(p, _)| **p > 0.0)
-        .map(|(p, l)| p.ln() + l)
-        .fold(f64::NEG_INFINITY, f64::max);
-    if !m.is_finite() {
-        return None;
-    }
-    // The cap only matters for a prediction below ~1e-304 (denormal), where exp would overflow.
-    let b = pred
-        .iter()
-        .zip(log_b.iter())
-        .map(|(p, l)| {
-            if *p > 0.0 {
-                (l - m).min(700.0).exp()
-            } else {
-                0.0
-            }
-        })
-        .collect();
-    Some((b, m))
 }
 
 /// The most probable state path and its joint log-probability `log p(x, z*)`.
@@ -150,20 +185,23 @@ pub fn viterbi(
     log_b: ArrayView2<'_, f64>,
 ) -> (f64, Vec<usize>) {
     let (t_len, s) = log_b.dim();
-    let mut delta = &log_start + &log_b.row(0);
-    let mut back = Array2::<u32>::zeros((t_len, s));
-    let mut next = Array1::<f64>::zeros(s);
+    let lt: Vec<f64> = log_trans.iter().copied().collect();
+    let lb = log_b.as_standard_layout();
+    let lb = lb.as_slice().expect("standard layout");
+    let mut delta: Vec<f64> = (0..s).map(|j| log_start[j] + lb[j]).collect();
+    let mut next = vec![0.0; s];
+    let mut back = vec![0u32; t_len * s];
     for t in 1..t_len {
         for j in 0..s {
             let mut best = (0usize, f64::NEG_INFINITY);
-            for i in 0..s {
-                let v = delta[i] + log_trans[[i, j]];
+            for (i, d) in delta.iter().enumerate() {
+                let v = d + lt[i * s + j];
                 if v > best.1 {
                     best = (i, v);
                 }
             }
-            back[[t, j]] = best.0 as u32;
-            next[j] = best.1 + log_b[[t, j]];
+            back[t * s + j] = best.0 as u32;
+            next[j] = best.1 + lb[t * s + j];
         }
         std::mem::swap(&mut delta, &mut next);
     }
@@ -176,7 +214,7 @@ pub fn viterbi(
     for t in (0..t_len).rev() {
         path[t] = state;
         if t > 0 {
-            state = back[[t, state]] as usize;
+            state = back[t * s + state] as usize;
         }
     }
     (logp, path)

@@ -14,13 +14,36 @@
 //! stdout: `seconds` (the whole fit), `n_iter`, `per_iter` (= seconds / n_iter), `lower_bound`
 //! (mean log-likelihood of the last E-step, scikit-learn's `lower_bound_`), `converged`, and
 //! `max_rss_kb` (the process's peak resident set, `VmHWM` from `/proc/self/status`).
+//!
+//! ```text
+//! gm-bench hmm --emission gaussian|categorical --data X.npy --lengths lengths.json
+//!              --init init.json [--max-iter 50] [--tol 0] [--viterbi] [--viterbi-repeats 5]
+//!              [--save-params fitted.json]
+//! ```
+//!
+//! Baum-Welch for a hidden Markov model from a given start, for comparison with hmmlearn
+//! (driven by `bench/compare_hmm.py`). `X.npy` holds all sequences one after the other (for
+//! categorical emissions: one column of symbol codes `0..V`, stored as floats), `lengths.json`
+//! the list of sequence lengths, and `init.json` the start: `startprob` `[K]`, `transmat`
+//! `[[K]; K]` and either `means` `[[d]; K]` and `covars` (full, `K×d×d`) or `emissionprob`
+//! `[[V]; K]` (hmmlearn's attribute names). Gaussian emissions use `reg_covar` 0, i.e. the plain
+//! maximum-likelihood M-step (hmmlearn with `covars_prior=0`).
+//!
+//! Only the fit is timed, and with `--viterbi` separately `decode` (Viterbi over all sequences)
+//! with the *initial* model, best of `--viterbi-repeats` calls in this process. One JSON line:
+//! `seconds`, `n_iter`, `per_iter`, `log_likelihood` (the last value of the history: total
+//! log-likelihood of all sequences at the last E-step, hmmlearn's `monitor_.history[-1]`),
+//! `history`, `viterbi_seconds`, `viterbi_logprob_total` (the sum over sequences of
+//! `log p(x, z*)`), `max_rss_kb`.
 
 use std::error::Error;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use genmodels::mixture::{CovarianceParams, InitParams};
+use genmodels::core::data::Sequences;
+use genmodels::hmm::{CategoricalInit, EmissionInit, GaussianInit, Hmm, HmmParams, Topology};
+use genmodels::mixture::{CategoricalComponents, CovarianceParams, GaussianComponents, InitParams};
 use genmodels::prelude::*;
 use ndarray::{Array1, Array2, Array3};
 use ndarray_npy::WriteNpyExt;
@@ -30,7 +53,9 @@ type BoxResult<T> = std::result::Result<T, Box<dyn Error>>;
 
 const USAGE: &str =
     "usage: gm-bench gmm --data X.npy --init init.json --covariance full|diag|tied|spherical \
-[--max-iter 100] [--tol 0] [--reg-covar 1e-6] [--save-means means.npy]";
+[--max-iter 100] [--tol 0] [--reg-covar 1e-6] [--save-means means.npy]
+       gm-bench hmm --emission gaussian|categorical --data X.npy --lengths lengths.json \
+--init init.json [--max-iter 50] [--tol 0] [--viterbi] [--viterbi-repeats 5] [--save-params fitted.json]";
 
 /// The start, as `compare.py` writes it (scikit-learn's `*_init` arguments).
 #[derive(Deserialize)]
@@ -50,18 +75,7 @@ struct Args {
     save_means: Option<PathBuf>,
 }
 
-fn parse_args() -> BoxResult<Args> {
-    let mut it = std::env::args().skip(1);
-    match it.next().as_deref() {
-        Some("gmm") => {}
-        Some("-h" | "--help") => {
-            println!("{USAGE}");
-            std::process::exit(0);
-        }
-        other => {
-            return Err(format!("expected the subcommand `gmm`, found {other:?}\n{USAGE}").into())
-        }
-    }
+fn parse_args(mut it: impl Iterator<Item = String>) -> BoxResult<Args> {
     let (mut data, mut init, mut covariance) = (None, None, None);
     let (mut max_iter, mut tol, mut reg_covar, mut save_means) = (100usize, 0.0f64, 1e-6f64, None);
     while let Some(flag) = it.next() {
@@ -145,7 +159,21 @@ fn max_rss_kb() -> i64 {
 }
 
 fn run() -> BoxResult<()> {
-    let args = parse_args()?;
+    let mut it = std::env::args().skip(1);
+    match it.next().as_deref() {
+        Some("gmm") => run_gmm(parse_args(it)?),
+        Some("hmm") => run_hmm(parse_hmm_args(it)?),
+        Some("-h" | "--help") => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        other => {
+            Err(format!("expected the subcommand `gmm` or `hmm`, found {other:?}\n{USAGE}").into())
+        }
+    }
+}
+
+fn run_gmm(args: Args) -> BoxResult<()> {
     let x = genmodels::io::read_npy(&args.data)?;
     let init: InitFile = serde_json::from_str(&std::fs::read_to_string(&args.init)?)?;
     let means = matrix(init.means, "means")?;
@@ -180,6 +208,232 @@ fn run() -> BoxResult<()> {
         "d": x.ncols(),
         "k": k,
         "covariance": args.covariance.name(),
+        "max_rss_kb": max_rss_kb(),
+    });
+    println!("{out}");
+    Ok(())
+}
+
+// ----------------------------------------------------------------------------- hmm
+
+/// The start of an HMM fit, as `compare_hmm.py` writes it (hmmlearn's attribute names).
+#[derive(Deserialize)]
+struct HmmInitFile {
+    startprob: Vec<f64>,
+    transmat: Vec<Vec<f64>>,
+    #[serde(default)]
+    means: Option<Vec<Vec<f64>>>,
+    #[serde(default)]
+    covars: Option<Vec<Vec<Vec<f64>>>>,
+    #[serde(default)]
+    emissionprob: Option<Vec<Vec<f64>>>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Emission {
+    Gaussian,
+    Categorical,
+}
+
+struct HmmArgs {
+    emission: Emission,
+    data: PathBuf,
+    lengths: PathBuf,
+    init: PathBuf,
+    max_iter: usize,
+    tol: f64,
+    viterbi: bool,
+    viterbi_repeats: usize,
+    save_params: Option<PathBuf>,
+}
+
+fn parse_hmm_args(mut it: impl Iterator<Item = String>) -> BoxResult<HmmArgs> {
+    let (mut emission, mut data, mut lengths, mut init) = (None, None, None, None);
+    let (mut max_iter, mut tol, mut viterbi, mut viterbi_repeats, mut save_params) =
+        (50usize, 0.0f64, false, 5usize, None);
+    while let Some(flag) = it.next() {
+        let mut value = || {
+            it.next()
+                .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))
+        };
+        match flag.as_str() {
+            "--emission" => {
+                emission = Some(match value()?.as_str() {
+                    "gaussian" => Emission::Gaussian,
+                    "categorical" => Emission::Categorical,
+                    other => {
+                        return Err(format!(
+                            "--emission must be gaussian or categorical, not {other:?}"
+                        )
+                        .into())
+                    }
+                })
+            }
+            "--data" => data = Some(PathBuf::from(value()?)),
+            "--lengths" => lengths = Some(PathBuf::from(value()?)),
+            "--init" => init = Some(PathBuf::from(value()?)),
+            "--max-iter" => max_iter = value()?.parse()?,
+            "--tol" => tol = value()?.parse()?,
+            "--viterbi" => viterbi = true,
+            "--viterbi-repeats" => viterbi_repeats = value()?.parse::<usize>()?.max(1),
+            "--save-params" => save_params = Some(PathBuf::from(value()?)),
+            _ => return Err(format!("unknown argument {flag:?}\n{USAGE}").into()),
+        }
+    }
+    Ok(HmmArgs {
+        emission: emission.ok_or(format!("--emission is required\n{USAGE}"))?,
+        data: data.ok_or(format!("--data is required\n{USAGE}"))?,
+        lengths: lengths.ok_or(format!("--lengths is required\n{USAGE}"))?,
+        init: init.ok_or(format!("--init is required\n{USAGE}"))?,
+        max_iter,
+        tol,
+        viterbi,
+        viterbi_repeats,
+        save_params,
+    })
+}
+
+/// What one HMM run measured, whatever the emission family.
+struct HmmOutcome {
+    seconds: f64,
+    n_iter: usize,
+    history: Vec<f64>,
+    viterbi_seconds: Option<f64>,
+    viterbi_logprob_total: Option<f64>,
+    /// The fitted parameters, in hmmlearn's attribute names (for `--save-params`).
+    params: serde_json::Value,
+}
+
+/// Times Baum-Welch from `model` (the start), and with `viterbi_repeats > 0` separately
+/// `decode` with that initial model (best of the repeats).
+fn time_hmm<I: EmissionInit>(
+    hmm_params: HmmParams<I>,
+    model: &Hmm<I::Emission>,
+    seqs: &Sequences,
+    viterbi_repeats: usize,
+) -> BoxResult<(Hmm<I::Emission>, HmmOutcome)> {
+    let hmm_params = hmm_params
+        .emission(model.emission.clone())
+        .topology(Topology::Given(
+            model.startprob.clone(),
+            model.transmat.clone(),
+        ));
+    let start = Instant::now();
+    let fitted = hmm_params.fit(seqs)?;
+    let seconds = start.elapsed().as_secs_f64();
+    let r = fitted.report.as_ref().ok_or("the fit returned no report")?;
+    let (n_iter, history) = (r.n_iter, r.lower_bounds.clone());
+
+    let (mut viterbi_seconds, mut viterbi_logprob_total) = (None, None);
+    for _ in 0..viterbi_repeats {
+        let start = Instant::now();
+        let paths = model.decode(seqs)?;
+        let s = start.elapsed().as_secs_f64();
+        std::hint::black_box(&paths);
+        viterbi_seconds = Some(viterbi_seconds.map_or(s, |b: f64| b.min(s)));
+        viterbi_logprob_total = Some(paths.iter().map(|(lp, _)| *lp).sum::<f64>());
+    }
+    let outcome = HmmOutcome {
+        seconds,
+        n_iter,
+        history,
+        viterbi_seconds,
+        viterbi_logprob_total,
+        params: serde_json::json!({
+            "startprob": fitted.startprob.to_vec(),
+            "transmat": rows(&fitted.transmat),
+        }),
+    };
+    Ok((fitted, outcome))
+}
+
+fn rows(a: &Array2<f64>) -> Vec<Vec<f64>> {
+    a.outer_iter().map(|r| r.to_vec()).collect()
+}
+
+fn run_hmm(args: HmmArgs) -> BoxResult<()> {
+    let x = genmodels::io::read_npy(&args.data)?;
+    let lengths: Vec<usize> = serde_json::from_str(&std::fs::read_to_string(&args.lengths)?)?;
+    let init: HmmInitFile = serde_json::from_str(&std::fs::read_to_string(&args.init)?)?;
+    let (n, d) = x.dim();
+    let seqs = Sequences::new(x, lengths)?;
+    let startprob = Array1::from(init.startprob);
+    let transmat = matrix(init.transmat, "transmat")?;
+    let k = startprob.len();
+    let repeats = if args.viterbi {
+        args.viterbi_repeats
+    } else {
+        0
+    };
+
+    let outcome = match args.emission {
+        Emission::Gaussian => {
+            let means = matrix(
+                init.means.ok_or("gaussian: init.json needs `means`")?,
+                "means",
+            )?;
+            let cube = init
+                .covars
+                .ok_or("gaussian: init.json needs `covars` (K×d×d)")?;
+            let dim = means.ncols();
+            let flat: Vec<f64> = cube.into_iter().flatten().flatten().collect();
+            let covs = Array3::from_shape_vec((k, dim, dim), flat)?;
+            let emission =
+                GaussianComponents::from_covariances(means, CovarianceParams::Full(covs), 0.0)?;
+            let model = Hmm::new(startprob, transmat, emission)?;
+            let params = HmmParams::new(
+                k,
+                GaussianInit {
+                    covariance: CovarianceType::Full,
+                    reg_covar: 0.0,
+                },
+            )
+            .max_iter(args.max_iter)
+            .tol(args.tol);
+            let (fitted, mut o) = time_hmm(params, &model, &seqs, repeats)?;
+            let covars = match &fitted.emission.covariances {
+                CovarianceParams::Full(c) => c.outer_iter().map(|m| rows(&m.to_owned())).collect(),
+                _ => Vec::new(),
+            };
+            o.params["means"] = serde_json::json!(rows(&fitted.emission.means));
+            o.params["covars"] = serde_json::json!(covars);
+            o
+        }
+        Emission::Categorical => {
+            let probs = matrix(
+                init.emissionprob
+                    .ok_or("categorical: init.json needs `emissionprob`")?,
+                "emissionprob",
+            )?;
+            let v = probs.ncols();
+            let model = Hmm::new(startprob, transmat, CategoricalComponents { probs })?;
+            let params = HmmParams::new(k, CategoricalInit { n_symbols: Some(v) })
+                .max_iter(args.max_iter)
+                .tol(args.tol);
+            let (fitted, mut o) = time_hmm(params, &model, &seqs, repeats)?;
+            o.params["emissionprob"] = serde_json::json!(rows(&fitted.emission.probs));
+            o
+        }
+    };
+    if let Some(path) = &args.save_params {
+        std::fs::write(path, outcome.params.to_string())?;
+    }
+    let out = serde_json::json!({
+        "seconds": outcome.seconds,
+        "n_iter": outcome.n_iter,
+        "per_iter": outcome.seconds / outcome.n_iter.max(1) as f64,
+        "log_likelihood": outcome.history.last(),
+        "history": outcome.history,
+        "viterbi_seconds": outcome.viterbi_seconds,
+        "viterbi_logprob_total": outcome.viterbi_logprob_total,
+        "n": n,
+        "d": d,
+        "k": k,
+        "n_sequences": seqs.lengths.len(),
+        "emission": match args.emission {
+            Emission::Gaussian => "gaussian",
+            Emission::Categorical => "categorical",
+        },
         "max_rss_kb": max_rss_kb(),
     });
     println!("{out}");

@@ -30,74 +30,108 @@ pub fn forward_backward(
     let a: Vec<f64> = trans.iter().copied().collect(); // row-major S×S
     let lb = log_b.as_standard_layout();
     let lb = lb.as_slice().expect("standard layout");
+    // One pass of exponentials for the whole sequence, each step shifted by its largest
+    // log-density (a tight loop, no dependence between steps).
     let mut b = vec![0.0; t_len * s];
-    let mut alpha = vec![0.0; t_len * s];
+    let mut m = vec![0.0; t_len];
+    for t in 0..t_len {
+        let row = &lb[t * s..(t + 1) * s];
+        let mt = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        m[t] = mt;
+        if mt.is_finite() {
+            for (bj, l) in b[t * s..(t + 1) * s].iter_mut().zip(row) {
+                *bj = (l - mt).exp();
+            }
+        }
+    }
+    let mut alpha = Array2::<f64>::zeros((t_len, s));
     let mut c = vec![0.0; t_len];
     let mut pred = vec![0.0; s];
     let mut log_likelihood = 0.0;
-    for t in 0..t_len {
-        if t == 0 {
-            pred.iter_mut().zip(start.iter()).for_each(|(p, v)| *p = *v);
-        } else {
-            let prev = &alpha[(t - 1) * s..t * s];
-            for (j, p) in pred.iter_mut().enumerate() {
-                *p = (0..s).map(|i| prev[i] * a[i * s + j]).sum();
+    {
+        let al = alpha.as_slice_mut().expect("new array");
+        for t in 0..t_len {
+            if t == 0 {
+                pred.iter_mut().zip(start.iter()).for_each(|(p, v)| *p = *v);
+            } else {
+                pred.fill(0.0);
+                let prev = &al[(t - 1) * s..t * s];
+                for (i, &ai) in prev.iter().enumerate() {
+                    if ai != 0.0 {
+                        for (p, aij) in pred.iter_mut().zip(&a[i * s..(i + 1) * s]) {
+                            *p += ai * aij;
+                        }
+                    }
+                }
             }
+            let bt = &mut b[t * s..(t + 1) * s];
+            let mut ct: f64 = pred.iter().zip(bt.iter()).map(|(p, v)| p * v).sum();
+            if !(ct > 1e-280 && ct.is_finite()) {
+                // The best-emitting state is (nearly) unreachable: rescale this step by the
+                // largest reachable term instead, so nothing underflows.
+                m[t] = scale_step(&pred, &lb[t * s..(t + 1) * s], bt)?;
+                ct = pred.iter().zip(bt.iter()).map(|(p, v)| p * v).sum();
+                if !(ct > 0.0 && ct.is_finite()) {
+                    return None;
+                }
+            }
+            let inv = 1.0 / ct;
+            for ((o, p), v) in al[t * s..(t + 1) * s].iter_mut().zip(&pred).zip(bt.iter()) {
+                *o = p * v * inv;
+            }
+            c[t] = ct;
+            log_likelihood += ct.ln() + m[t];
         }
-        let row = &lb[t * s..(t + 1) * s];
-        let (bt, cur) = (&mut b[t * s..(t + 1) * s], &mut alpha[t * s..(t + 1) * s]);
-        let mt = scale_step(&pred, row, bt)?;
-        let mut ct = 0.0;
-        for j in 0..s {
-            cur[j] = pred[j] * bt[j];
-            ct += cur[j];
-        }
-        if !(ct > 0.0 && ct.is_finite()) {
-            return None;
-        }
-        cur.iter_mut().for_each(|v| *v /= ct);
-        c[t] = ct;
-        log_likelihood += ct.ln() + mt;
     }
-    // Backward with the same scaling: beta_{t−1} = A (b_t ∘ beta_t) / c_t, and
-    // xi_{t−1,t}(i, j) = alpha_{t−1}(i) A(i, j) b_t(j) beta_t(j) / c_t.
+    // Backward with the same scaling: w_t = b_t ∘ beta_t / c_t, beta_{t−1} = A w_t; the expected
+    // transitions are then one product, Σ_t alpha_{t−1}ᵀ w_t, times A elementwise.
     let mut beta = vec![0.0; t_len * s];
     beta[(t_len - 1) * s..].fill(1.0);
-    let mut xi_sum = vec![0.0; s * s];
-    let mut w = vec![0.0; s];
-    for t in (1..t_len).rev() {
-        for j in 0..s {
-            w[j] = b[t * s + j] * beta[t * s + j] / c[t];
-        }
-        let prev_beta = &mut beta[(t - 1) * s..t * s];
-        let at = &alpha[(t - 1) * s..t * s];
-        for i in 0..s {
-            let row = &a[i * s..(i + 1) * s];
-            let mut acc = 0.0;
+    let mut w = Array2::<f64>::zeros((t_len, s));
+    {
+        let ws = w.as_slice_mut().expect("new array");
+        for t in (1..t_len).rev() {
+            let inv = 1.0 / c[t];
             for j in 0..s {
-                let v = row[j] * w[j];
-                acc += v;
-                xi_sum[i * s + j] += at[i] * v;
+                ws[t * s + j] = b[t * s + j] * beta[t * s + j] * inv;
             }
-            prev_beta[i] = acc;
+            let wt = &ws[t * s..(t + 1) * s];
+            for i in 0..s {
+                beta[(t - 1) * s + i] = a[i * s..(i + 1) * s]
+                    .iter()
+                    .zip(wt)
+                    .map(|(x, y)| x * y)
+                    .sum();
+            }
         }
     }
-    let mut gamma = Array2::<f64>::zeros((t_len, s));
+    let mut xi = Array2::<f64>::zeros((s, s));
+    if t_len > 1 {
+        crate::core::numerics::gemm(
+            xi.view_mut(),
+            false,
+            alpha.slice(ndarray::s![..t_len - 1, ..]).t(),
+            w.slice(ndarray::s![1.., ..]),
+        );
+        xi.iter_mut().zip(&a).for_each(|(x, aij)| *x *= aij);
+    }
+    let mut gamma = alpha;
     for (t, mut row) in gamma.outer_iter_mut().enumerate() {
+        let r = row.as_slice_mut().expect("contiguous");
         let mut sum = 0.0;
-        for j in 0..s {
-            let v = alpha[t * s + j] * beta[t * s + j];
-            row[j] = v;
-            sum += v;
+        for (g, bb) in r.iter_mut().zip(&beta[t * s..(t + 1) * s]) {
+            *g *= bb;
+            sum += *g;
         }
         if sum > 0.0 {
-            row.mapv_inplace(|v| v / sum);
+            let inv = 1.0 / sum;
+            r.iter_mut().for_each(|g| *g *= inv);
         }
     }
     Some(Posteriors {
         log_likelihood,
         gamma,
-        xi_sum: Array2::from_shape_vec((s, s), xi_sum).expect("S×S"),
+        xi_sum: xi,
     })
 }
 
@@ -192,16 +226,24 @@ pub fn viterbi(
     let mut next = vec![0.0; s];
     let mut back = vec![0u32; t_len * s];
     for t in 1..t_len {
-        for j in 0..s {
-            let mut best = (0usize, f64::NEG_INFINITY);
-            for (i, d) in delta.iter().enumerate() {
-                let v = d + lt[i * s + j];
-                if v > best.1 {
-                    best = (i, v);
+        next.fill(f64::NEG_INFINITY);
+        let bp = &mut back[t * s..(t + 1) * s];
+        // Rows of log A in order: each predecessor i updates every successor j at once.
+        for (i, &d) in delta.iter().enumerate() {
+            for ((nj, bj), l) in next
+                .iter_mut()
+                .zip(bp.iter_mut())
+                .zip(&lt[i * s..(i + 1) * s])
+            {
+                let v = d + l;
+                if v > *nj {
+                    *nj = v;
+                    *bj = i as u32;
                 }
             }
-            back[t * s + j] = best.0 as u32;
-            next[j] = best.1 + lb[t * s + j];
+        }
+        for (nj, l) in next.iter_mut().zip(&lb[t * s..(t + 1) * s]) {
+            *nj += l;
         }
         std::mem::swap(&mut delta, &mut next);
     }

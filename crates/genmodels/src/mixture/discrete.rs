@@ -52,9 +52,15 @@ impl Components for CategoricalComponents {
     }
 
     fn log_density_into(&self, x: ArrayView2<'_, f64>, out: &mut Array2<f64>) {
-        let logp = self.probs.mapv(f64::ln);
+        // Symbol-major log-probabilities (V × K), so each step copies one contiguous row.
+        let logp = self
+            .probs
+            .t()
+            .mapv(f64::ln)
+            .as_standard_layout()
+            .into_owned();
         for (xr, mut orow) in x.outer_iter().zip(out.outer_iter_mut()) {
-            orow.assign(&logp.column(xr[0] as usize));
+            orow.assign(&logp.row(xr[0] as usize));
         }
     }
 

@@ -107,11 +107,13 @@ pub fn forward_backward(
     }
     let mut xi = Array2::<f64>::zeros((s, s));
     if t_len > 1 {
-        crate::core::numerics::gemm(
-            xi.view_mut(),
-            false,
-            alpha.slice(ndarray::s![..t_len - 1, ..]).t(),
-            w.slice(ndarray::s![1.., ..]),
+        // A small product (S×T by T×S): ndarray's kernel has less set-up cost than faer's here.
+        ndarray::linalg::general_mat_mul(
+            1.0,
+            &alpha.slice(ndarray::s![..t_len - 1, ..]).t(),
+            &w.slice(ndarray::s![1.., ..]),
+            0.0,
+            &mut xi,
         );
         xi.iter_mut().zip(&a).for_each(|(x, aij)| *x *= aij);
     }
@@ -226,24 +228,16 @@ pub fn viterbi(
     let mut next = vec![0.0; s];
     let mut back = vec![0u32; t_len * s];
     for t in 1..t_len {
-        next.fill(f64::NEG_INFINITY);
-        let bp = &mut back[t * s..(t + 1) * s];
-        // Rows of log A in order: each predecessor i updates every successor j at once.
-        for (i, &d) in delta.iter().enumerate() {
-            for ((nj, bj), l) in next
-                .iter_mut()
-                .zip(bp.iter_mut())
-                .zip(&lt[i * s..(i + 1) * s])
-            {
-                let v = d + l;
-                if v > *nj {
-                    *nj = v;
-                    *bj = i as u32;
+        for j in 0..s {
+            let mut best = (0usize, f64::NEG_INFINITY);
+            for (i, d) in delta.iter().enumerate() {
+                let v = d + lt[i * s + j];
+                if v > best.1 {
+                    best = (i, v);
                 }
             }
-        }
-        for (nj, l) in next.iter_mut().zip(&lb[t * s..(t + 1) * s]) {
-            *nj += l;
+            back[t * s + j] = best.0 as u32;
+            next[j] = best.1 + lb[t * s + j];
         }
         std::mem::swap(&mut delta, &mut next);
     }

@@ -105,11 +105,7 @@ impl EmissionInit for CategoricalInit {
         rng: &mut SeededRng,
     ) -> Result<CategoricalComponents> {
         let v = self.n_symbols.unwrap_or(symbols(x)?);
-        let mut probs = Array2::from_shape_fn((n_states, v), |_| 0.5 + rng.random::<f64>());
-        for mut r in probs.outer_iter_mut() {
-            let s = r.sum();
-            r /= s;
-        }
+        let probs = random_distributions(n_states, v, rng);
         Ok(CategoricalComponents { probs })
     }
 }
@@ -192,11 +188,18 @@ impl EmissionInit for MultinomialInit {
         rng: &mut SeededRng,
     ) -> Result<MultinomialComponents> {
         let n_trials = self.n_trials.unwrap_or_else(|| x.row(0).sum() as usize);
-        let mut probs = Array2::from_shape_fn((n_states, x.ncols()), |_| 0.5 + rng.random::<f64>());
-        for mut r in probs.outer_iter_mut() {
-            let s = r.sum();
-            r /= s;
-        }
+        let probs = random_distributions(n_states, x.ncols(), rng);
         Ok(MultinomialComponents { probs, n_trials })
     }
+}
+
+/// `k` random distributions over `v` outcomes, each entry drawn in [0.5, 1.5) before
+/// normalising: far from certain and far from uniform.
+fn random_distributions(k: usize, v: usize, rng: &mut SeededRng) -> Array2<f64> {
+    let mut probs = Array2::from_shape_fn((k, v), |_| 0.5 + rng.random::<f64>());
+    for mut r in probs.outer_iter_mut() {
+        let s = r.sum();
+        r /= s;
+    }
+    probs
 }

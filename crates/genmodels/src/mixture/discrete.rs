@@ -25,6 +25,34 @@ impl SufficientStats for WeightedSums {
     }
 }
 
+/// Rows of `s1` normalised into distributions; a component with no mass keeps its previous row
+/// (its index is returned).
+fn normalised_rows(
+    prev: &Array2<f64>,
+    s1: &Array2<f64>,
+    nk: &Array1<f64>,
+) -> (Array2<f64>, Vec<usize>) {
+    let mut probs = prev.clone();
+    let mut empty = Vec::new();
+    for (k, (mut row, s)) in probs.outer_iter_mut().zip(s1.outer_iter()).enumerate() {
+        let total = s.sum();
+        if nk[k] <= 100.0 * f64::EPSILON || total <= 0.0 {
+            empty.push(k);
+            continue;
+        }
+        row.assign(&(&s / total));
+    }
+    (probs, empty)
+}
+
+/// One sampler per row of a probability table (`None` for a row that cannot be sampled).
+fn row_samplers(probs: &Array2<f64>) -> Vec<Option<WeightedIndex<f64>>> {
+    probs
+        .outer_iter()
+        .map(|r| WeightedIndex::new(r.iter()).ok())
+        .collect()
+}
+
 fn is_count(v: f64) -> bool {
     v >= 0.0 && v.fract() == 0.0 && v.is_finite()
 }
@@ -105,16 +133,7 @@ impl Components for CategoricalComponents {
     }
 
     fn m_step(&self, nk: &Array1<f64>, st: &WeightedSums) -> Result<(Self, Vec<usize>)> {
-        let mut probs = self.probs.clone();
-        let mut empty = Vec::new();
-        for (k, (mut row, s)) in probs.outer_iter_mut().zip(st.s1.outer_iter()).enumerate() {
-            let total = s.sum();
-            if nk[k] <= 100.0 * f64::EPSILON || total <= 0.0 {
-                empty.push(k);
-                continue;
-            }
-            row.assign(&(&s / total));
-        }
+        let (probs, empty) = normalised_rows(&self.probs, &st.s1, nk);
         Ok((CategoricalComponents { probs }, empty))
     }
 
@@ -123,11 +142,7 @@ impl Components for CategoricalComponents {
     }
 
     fn sample_components(&self, component: &[usize], rng: &mut dyn RngCore, out: &mut Array2<f64>) {
-        let picks: Vec<Option<WeightedIndex<f64>>> = self
-            .probs
-            .outer_iter()
-            .map(|r| WeightedIndex::new(r.iter()).ok())
-            .collect();
+        let picks = row_samplers(&self.probs);
         for (i, &k) in component.iter().enumerate() {
             out[[i, 0]] = picks[k]
                 .as_ref()
@@ -342,16 +357,7 @@ impl Components for MultinomialComponents {
     }
 
     fn m_step(&self, nk: &Array1<f64>, st: &WeightedSums) -> Result<(Self, Vec<usize>)> {
-        let mut probs = self.probs.clone();
-        let mut empty = Vec::new();
-        for (k, (mut row, s)) in probs.outer_iter_mut().zip(st.s1.outer_iter()).enumerate() {
-            let total = s.sum();
-            if nk[k] <= 100.0 * f64::EPSILON || total <= 0.0 {
-                empty.push(k);
-                continue;
-            }
-            row.assign(&(&s / total));
-        }
+        let (probs, empty) = normalised_rows(&self.probs, &st.s1, nk);
         Ok((
             MultinomialComponents {
                 probs,
@@ -366,11 +372,7 @@ impl Components for MultinomialComponents {
     }
 
     fn sample_components(&self, component: &[usize], rng: &mut dyn RngCore, out: &mut Array2<f64>) {
-        let picks: Vec<Option<WeightedIndex<f64>>> = self
-            .probs
-            .outer_iter()
-            .map(|r| WeightedIndex::new(r.iter()).ok())
-            .collect();
+        let picks = row_samplers(&self.probs);
         for (i, &k) in component.iter().enumerate() {
             if let Some(w) = &picks[k] {
                 for _ in 0..self.n_trials {

@@ -9,9 +9,8 @@ use clap::Args;
 use genmodels::core::data::Sequences;
 use genmodels::core::{rng_from_seed, LogLikelihood, Monitor};
 use genmodels::hmm::{
-    CategoricalHmm, CategoricalInit, EmissionInit, GaussianHmm, GaussianInit,
-    GaussianMixtureEmission, GmmHmm, GmmInit, Hmm, HmmParams, MultinomialHmm, MultinomialInit,
-    PoissonHmm, PoissonInit, Topology,
+    CategoricalInit, EmissionInit, GaussianInit, GaussianMixtureEmission, GmmInit, Hmm, HmmParams,
+    MultinomialInit, PoissonInit, Topology,
 };
 use genmodels::io::{load_model, save_model, ModelFile};
 use genmodels::mixture::{Components, CovarianceType};
@@ -359,59 +358,36 @@ pub struct HmmCli<E> {
     path: PathBuf,
 }
 
-/// Loads a `genmodels/hmm-gaussian` file.
-pub fn load_gaussian(path: &Path) -> Result<Box<dyn Family>> {
-    Ok(Box::new(HmmCli::<_> {
-        model: load_model::<GaussianHmm>(path)?,
-        path: path.to_path_buf(),
-    }))
-}
-
-/// Loads a `genmodels/hmm-gmm` file.
-pub fn load_gmm(path: &Path) -> Result<Box<dyn Family>> {
-    Ok(Box::new(HmmCli::<_> {
-        model: load_model::<GmmHmm>(path)?,
-        path: path.to_path_buf(),
-    }))
-}
-
-/// Loads a `genmodels/hmm-categorical` file.
-pub fn load_categorical(path: &Path) -> Result<Box<dyn Family>> {
-    let model = load_model::<CategoricalHmm>(path)?;
+/// Loads a `genmodels/hmm-<emission>` file of any emission family.
+pub fn load<E>(path: &Path) -> Result<Box<dyn Family>>
+where
+    E: Components + DescribeEmission + 'static,
+    Hmm<E>: ModelFile,
+{
+    let model = load_model::<Hmm<E>>(path)?;
     if let Some(symbols) = &model.symbols {
-        if symbols.len() != model.emission.probs.ncols() {
+        let n = model.emission.n_symbols();
+        if n != Some(symbols.len()) {
             return Err(usage(format!(
-                "{}: invalid model parameters: {} symbol names for {} symbol probabilities",
+                "{}: invalid model parameters: {} symbol names for {} symbols",
                 path.display(),
                 symbols.len(),
-                model.emission.probs.ncols()
+                n.map(|v| v.to_string()).unwrap_or_else(|| "no".into())
             )));
         }
     }
-    Ok(Box::new(HmmCli::<_> {
+    Ok(Box::new(HmmCli {
         model,
-        path: path.to_path_buf(),
-    }))
-}
-
-/// Loads a `genmodels/hmm-multinomial` file.
-pub fn load_multinomial(path: &Path) -> Result<Box<dyn Family>> {
-    Ok(Box::new(HmmCli::<_> {
-        model: load_model::<MultinomialHmm>(path)?,
-        path: path.to_path_buf(),
-    }))
-}
-
-/// Loads a `genmodels/hmm-poisson` file.
-pub fn load_poisson(path: &Path) -> Result<Box<dyn Family>> {
-    Ok(Box::new(HmmCli::<_> {
-        model: load_model::<PoissonHmm>(path)?,
         path: path.to_path_buf(),
     }))
 }
 
 /// How each emission family describes its parameters in `info`.
 pub trait DescribeEmission {
+    /// The vocabulary size of symbol emissions (`None` for numeric ones).
+    fn n_symbols(&self) -> Option<usize> {
+        None
+    }
     /// One table per state or one for all: header and rows.
     fn table(
         &self,
@@ -477,6 +453,9 @@ impl DescribeEmission for GaussianMixtureEmission {
 }
 
 impl DescribeEmission for genmodels::mixture::CategoricalComponents {
+    fn n_symbols(&self) -> Option<usize> {
+        Some(self.probs.ncols())
+    }
     fn table(&self, _: &[String], symbols: Option<&[String]>) -> (Vec<String>, Vec<Vec<String>>) {
         let v = self.probs.ncols();
         let mut h = vec!["state".to_string()];

@@ -57,11 +57,26 @@ type Loader = fn(&Path) -> Result<Box<dyn Family>>;
 const LOADERS: &[(&str, Loader)] = &[
     ("gmm", gmm::load),
     ("bernoulli-mixture", bernoulli::load),
-    ("hmm-gaussian", hmm::load_gaussian),
-    ("hmm-gmm", hmm::load_gmm),
-    ("hmm-categorical", hmm::load_categorical),
-    ("hmm-multinomial", hmm::load_multinomial),
-    ("hmm-poisson", hmm::load_poisson),
+    (
+        "hmm-gaussian",
+        hmm::load::<genmodels::mixture::GaussianComponents>,
+    ),
+    (
+        "hmm-gmm",
+        hmm::load::<genmodels::hmm::GaussianMixtureEmission>,
+    ),
+    (
+        "hmm-categorical",
+        hmm::load::<genmodels::mixture::CategoricalComponents>,
+    ),
+    (
+        "hmm-multinomial",
+        hmm::load::<genmodels::mixture::MultinomialComponents>,
+    ),
+    (
+        "hmm-poisson",
+        hmm::load::<genmodels::mixture::PoissonComponents>,
+    ),
 ];
 
 /// Loads any model file, dispatching on its `format` field.

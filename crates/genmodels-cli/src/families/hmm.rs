@@ -300,10 +300,11 @@ pub fn fit(a: &FitArgs, out: &OutputFlags) -> Result<()> {
         print_json(&report);
     } else {
         println!(
-            "Fitted a {}-state HMM ({} emissions) to {} sequences, {} steps in all, in {:.3} s",
+            "Fitted a {}-state HMM ({} emissions) to {} sequence{}, {} steps in all, in {:.3} s",
             report["n_states"],
             a.emission,
             report["n_sequences"],
+            if report["n_sequences"] == 1 { "" } else { "s" },
             report["n_samples"],
             progress.seconds()
         );

@@ -44,6 +44,7 @@
 
 #![deny(missing_docs)]
 
+pub mod classifier;
 pub mod core;
 pub mod hmm;
 pub mod io;

@@ -506,3 +506,10 @@ pub(crate) fn e_step<E: Components>(
     }
     Ok(acc)
 }
+
+impl<I: EmissionInit> crate::core::Fit<Sequences> for HmmParams<I> {
+    type Model = Hmm<I::Emission>;
+    fn fit_with(&self, data: &Sequences, monitor: &mut dyn Monitor) -> Result<Hmm<I::Emission>> {
+        HmmParams::fit_with(self, data, monitor)
+    }
+}

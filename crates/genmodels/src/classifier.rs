@@ -1,0 +1,279 @@
+//! The generative classifier: one class-conditional model per class and Bayes' rule,
+//! `P(y | x) ∝ P(x | y) P(y)` — and, read the other way, new instances of a chosen class.
+//!
+//! It is generic over the core traits: any hyper-parameters that [`Fit`] a data type `D` whose
+//! models give a [`LogLikelihood`] on `D` (Gaussian or Bernoulli mixtures on rows, HMMs on
+//! sequences, …) make a classifier; no family is special-cased here.
+
+use ndarray::{Array1, Array2, Axis};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+
+use crate::core::data::Sequences;
+use crate::core::numerics::{logsumexp_rows, normalize_log_rows};
+use crate::core::{DataError, Fit, LogLikelihood, Monitor, ParamError, Result, Sample, Silent};
+
+/// Data that can be split by class: rows of a matrix, or whole sequences.
+pub trait Subset: Sized {
+    /// Number of observations (rows, sequences).
+    fn n_observations(&self) -> usize;
+    /// The observations at `idx`, in that order.
+    fn select(&self, idx: &[usize]) -> Result<Self>;
+}
+
+impl Subset for Array2<f64> {
+    fn n_observations(&self) -> usize {
+        self.nrows()
+    }
+    fn select(&self, idx: &[usize]) -> Result<Self> {
+        Ok(ndarray::ArrayRef2::select(self, Axis(0), idx))
+    }
+}
+
+impl Subset for Sequences {
+    fn n_observations(&self) -> usize {
+        self.len()
+    }
+    fn select(&self, idx: &[usize]) -> Result<Self> {
+        let ranges = self.ranges();
+        let parts: Vec<_> = idx
+            .iter()
+            .map(|&i| self.x.slice(ndarray::s![ranges[i].clone(), ..]))
+            .collect();
+        let x =
+            ndarray::concatenate(Axis(0), &parts).map_err(|e| DataError::Other(e.to_string()))?;
+        Ok(Sequences::new(
+            x,
+            idx.iter().map(|&i| self.lengths[i]).collect(),
+        )?)
+    }
+}
+
+/// How the class priors `P(y)` are set.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Priors {
+    /// Class frequencies in the training data.
+    #[default]
+    Learned,
+    /// Every class equally likely.
+    Uniform,
+    /// Given, one per class (normalised).
+    Given(Vec<f64>),
+}
+
+/// A fitted generative classifier.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GenerativeClassifier<M> {
+    /// The class names, in label-code order.
+    pub classes: Vec<String>,
+    /// `ln P(y)` per class.
+    pub log_priors: Array1<f64>,
+    /// `P(x | y)` per class.
+    pub models: Vec<M>,
+}
+
+/// Fits one model per class with `params` on the observations of that class. `labels[i]` is
+/// the class code (an index into `classes`) of observation `i`.
+pub fn fit_classifier<D, P>(
+    params: &P,
+    data: &D,
+    labels: &[usize],
+    classes: Vec<String>,
+    priors: Priors,
+    monitor: &mut dyn Monitor,
+) -> Result<GenerativeClassifier<P::Model>>
+where
+    D: Subset,
+    P: Fit<D>,
+{
+    let c = classes.len();
+    if c == 0 {
+        return Err(ParamError::Invalid {
+            name: "classes",
+            value: "[]".into(),
+            expected: "at least one class".into(),
+        }
+        .into());
+    }
+    if labels.len() != data.n_observations() {
+        return Err(DataError::Length {
+            what: "the labels".into(),
+            found: labels.len(),
+            expected: data.n_observations(),
+        }
+        .into());
+    }
+    if let Some(bad) = labels.iter().find(|l| **l >= c) {
+        return Err(DataError::Other(format!("label code {bad} but only {c} classes")).into());
+    }
+    let mut models = Vec::with_capacity(c);
+    let mut counts = vec![0usize; c];
+    for (k, name) in classes.iter().enumerate() {
+        let idx: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] == k).collect();
+        if idx.is_empty() {
+            return Err(
+                DataError::Other(format!("class {name:?} has no training observations")).into(),
+            );
+        }
+        counts[k] = idx.len();
+        let subset = data.select(&idx)?;
+        let m = params
+            .fit_with(&subset, monitor)
+            .map_err(|e| DataError::Other(format!("fitting the model of class {name:?}: {e}")))?;
+        models.push(m);
+    }
+    let p: Vec<f64> = match priors {
+        Priors::Learned => counts.iter().map(|n| *n as f64).collect(),
+        Priors::Uniform => vec![1.0; c],
+        Priors::Given(v) => {
+            if v.len() != c || v.iter().any(|x| !x.is_finite() || *x <= 0.0) {
+                return Err(ParamError::Invalid {
+                    name: "priors",
+                    value: format!("{v:?}"),
+                    expected: format!("{c} positive numbers"),
+                }
+                .into());
+            }
+            v
+        }
+    };
+    let total: f64 = p.iter().sum();
+    let log_priors = p.iter().map(|x| (x / total).ln()).collect();
+    Ok(GenerativeClassifier {
+        classes,
+        log_priors,
+        models,
+    })
+}
+
+/// Fits silently (see [`fit_classifier`]).
+pub fn fit_classifier_silently<D: Subset, P: Fit<D>>(
+    params: &P,
+    data: &D,
+    labels: &[usize],
+    classes: Vec<String>,
+    priors: Priors,
+) -> Result<GenerativeClassifier<P::Model>> {
+    fit_classifier(params, data, labels, classes, priors, &mut Silent)
+}
+
+impl<M> GenerativeClassifier<M> {
+    /// `ln P(x | y) + ln P(y)` for every observation and class (n × C).
+    pub fn joint_log_likelihood<D>(&self, data: &D) -> Result<Array2<f64>>
+    where
+        M: LogLikelihood<D>,
+    {
+        let cols: Vec<Array1<f64>> = self
+            .models
+            .iter()
+            .map(|m| m.log_likelihood(data))
+            .collect::<Result<_>>()?;
+        let n = cols.first().map(|c| c.len()).unwrap_or(0);
+        Ok(Array2::from_shape_fn((n, self.classes.len()), |(i, k)| {
+            cols[k][i] + self.log_priors[k]
+        }))
+    }
+
+    /// `P(y | x)` by Bayes' rule, in log space (n × C, rows summing to one).
+    pub fn predict_proba<D>(&self, data: &D) -> Result<Array2<f64>>
+    where
+        M: LogLikelihood<D>,
+    {
+        let mut j = self.joint_log_likelihood(data)?;
+        if let Some(i) = logsumexp_rows(j.view()).iter().position(|v| !v.is_finite()) {
+            return Err(DataError::Other(format!(
+                "observation {} has zero likelihood under every class",
+                i + 1
+            ))
+            .into());
+        }
+        normalize_log_rows(j.view_mut());
+        j.mapv_inplace(f64::exp);
+        Ok(j)
+    }
+
+    /// The most probable class code of each observation.
+    pub fn predict<D>(&self, data: &D) -> Result<Array1<usize>>
+    where
+        M: LogLikelihood<D>,
+    {
+        let p = self.predict_proba(data)?;
+        Ok(p.axis_iter(Axis(0))
+            .map(|r| crate::mixture::argmax_of(r.iter().copied()))
+            .collect())
+    }
+
+    /// New instances of class `label` (its code), drawn from `P(x | y = label)`.
+    pub fn sample_class(&self, label: usize, n: usize, rng: &mut dyn RngCore) -> Result<M::Output>
+    where
+        M: Sample,
+    {
+        let m = self
+            .models
+            .get(label)
+            .ok_or_else(|| DataError::Other(format!("no class with code {label}")))?;
+        m.sample(n, rng)
+    }
+}
+
+/// Accuracy, log-loss, confusion matrix and per-class precision/recall of predicted
+/// probabilities against true class codes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Metrics {
+    /// Share of correct predictions.
+    pub accuracy: f64,
+    /// Mean `−ln P(true class | x)` (probabilities floored at 1e-15, as scikit-learn).
+    pub log_loss: f64,
+    /// `confusion[true][predicted]` counts.
+    pub confusion: Vec<Vec<usize>>,
+    /// Per class: predicted correctly / predicted as that class.
+    pub precision: Vec<f64>,
+    /// Per class: predicted correctly / truly that class.
+    pub recall: Vec<f64>,
+}
+
+/// Scores predicted probabilities (n × C) against true class codes.
+pub fn metrics(proba: &Array2<f64>, truth: &[usize]) -> Result<Metrics> {
+    let (n, c) = proba.dim();
+    if truth.len() != n || n == 0 {
+        return Err(DataError::Length {
+            what: "the true labels".into(),
+            found: truth.len(),
+            expected: n,
+        }
+        .into());
+    }
+    let mut confusion = vec![vec![0usize; c]; c];
+    let mut loss = 0.0;
+    for (row, &t) in proba.outer_iter().zip(truth) {
+        if t >= c {
+            return Err(
+                DataError::Other(format!("true label code {t} but only {c} classes")).into(),
+            );
+        }
+        let pred = crate::mixture::argmax_of(row.iter().copied());
+        confusion[t][pred] += 1;
+        loss -= row[t].clamp(1e-15, 1.0).ln();
+    }
+    let correct: usize = (0..c).map(|k| confusion[k][k]).sum();
+    let ratio = |a: usize, b: usize| {
+        if b == 0 {
+            f64::NAN
+        } else {
+            a as f64 / b as f64
+        }
+    };
+    let precision = (0..c)
+        .map(|k| ratio(confusion[k][k], (0..c).map(|t| confusion[t][k]).sum()))
+        .collect();
+    let recall = (0..c)
+        .map(|k| ratio(confusion[k][k], confusion[k].iter().sum()))
+        .collect();
+    Ok(Metrics {
+        accuracy: correct as f64 / n as f64,
+        log_loss: loss / n as f64,
+        confusion,
+        precision,
+        recall,
+    })
+}

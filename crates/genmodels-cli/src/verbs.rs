@@ -76,6 +76,9 @@ pub struct SampleArgs {
     /// Seed of the random draws.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// For a classifier: draw new instances of this class.
+    #[arg(long, value_name = "CLASS")]
+    pub label: Option<String>,
     /// Condition on known values: NAME=VALUE,... (features by name, or x1, x2, ...).
     #[arg(long, value_name = "COL=VAL,...")]
     pub given: Option<String>,

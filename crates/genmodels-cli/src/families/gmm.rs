@@ -398,6 +398,7 @@ impl Family for Gmm {
                 output: a.output.clone(),
                 seed: 0,
                 given: None,
+                label: None,
             };
             if !out.quiet && !out.json {
                 eprintln!("filled {n_missing} missing cells with their conditional means");

@@ -10,6 +10,7 @@ use crate::common::{usage, OutputFlags};
 use crate::verbs::{PlotArgs, PredictArgs, SampleArgs, ScoreArgs};
 
 pub mod bernoulli;
+pub mod classifier;
 pub mod gmm;
 pub mod hmm;
 pub mod mixture;
@@ -24,6 +25,8 @@ pub enum FitFamily {
     Bernoulli(bernoulli::FitArgs),
     /// Hidden Markov model (Baum-Welch) with Gaussian, categorical or Poisson emissions.
     Hmm(hmm::FitArgs),
+    /// Generative classifier: one mixture per class, Bayes' rule for P(class | x).
+    Classifier(classifier::FitArgs),
 }
 
 impl FitFamily {
@@ -33,6 +36,7 @@ impl FitFamily {
             FitFamily::Gmm(a) => gmm::fit(a, out),
             FitFamily::Bernoulli(a) => bernoulli::fit(a, out),
             FitFamily::Hmm(a) => hmm::fit(a, out),
+            FitFamily::Classifier(a) => classifier::fit(a, out),
         }
     }
 }
@@ -57,6 +61,14 @@ type Loader = fn(&Path) -> Result<Box<dyn Family>>;
 const LOADERS: &[(&str, Loader)] = &[
     ("gmm", gmm::load),
     ("bernoulli-mixture", bernoulli::load),
+    (
+        "classifier-gmm",
+        classifier::load::<genmodels::mixture::GaussianComponents>,
+    ),
+    (
+        "classifier-bernoulli-mixture",
+        classifier::load::<genmodels::mixture::BernoulliComponents>,
+    ),
     (
         "hmm-gaussian",
         hmm::load::<genmodels::mixture::GaussianComponents>,

@@ -502,6 +502,14 @@ pub fn run(a: &DemoArgs, out: &OutputFlags) -> Result<()> {
             100.0 * purity
         );
         println!(
+            "GNP: 2-state HMM regimes agree with NBER recessions on {:.1} % of quarters",
+            100.0 * agreement
+        );
+        println!(
+            "Geyser: BIC chose a {}-state HMM among 2..4",
+            ghmm.n_states()
+        );
+        println!(
             "wrote {} (and pictures, models, samples) in {:.2} s",
             report.display(),
             total

@@ -331,14 +331,15 @@ pub fn run(a: &DemoArgs, out: &OutputFlags) -> Result<()> {
         .n_init(n_init)
         .seed(0)
         .fit(&gseq)?;
-        let bic = m.bic(&gseq)?;
+        let c = m.criteria(&gseq)?;
+        let bic = c.bic();
         let collapsed = !m.emission.collapsed_components().is_empty();
         rows.push((
             k,
-            m.score(&gseq)?,
-            m.n_parameters(),
+            c.total_log_likelihood,
+            c.n_parameters,
             bic,
-            m.aic(&gseq)?,
+            c.aic(),
             collapsed,
         ));
         if !collapsed && best.as_ref().is_none_or(|b| bic < b.0) {

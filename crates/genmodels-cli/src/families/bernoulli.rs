@@ -72,11 +72,12 @@ pub fn fit(a: &FitArgs, out: &OutputFlags) -> Result<()> {
     save_model(&model, &a.output)?;
     let x = table.data.view();
     let r = model.report.clone().expect("fitted");
+    let c = model.criteria(x)?;
     if out.json {
         print_json(&json!({
             "family": "bernoulli-mixture", "n_samples": x.nrows(), "n_features": x.ncols(),
             "n_components": model.n_components(), "n_iter": r.n_iter, "converged": r.converged,
-            "log_likelihood": model.score(x)?, "bic": model.bic(x)?, "aic": model.aic(x)?,
+            "log_likelihood": c.mean_log_likelihood(), "bic": c.bic(), "aic": c.aic(),
             "seconds": progress.seconds(), "output": a.output.display().to_string(), "warnings": r.warnings,
         }));
     } else {
@@ -90,7 +91,7 @@ pub fn fit(a: &FitArgs, out: &OutputFlags) -> Result<()> {
         for l in report_lines(&r) {
             println!("  {l}");
         }
-        println!("  BIC {}   AIC {}", num(model.bic(x)?), num(model.aic(x)?));
+        println!("  BIC {}   AIC {}", num(c.bic()), num(c.aic()));
         println!("wrote {}", a.output.display());
     }
     print_warnings(Some(&r), out);

@@ -145,8 +145,8 @@ pub fn fit(a: &FitArgs, out: &OutputFlags) -> Result<()> {
     model.feature_names = Some(table.names.clone());
     save_model(&model, &a.output)?;
     let report = model.report.clone().expect("a fitted model has a report");
-    let bic = model.bic(x)?;
-    let aic = model.aic(x)?;
+    let criteria = model.criteria(x)?;
+    let (bic, aic) = (criteria.bic(), criteria.aic());
     if out.json {
         print_json(&json!({
             "family": "gmm",
@@ -156,7 +156,7 @@ pub fn fit(a: &FitArgs, out: &OutputFlags) -> Result<()> {
             "covariance_type": model.covariance_type().name(),
             "n_iter": report.n_iter,
             "converged": report.converged,
-            "log_likelihood": model.score(x)?,
+            "log_likelihood": criteria.mean_log_likelihood(),
             "bic": bic,
             "aic": aic,
             "seconds": seconds,

@@ -331,6 +331,7 @@ pub fn fit(a: &FitArgs, out: &OutputFlags) -> Result<()> {
 
 fn summary_json<E: Components>(m: &Hmm<E>, seqs: &Sequences) -> Result<serde_json::Value> {
     let r = m.report.clone().expect("fitted");
+    let c = m.criteria(seqs)?;
     Ok(json!({
         "family": "hmm",
         "n_states": m.n_states(),
@@ -338,10 +339,10 @@ fn summary_json<E: Components>(m: &Hmm<E>, seqs: &Sequences) -> Result<serde_jso
         "n_samples": seqs.x.nrows(),
         "n_iter": r.n_iter,
         "converged": r.converged,
-        "log_likelihood": m.score(seqs)?,
-        "mean_log_likelihood": m.score(seqs)? / seqs.x.nrows() as f64,
-        "bic": m.bic(seqs)?,
-        "aic": m.aic(seqs)?,
+        "log_likelihood": c.total_log_likelihood,
+        "mean_log_likelihood": c.mean_log_likelihood(),
+        "bic": c.bic(),
+        "aic": c.aic(),
         "warnings": r.warnings,
         "report_lines": [format!(
             "{} after {} iterations; total log-likelihood {} over {} steps",

@@ -11,7 +11,9 @@ pub mod traits;
 
 pub use error::{DataError, Error, ModelFileError, NumericalError, ParamError, ReadError, Result};
 pub use monitor::{Flow, Monitor, Recorder, Silent, Step};
-pub use traits::{Fit, LikelihoodKind, LogLikelihood, Sample, SampleGiven, SufficientStats};
+pub use traits::{
+    Criteria, Fit, LikelihoodKind, LogLikelihood, Sample, SampleGiven, SufficientStats,
+};
 
 /// The seeded random generator used throughout: the same seed gives the same model, bit for
 /// bit, on one machine (ChaCha8 is portable and fast).

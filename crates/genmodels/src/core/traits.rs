@@ -64,3 +64,34 @@ pub trait SufficientStats: Send + Sized {
     /// Adds `other` (computed on another chunk, with the same parameters) into `self`.
     fn merge(&mut self, other: Self);
 }
+
+/// What one pass of a model over some data gives for model comparison: the total
+/// log-likelihood, the number of observations it is over (rows, or steps of all sequences) and
+/// the model's free parameters. BIC, AIC and the mean follow from it without another pass.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Criteria {
+    /// Total log-likelihood of the data, in nats.
+    pub total_log_likelihood: f64,
+    /// Number of observations the BIC penalty counts (rows, or time steps).
+    pub n_observations: usize,
+    /// Free parameters of the model.
+    pub n_parameters: usize,
+}
+
+impl Criteria {
+    /// Bayesian information criterion `−2 ln L + p ln n` (lower is better).
+    pub fn bic(&self) -> f64 {
+        -2.0 * self.total_log_likelihood
+            + self.n_parameters as f64 * (self.n_observations as f64).ln()
+    }
+
+    /// Akaike information criterion `−2 ln L + 2p` (lower is better).
+    pub fn aic(&self) -> f64 {
+        -2.0 * self.total_log_likelihood + 2.0 * self.n_parameters as f64
+    }
+
+    /// Mean log-likelihood per observation.
+    pub fn mean_log_likelihood(&self) -> f64 {
+        self.total_log_likelihood / self.n_observations as f64
+    }
+}

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::inference::{forward_backward, log_likelihood, viterbi, Posteriors};
 use crate::core::data::Sequences;
-use crate::core::{DataError, LogLikelihood, Result};
+use crate::core::{Criteria, DataError, LogLikelihood, Result};
 use crate::mixture::{Components, FitReport};
 
 /// A hidden Markov model whose per-state emission densities are any mixture [`Components`]
@@ -269,19 +269,29 @@ impl<E: Components> Hmm<E> {
             + self.emission.n_component_parameters()
     }
 
+    /// Total log-likelihood, steps and parameters on `data`, from one forward pass per
+    /// sequence (BIC, AIC and the mean per step follow from it).
+    pub fn criteria(&self, data: &Sequences) -> Result<Criteria> {
+        Ok(Criteria {
+            total_log_likelihood: self.log_likelihood(data)?.sum(),
+            n_observations: data.x.nrows(),
+            n_parameters: self.n_parameters(),
+        })
+    }
+
     /// Total log-likelihood of all sequences.
     pub fn score(&self, data: &Sequences) -> Result<f64> {
-        Ok(self.log_likelihood(data)?.sum())
+        Ok(self.criteria(data)?.total_log_likelihood)
     }
 
     /// Bayesian information criterion (lower is better).
     pub fn bic(&self, data: &Sequences) -> Result<f64> {
-        Ok(-2.0 * self.score(data)? + self.n_parameters() as f64 * (data.x.nrows() as f64).ln())
+        Ok(self.criteria(data)?.bic())
     }
 
     /// Akaike information criterion (lower is better).
     pub fn aic(&self, data: &Sequences) -> Result<f64> {
-        Ok(-2.0 * self.score(data)? + 2.0 * self.n_parameters() as f64)
+        Ok(self.criteria(data)?.aic())
     }
 }
 

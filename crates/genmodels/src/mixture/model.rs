@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::em::{EmStats, FitReport};
 use crate::core::numerics::{column_sums, logsumexp_rows, normalize_log_rows, softmax_rows};
-use crate::core::{DataError, LogLikelihood, Result, Sample, SufficientStats};
+use crate::core::{Criteria, DataError, LogLikelihood, Result, Sample, SufficientStats};
 
 /// A family of mixture components: the part of EM that differs between Gaussian, Bernoulli,
 /// Poisson... mixtures. Implement this to add a mixture family; weights, the E-step, chunking,
@@ -174,12 +174,20 @@ impl<C: Components> Mixture<C> {
             .collect())
     }
 
+    /// Total log-likelihood, observations and parameters on `x`, from one pass (BIC, AIC and
+    /// the mean follow from it).
+    pub fn criteria(&self, x: ArrayView2<'_, f64>) -> Result<Criteria> {
+        let lp = self.weighted_log_prob(x)?;
+        Ok(Criteria {
+            total_log_likelihood: logsumexp_rows(lp.view()).sum(),
+            n_observations: x.nrows(),
+            n_parameters: self.n_parameters(),
+        })
+    }
+
     /// Mean log-likelihood per row (scikit-learn's `score`).
     pub fn score(&self, x: ArrayView2<'_, f64>) -> Result<f64> {
-        Ok(self
-            .log_likelihood(&x.to_owned())?
-            .mean()
-            .unwrap_or(f64::NAN))
+        Ok(self.criteria(x)?.mean_log_likelihood())
     }
 
     /// Number of free parameters (weights, then components).
@@ -189,15 +197,12 @@ impl<C: Components> Mixture<C> {
 
     /// Bayesian information criterion on `x` (lower is better).
     pub fn bic(&self, x: ArrayView2<'_, f64>) -> Result<f64> {
-        let n = x.nrows() as f64;
-        let total: f64 = self.log_likelihood(&x.to_owned())?.sum();
-        Ok(-2.0 * total + self.n_parameters() as f64 * n.ln())
+        Ok(self.criteria(x)?.bic())
     }
 
     /// Akaike information criterion on `x` (lower is better).
     pub fn aic(&self, x: ArrayView2<'_, f64>) -> Result<f64> {
-        let total: f64 = self.log_likelihood(&x.to_owned())?.sum();
-        Ok(-2.0 * total + 2.0 * self.n_parameters() as f64)
+        Ok(self.criteria(x)?.aic())
     }
 
     /// E-step over a chunk: soft counts, statistics and the weighted log-likelihood sum.

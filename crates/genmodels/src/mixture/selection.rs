@@ -107,15 +107,15 @@ pub fn select_gaussian_mixture(
             let params = base.clone().n_components(k).covariance(t);
             match params.fit_weighted(x, None, monitor) {
                 Ok(m) => {
-                    let bic = m.bic(x)?;
-                    let aic = m.aic(x)?;
+                    let c = m.criteria(x)?;
+                    let (bic, aic) = (c.bic(), c.aic());
                     let row = SelectionRow {
                         n_components: k,
                         covariance_type: t,
-                        log_likelihood: m.score(x)?,
+                        log_likelihood: c.mean_log_likelihood(),
                         bic,
                         aic,
-                        n_parameters: m.n_parameters(),
+                        n_parameters: c.n_parameters,
                         converged: m.report.as_ref().is_some_and(|r| r.converged),
                         collapsed: !m.components.collapsed_components().is_empty(),
                         error: None,

@@ -19,6 +19,38 @@ pub use traits::{
 /// bit, on one machine (ChaCha8 is portable and fast).
 pub type SeededRng = rand_chacha::ChaCha8Rng;
 
+/// The random stream of restart `run` of a fit seeded with `seed`: independent per restart, so
+/// restarts really re-initialise, and fixed by the seed.
+pub fn restart_rng(seed: u64, run: usize) -> SeededRng {
+    rng_from_seed(seed.wrapping_add((run as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)))
+}
+
+/// Checks the settings every iterative fit shares: a finite `tol >= 0`, at least one iteration
+/// and at least one run.
+pub fn check_iterations(
+    max_iter: usize,
+    tol: f64,
+    n_init: usize,
+) -> std::result::Result<(), ParamError> {
+    let invalid = |name, value: String, expected: &str| {
+        Err(ParamError::Invalid {
+            name,
+            value,
+            expected: expected.into(),
+        })
+    };
+    if !(tol.is_finite() && tol >= 0.0) {
+        return invalid("tol", tol.to_string(), "must be a finite number >= 0");
+    }
+    if max_iter == 0 {
+        return invalid("max_iter", "0".into(), "at least 1 iteration is needed");
+    }
+    if n_init == 0 {
+        return invalid("n_init", "0".into(), "at least 1 run is needed");
+    }
+    Ok(())
+}
+
 /// A [`SeededRng`] from a `u64` seed.
 pub fn rng_from_seed(seed: u64) -> SeededRng {
     use rand::SeedableRng;

@@ -7,8 +7,8 @@ use rayon::prelude::*;
 use super::model::Hmm;
 use crate::core::data::Sequences;
 use crate::core::{
-    rng_from_seed, DataError, Flow, Monitor, NumericalError, ParamError, Result, SeededRng, Step,
-    SufficientStats,
+    check_iterations, restart_rng, DataError, Flow, Monitor, NumericalError, ParamError, Result,
+    SeededRng, Step, SufficientStats,
 };
 use crate::mixture::{Components, FitReport};
 
@@ -156,15 +156,7 @@ impl<I: EmissionInit> HmmParams<I> {
         if self.n_states == 0 {
             return bad("n_states", "0".into(), "at least 1 state is needed");
         }
-        if !(self.tol.is_finite() && self.tol >= 0.0) {
-            return bad("tol", self.tol.to_string(), "must be a finite number >= 0");
-        }
-        if self.max_iter == 0 {
-            return bad("max_iter", "0".into(), "at least 1 iteration is needed");
-        }
-        if self.n_init == 0 {
-            return bad("n_init", "0".into(), "at least 1 run is needed");
-        }
+        check_iterations(self.max_iter, self.tol, self.n_init)?;
         for (name, a) in [
             ("start_prior", self.start_prior),
             ("trans_prior", self.trans_prior),
@@ -211,10 +203,7 @@ impl<I: EmissionInit> HmmParams<I> {
 
     fn initial(&self, data: &Sequences, run: usize) -> Result<Hmm<I::Emission>> {
         let s = self.n_states;
-        let mut rng = rng_from_seed(
-            self.seed
-                .wrapping_add((run as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)),
-        );
+        let mut rng = restart_rng(self.seed, run);
         let (startprob, transmat) = match &self.topology {
             Topology::Given(p, a) => (p.clone(), a.clone()),
             Topology::Ergodic => {

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use super::model::{Components, Mixture};
 use super::selection::SelectionRow;
 use crate::core::{
-    rng_from_seed, DataError, Flow, Monitor, NumericalError, ParamError, Result, SeededRng, Step,
-    SufficientStats,
+    check_iterations, restart_rng, DataError, Flow, Monitor, NumericalError, ParamError, Result,
+    SeededRng, Step, SufficientStats,
 };
 
 /// Rows per chunk of the parallel E-step. Large enough that matrix products run at full
@@ -50,16 +50,7 @@ impl EmSettings {
         if self.n_components == 0 {
             return invalid("n_components", "0".into(), "at least 1 component is needed");
         }
-        if !(self.tol.is_finite() && self.tol >= 0.0) {
-            return invalid("tol", self.tol.to_string(), "must be a finite number >= 0");
-        }
-        if self.max_iter == 0 {
-            return invalid("max_iter", "0".into(), "at least 1 iteration is needed");
-        }
-        if self.n_init == 0 {
-            return invalid("n_init", "0".into(), "at least 1 run is needed");
-        }
-        Ok(())
+        check_iterations(self.max_iter, self.tol, self.n_init)
     }
 
     /// A mixture needs at least one row per component.
@@ -77,10 +68,7 @@ impl EmSettings {
     /// The random stream of restart `run`: independent per restart, so restarts really
     /// re-initialise, and fixed by the seed.
     pub(crate) fn rng(&self, run: usize) -> SeededRng {
-        rng_from_seed(
-            self.seed
-                .wrapping_add((run as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)),
-        )
+        restart_rng(self.seed, run)
     }
 }
 

@@ -147,3 +147,16 @@ impl Sequences {
         self.x.slice(ndarray::s![r, ..])
     }
 }
+
+/// Checks that `v` is a probability distribution: finite, non-negative entries summing to one
+/// within 1e-6. The error names `what`.
+pub fn check_distribution(v: ArrayView1<'_, f64>, what: &str) -> Result<(), String> {
+    if v.iter().any(|p| !p.is_finite() || *p < 0.0) {
+        return Err(format!("{what}: an entry is negative or not finite"));
+    }
+    let sum = v.sum();
+    if (sum - 1.0).abs() > 1e-6 {
+        return Err(format!("{what}: the entries sum to {sum}, not 1"));
+    }
+    Ok(())
+}

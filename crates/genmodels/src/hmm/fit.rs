@@ -179,7 +179,7 @@ impl<I: EmissionInit> HmmParams<I> {
                 });
             }
             let probs = |v: ndarray::ArrayView1<'_, f64>| {
-                v.iter().all(|x| x.is_finite() && *x >= 0.0) && (v.sum() - 1.0).abs() < 1e-6
+                crate::core::data::check_distribution(v, "").is_ok()
             };
             if !probs(p.view()) || !a.outer_iter().all(probs) {
                 return bad(

@@ -183,11 +183,7 @@ impl Components for GaussianMixtureEmission {
             ));
         }
         for (i, r) in self.weights.outer_iter().enumerate() {
-            if r.iter().any(|w| !w.is_finite() || *w < 0.0) || (r.sum() - 1.0).abs() > 1e-6 {
-                return Err(format!(
-                    "the mixture weights of state {i} are not a distribution"
-                ));
-            }
+            crate::core::data::check_distribution(r, &format!("the mixture weights of state {i}"))?;
         }
         self.components.validate()
     }

@@ -8,7 +8,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::inference::{forward_backward, log_likelihood, viterbi, Posteriors};
-use crate::core::data::Sequences;
+use crate::core::data::{check_distribution, Sequences};
 use crate::core::{Criteria, DataError, LogLikelihood, Result};
 use crate::mixture::{Components, FitReport};
 
@@ -40,20 +40,6 @@ pub struct HmmSample {
     pub x: Array2<f64>,
     /// The hidden state of each step.
     pub states: Vec<usize>,
-}
-
-fn check_distribution(
-    v: ndarray::ArrayView1<'_, f64>,
-    what: &str,
-) -> std::result::Result<(), String> {
-    if v.iter().any(|p| !p.is_finite() || *p < 0.0) {
-        return Err(format!("{what} has a negative or non-finite entry"));
-    }
-    let sum = v.sum();
-    if (sum - 1.0).abs() > 1e-6 {
-        return Err(format!("{what} sums to {sum}, not 1"));
-    }
-    Ok(())
 }
 
 impl<E: Components> Hmm<E> {

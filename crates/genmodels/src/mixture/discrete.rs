@@ -156,11 +156,10 @@ impl Components for CategoricalComponents {
             return Err("the vocabulary is empty".into());
         }
         for (k, r) in self.probs.outer_iter().enumerate() {
-            if r.iter().any(|p| !p.is_finite() || *p < 0.0) || (r.sum() - 1.0).abs() > 1e-6 {
-                return Err(format!(
-                    "the symbol probabilities of component {k} are not a distribution"
-                ));
-            }
+            crate::core::data::check_distribution(
+                r,
+                &format!("the probabilities of component {k}"),
+            )?;
         }
         Ok(())
     }

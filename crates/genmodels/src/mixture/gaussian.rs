@@ -1090,8 +1090,7 @@ impl GaussianMixtureParams {
                             expected: format!("[{}]", self.em.n_components),
                         });
                     }
-                    if w.iter().any(|v| !v.is_finite() || *v < 0.0) || (w.sum() - 1.0).abs() > 1e-6
-                    {
+                    if crate::core::data::check_distribution(w.view(), "").is_err() {
                         return invalid(
                             "weights_init",
                             format!("{w}"),

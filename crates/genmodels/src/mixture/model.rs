@@ -118,13 +118,7 @@ impl<C: Components> Mixture<C> {
                 k
             ));
         }
-        if self.weights.iter().any(|w| !w.is_finite() || *w < 0.0) {
-            return Err("weights must be finite and non-negative".into());
-        }
-        let s = self.weights.sum();
-        if (s - 1.0).abs() > 1e-6 {
-            return Err(format!("weights sum to {s}, not 1"));
-        }
+        crate::core::data::check_distribution(self.weights.view(), "the mixture weights")?;
         self.components.validate()
     }
 

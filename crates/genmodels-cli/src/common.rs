@@ -99,6 +99,21 @@ pub fn load_for_model(
     load_data(path, None)
 }
 
+/// Refuses data whose columns do not match the model's features, naming both lists.
+pub fn check_width(path: &Path, columns: &[String], model_features: &[String]) -> Result<()> {
+    if columns.len() != model_features.len() {
+        return Err(usage(format!(
+            "{}: {} columns ({}) but the model has {} features ({}); choose them with --columns",
+            path.display(),
+            columns.len(),
+            columns.join(", "),
+            model_features.len(),
+            model_features.join(", ")
+        )));
+    }
+    Ok(())
+}
+
 /// Parses `A=1,B=2` into pairs.
 pub fn parse_assignments(s: &str) -> Result<Vec<(String, String)>> {
     s.split(',')

@@ -123,7 +123,7 @@ impl Bernoulli {
         flags: &DataFlags,
         t: Option<f64>,
     ) -> Result<(ndarray::Array2<f64>, Vec<String>)> {
-        model_data(path, flags, &self.names(), self.model.n_features(), t)
+        model_data(path, flags, &self.names(), t)
     }
 }
 

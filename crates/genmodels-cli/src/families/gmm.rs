@@ -258,7 +258,7 @@ impl Gmm {
     }
 
     fn data(&self, path: &Path, flags: &DataFlags) -> Result<(ndarray::Array2<f64>, Vec<String>)> {
-        model_data(path, flags, &self.names(), self.model.n_features(), None)
+        model_data(path, flags, &self.names(), None)
     }
 
     fn feature_index(&self, key: &str) -> Result<usize> {

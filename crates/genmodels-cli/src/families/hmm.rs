@@ -533,16 +533,7 @@ impl<E: Components + DescribeEmission> HmmCli<E> {
             self.model.symbols.as_deref(),
             Some(&names),
         )?;
-        if l.seqs.x.ncols() != self.model.n_features() {
-            return Err(usage(format!(
-                "{}: {} columns ({}) but the model has {} features ({}); choose them with --columns",
-                path.display(),
-                l.seqs.x.ncols(),
-                l.names.join(", "),
-                self.model.n_features(),
-                names.join(", ")
-            )));
-        }
+        crate::common::check_width(path, &l.names, &names)?;
         Ok(l)
     }
 

@@ -231,20 +231,10 @@ pub fn model_data(
     path: &std::path::Path,
     flags: &crate::common::DataFlags,
     model_names: &[String],
-    n_features: usize,
     threshold: Option<f64>,
 ) -> Result<(Array2<f64>, Vec<String>)> {
     let mut t = crate::common::load_for_model(path, flags.columns.as_deref(), Some(model_names))?;
-    if t.data.ncols() != n_features {
-        return Err(crate::common::usage(format!(
-            "{}: {} columns ({}) but the model has {} features ({}); choose them with --columns",
-            path.display(),
-            t.data.ncols(),
-            t.names.join(", "),
-            n_features,
-            model_names.join(", ")
-        )));
-    }
+    crate::common::check_width(path, &t.names, model_names)?;
     binarize(&mut t.data, threshold);
     Ok((t.data, t.names))
 }

@@ -416,30 +416,57 @@ struct GmmScatter<'a> {
     y_range: (f64, f64),
 }
 
+/// A white chart with a title, axis descriptions, nice ticks and a light grid: the frame both
+/// chart kinds draw into.
+#[allow(clippy::too_many_arguments)]
+fn framed_chart<'a, DB: DrawingBackend>(
+    root: &'a DrawingArea<DB, Shift>,
+    title: &str,
+    x_desc: &str,
+    y_desc: &str,
+    x_range: (f64, f64),
+    y_range: (f64, f64),
+    y_label_area: u32,
+) -> Result<ChartContext<'a, DB, Cartesian2d<NiceAxis, NiceAxis>>>
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE)?;
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, ("sans-serif", 26))
+        .margin(15)
+        .x_label_area_size(50)
+        .y_label_area_size(y_label_area)
+        .build_cartesian_2d(NiceAxis::new(x_range), NiceAxis::new(y_range))?;
+    let tick = |v: &f64| fmt_tick(*v);
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .axis_desc_style(("sans-serif", 18))
+        .label_style(("sans-serif", 14))
+        .x_label_formatter(&tick)
+        .y_label_formatter(&tick)
+        .max_light_lines(5)
+        .light_line_style(RGBColor(235, 235, 235))
+        .draw()?;
+    Ok(chart)
+}
+
 impl Chart for GmmScatter<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>
     where
         DB::ErrorType: 'static,
     {
-        root.fill(&WHITE)?;
-        let mut chart = ChartBuilder::on(root)
-            .caption(self.title, ("sans-serif", 26))
-            .margin(15)
-            .x_label_area_size(50)
-            .y_label_area_size(70)
-            .build_cartesian_2d(NiceAxis::new(self.x_range), NiceAxis::new(self.y_range))?;
-        let tick = |v: &f64| fmt_tick(*v);
-        chart
-            .configure_mesh()
-            .x_desc(self.x_name)
-            .y_desc(self.y_name)
-            .axis_desc_style(("sans-serif", 18))
-            .label_style(("sans-serif", 14))
-            .x_label_formatter(&tick)
-            .y_label_formatter(&tick)
-            .max_light_lines(5)
-            .light_line_style(RGBColor(235, 235, 235))
-            .draw()?;
+        let mut chart = framed_chart(
+            root,
+            self.title,
+            self.x_name,
+            self.y_name,
+            self.x_range,
+            self.y_range,
+            70,
+        )?;
 
         if let Some((pts, labels)) = self.points {
             chart.draw_series(
@@ -610,25 +637,15 @@ impl Chart for LineChart<'_> {
     where
         DB::ErrorType: 'static,
     {
-        root.fill(&WHITE)?;
-        let mut chart = ChartBuilder::on(root)
-            .caption(self.title, ("sans-serif", 26))
-            .margin(15)
-            .x_label_area_size(50)
-            .y_label_area_size(90)
-            .build_cartesian_2d(NiceAxis::new(self.x_range), NiceAxis::new(self.y_range))?;
-        let tick = |v: &f64| fmt_tick(*v);
-        chart
-            .configure_mesh()
-            .x_desc(self.x_label)
-            .y_desc(self.y_label)
-            .axis_desc_style(("sans-serif", 18))
-            .label_style(("sans-serif", 14))
-            .x_label_formatter(&tick)
-            .y_label_formatter(&tick)
-            .max_light_lines(5)
-            .light_line_style(RGBColor(235, 235, 235))
-            .draw()?;
+        let mut chart = framed_chart(
+            root,
+            self.title,
+            self.x_label,
+            self.y_label,
+            self.x_range,
+            self.y_range,
+            90,
+        )?;
 
         let mut any_label = false;
         for (i, (name, data)) in self.series.iter().enumerate() {

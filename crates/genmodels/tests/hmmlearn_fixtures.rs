@@ -13,54 +13,15 @@ use genmodels::mixture::{
     CategoricalComponents, Components, CovarianceParams, CovarianceType, GaussianComponents,
     PoissonComponents,
 };
+mod common;
+
+use common::*;
 use genmodels::prelude::*;
-use ndarray::{Array1, Array2, Array3};
+use ndarray::Array2;
 use serde_json::Value;
 
 fn fixtures() -> Value {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/hmmlearn.json"
-    ))
-    .unwrap();
-    serde_json::from_str(&text).unwrap()
-}
-
-fn vec1(v: &Value) -> Array1<f64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect()
-}
-
-fn mat2(v: &Value) -> Array2<f64> {
-    let rows: Vec<Array1<f64>> = v.as_array().unwrap().iter().map(vec1).collect();
-    Array2::from_shape_fn((rows.len(), rows[0].len()), |(i, j)| rows[i][j])
-}
-
-fn mat3(v: &Value) -> Array3<f64> {
-    let ms: Vec<Array2<f64>> = v.as_array().unwrap().iter().map(mat2).collect();
-    Array3::from_shape_fn((ms.len(), ms[0].nrows(), ms[0].ncols()), |(i, j, l)| {
-        ms[i][[j, l]]
-    })
-}
-
-fn close(a: f64, b: f64, tol: f64) -> bool {
-    (a - b).abs() <= tol * b.abs().max(1.0)
-}
-
-fn assert_close(
-    what: &str,
-    a: impl IntoIterator<Item = f64>,
-    b: impl IntoIterator<Item = f64>,
-    tol: f64,
-) {
-    let (a, b): (Vec<f64>, Vec<f64>) = (a.into_iter().collect(), b.into_iter().collect());
-    assert_eq!(a.len(), b.len(), "{what}: lengths");
-    for (i, (x, y)) in a.iter().zip(&b).enumerate() {
-        assert!(close(*x, *y, tol), "{what}[{i}]: ours {x} vs hmmlearn {y}");
-    }
+    load_fixture("hmmlearn.json")
 }
 
 fn sequences(case: &Value) -> Sequences {
@@ -89,14 +50,6 @@ fn gaussian_emission(params: &Value, t: CovarianceType) -> GaussianComponents {
         }
     };
     GaussianComponents::from_covariances(means, cov, 0.0).unwrap()
-}
-
-fn flat(c: &CovarianceParams) -> Vec<f64> {
-    match c {
-        CovarianceParams::Full(a) => a.iter().copied().collect(),
-        CovarianceParams::Tied(a) | CovarianceParams::Diag(a) => a.iter().copied().collect(),
-        CovarianceParams::Spherical(a) => a.to_vec(),
-    }
 }
 
 /// Runs one case: fit from hmmlearn's start, compare history and parameters; then score,

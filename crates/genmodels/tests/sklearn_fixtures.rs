@@ -8,37 +8,14 @@ use genmodels::mixture::{
     BernoulliMixture, CovarianceParams, CovarianceType, GaussianComponents, GaussianMixture,
     InitParams, Mixture,
 };
+mod common;
+
+use common::*;
 use genmodels::prelude::*;
-use ndarray::{Array1, Array2, Array3};
 use serde_json::Value;
 
 fn fixtures() -> Value {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/sklearn_gmm.json"
-    ))
-    .unwrap();
-    serde_json::from_str(&text).unwrap()
-}
-
-fn vec1(v: &Value) -> Array1<f64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect()
-}
-
-fn mat2(v: &Value) -> Array2<f64> {
-    let rows: Vec<Array1<f64>> = v.as_array().unwrap().iter().map(vec1).collect();
-    let (n, d) = (rows.len(), rows[0].len());
-    Array2::from_shape_fn((n, d), |(i, j)| rows[i][j])
-}
-
-fn mat3(v: &Value) -> Array3<f64> {
-    let ms: Vec<Array2<f64>> = v.as_array().unwrap().iter().map(mat2).collect();
-    let (k, a, b) = (ms.len(), ms[0].nrows(), ms[0].ncols());
-    Array3::from_shape_fn((k, a, b), |(i, j, l)| ms[i][[j, l]])
+    load_fixture("sklearn_gmm.json")
 }
 
 fn cov_params(t: CovarianceType, v: &Value) -> CovarianceParams {
@@ -47,36 +24,6 @@ fn cov_params(t: CovarianceType, v: &Value) -> CovarianceParams {
         CovarianceType::Tied => CovarianceParams::Tied(mat2(v)),
         CovarianceType::Diag => CovarianceParams::Diag(mat2(v)),
         CovarianceType::Spherical => CovarianceParams::Spherical(vec1(v)),
-    }
-}
-
-fn flat(c: &CovarianceParams) -> Vec<f64> {
-    match c {
-        CovarianceParams::Full(a) => a.iter().copied().collect(),
-        CovarianceParams::Tied(a) | CovarianceParams::Diag(a) => a.iter().copied().collect(),
-        CovarianceParams::Spherical(a) => a.to_vec(),
-    }
-}
-
-/// |a − b| ≤ tol · max(1, |b|): relative for large numbers, absolute near zero.
-fn close(a: f64, b: f64, tol: f64) -> bool {
-    (a - b).abs() <= tol * b.abs().max(1.0)
-}
-
-fn assert_all_close(
-    what: &str,
-    a: impl IntoIterator<Item = f64>,
-    b: impl IntoIterator<Item = f64>,
-    tol: f64,
-) {
-    let a: Vec<f64> = a.into_iter().collect();
-    let b: Vec<f64> = b.into_iter().collect();
-    assert_eq!(a.len(), b.len(), "{what}: lengths differ");
-    for (i, (x, y)) in a.iter().zip(b.iter()).enumerate() {
-        assert!(
-            close(*x, *y, tol),
-            "{what}[{i}]: ours {x} vs scikit-learn {y} (tol {tol})"
-        );
     }
 }
 
@@ -115,31 +62,31 @@ fn em_matches_scikit_learn_iteration_by_iteration() {
             case["converged"].as_bool().unwrap(),
             "{name}: converged"
         );
-        assert_all_close(
+        assert_close(
             &format!("{name} lower bound"),
             report.lower_bounds.iter().copied(),
             expected_lb.iter().copied(),
             1e-8,
         );
-        assert_all_close(
+        assert_close(
             &format!("{name} weights"),
             model.weights.iter().copied(),
             vec1(&case["weights"]),
             1e-6,
         );
-        assert_all_close(
+        assert_close(
             &format!("{name} means"),
             model.components.means.iter().copied(),
             mat2(&case["means"]),
             1e-6,
         );
-        assert_all_close(
+        assert_close(
             &format!("{name} covariances"),
             flat(&model.components.covariances),
             flat(&cov_params(t, &case["covariances"])),
             1e-6,
         );
-        assert_all_close(
+        assert_close(
             &format!("{name} precisions_cholesky"),
             flat(&model.components.precisions_cholesky),
             flat(&cov_params(t, &case["precisions_cholesky"])),
@@ -164,14 +111,14 @@ fn fixed_model_scores_match_scikit_learn() {
         .unwrap();
         let model: GaussianMixture = Mixture::new(vec1(&case["weights"]), comps).unwrap();
         let ll = model.log_likelihood(&x).unwrap();
-        assert_all_close(
+        assert_close(
             &format!("{name} score_samples"),
             ll.iter().copied(),
             vec1(&case["score_samples"]),
             1e-10,
         );
         let proba = model.predict_proba(x.view()).unwrap();
-        assert_all_close(
+        assert_close(
             &format!("{name} predict_proba"),
             proba.iter().copied(),
             mat2(&case["predict_proba"]),
@@ -220,26 +167,26 @@ fn bernoulli_em_matches_reference() {
         .unwrap();
     let r = model.report.as_ref().unwrap();
     assert_eq!(r.n_iter, n_iter);
-    assert_all_close(
+    assert_close(
         "bernoulli lower bound",
         r.lower_bounds.iter().copied(),
         vec1(&b["lower_bounds"]),
         1e-8,
     );
-    assert_all_close(
+    assert_close(
         "bernoulli weights",
         model.weights.iter().copied(),
         vec1(&b["weights"]),
         1e-6,
     );
-    assert_all_close(
+    assert_close(
         "bernoulli means",
         model.components.means.iter().copied(),
         mat2(&b["means"]),
         1e-6,
     );
     let ll = model.log_likelihood(&x).unwrap();
-    assert_all_close(
+    assert_close(
         "bernoulli score_samples",
         ll.iter().copied(),
         vec1(&b["score_samples"]),

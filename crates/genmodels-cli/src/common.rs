@@ -37,7 +37,7 @@ pub fn exit_code(e: &anyhow::Error) -> i32 {
         }
         if let Some(g) = cause.downcast_ref::<E>() {
             return match g {
-                E::Param(_) | E::Data(_) | E::Read(_) | E::ModelFile(_) => 2,
+                E::Param(_) | E::Data(_) | E::Read(_) | E::ModelFile(_) | E::Network(_) => 2,
                 E::Numerical(_) => 1,
             };
         }
@@ -45,6 +45,7 @@ pub fn exit_code(e: &anyhow::Error) -> i32 {
             || cause.is::<genmodels::core::DataError>()
             || cause.is::<genmodels::core::ReadError>()
             || cause.is::<genmodels::core::ModelFileError>()
+            || cause.is::<genmodels::core::NetworkError>()
         {
             return 2;
         }

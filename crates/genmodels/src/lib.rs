@@ -44,6 +44,7 @@
 
 #![deny(missing_docs)]
 
+pub mod bayesnet;
 pub mod classifier;
 pub mod core;
 pub mod hmm;

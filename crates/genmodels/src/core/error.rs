@@ -192,6 +192,86 @@ pub enum NumericalError {
     },
 }
 
+/// A Bayesian network, a query on one, or discrete data for one that cannot be used.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum NetworkError {
+    /// The graph has a directed cycle.
+    #[error("the graph has a directed cycle: {}; a Bayesian network must be acyclic", .path.join(" -> "))]
+    Cycle {
+        /// The variables on the cycle, the first repeated at the end.
+        path: Vec<String>,
+    },
+    /// Two variables share a name, or a variable lists a state twice.
+    #[error("duplicate {what} `{name}`")]
+    Duplicate {
+        /// "variable", or "state of X".
+        what: String,
+        /// The repeated name.
+        name: String,
+    },
+    /// A variable name the network does not have.
+    #[error("unknown variable `{name}`{hint}")]
+    UnknownVariable {
+        /// The name asked for.
+        name: String,
+        /// "; did you mean ...?" or the list of variables, starting with "; ".
+        hint: String,
+    },
+    /// A state that the variable does not have.
+    #[error("`{state}` is not a state of `{variable}` (its states are: {states})")]
+    UnknownState {
+        /// The variable.
+        variable: String,
+        /// The state given.
+        state: String,
+        /// The variable's states, comma-separated.
+        states: String,
+    },
+    /// A conditional probability table with the wrong number of entries.
+    #[error("the table of `{variable}` has {found} entries, but {expected} are needed ({why})")]
+    CptShape {
+        /// The child variable.
+        variable: String,
+        /// Entries given.
+        found: usize,
+        /// Entries needed.
+        expected: usize,
+        /// How the expected number comes about.
+        why: String,
+    },
+    /// A conditional probability table row that is not a distribution.
+    #[error("the table of `{variable}`{row}: {problem}")]
+    CptRow {
+        /// The child variable.
+        variable: String,
+        /// " given A=a, B=b" (empty for a node without parents).
+        row: String,
+        /// What is wrong ("sums to 0.9, not 1", "has a negative entry").
+        problem: String,
+    },
+    /// Evidence that the model says cannot happen.
+    #[error("the evidence {evidence} has probability zero under the model, so nothing can be conditioned on it")]
+    ImpossibleEvidence {
+        /// The evidence, as `A=a, B=b`.
+        evidence: String,
+    },
+    /// A computation too large to carry out exactly.
+    #[error("{what} would need {size} table entries, more than the limit of {limit}{hint}")]
+    TooLarge {
+        /// What was asked.
+        what: String,
+        /// Entries it would need.
+        size: f64,
+        /// The limit.
+        limit: usize,
+        /// What to do instead, starting with "; ".
+        hint: String,
+    },
+    /// Anything else, with a message that says what to do.
+    #[error("{0}")]
+    Other(String),
+}
+
 /// Every error the library returns.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -210,6 +290,9 @@ pub enum Error {
     /// A numerical failure while fitting.
     #[error(transparent)]
     Numerical(#[from] NumericalError),
+    /// A Bayesian network, a query on it, or data for it that cannot be used.
+    #[error(transparent)]
+    Network(#[from] NetworkError),
 }
 
 /// The library's result type.

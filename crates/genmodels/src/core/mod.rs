@@ -9,7 +9,9 @@ pub mod numerics;
 pub mod serde_nan;
 pub mod traits;
 
-pub use error::{DataError, Error, ModelFileError, NumericalError, ParamError, ReadError, Result};
+pub use error::{
+    DataError, Error, ModelFileError, NetworkError, NumericalError, ParamError, ReadError, Result,
+};
 pub use monitor::{Flow, Monitor, Recorder, Silent, Step};
 pub use traits::{
     Criteria, Fit, LikelihoodKind, LogLikelihood, Sample, SampleGiven, SufficientStats,

@@ -1,0 +1,1 @@
+//! Reading and writing networks: BIF, XMLBIF, and pictures of the graph (DOT, SVG).

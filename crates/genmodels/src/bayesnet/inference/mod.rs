@@ -1,0 +1,1 @@
+//! Questions to a network: exact marginals, joints and MPE; approximate answers by sampling.

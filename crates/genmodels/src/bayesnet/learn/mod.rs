@@ -1,0 +1,1 @@
+//! Learning networks from data: parameters (MLE, Bayesian, EM) and structure (scores, search).

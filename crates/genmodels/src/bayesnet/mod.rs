@@ -1,0 +1,15 @@
+//! Discrete Bayesian networks: a DAG of named variables with one conditional probability table
+//! per variable, read and written as BIF and XMLBIF, queried exactly (variable elimination,
+//! junction tree, MPE, interventions) or by sampling, and learned from data (parameters and
+//! structure).
+
+pub mod data;
+pub mod factor;
+pub mod formats;
+pub mod inference;
+pub mod learn;
+pub mod network;
+
+pub use data::{DiscreteData, MISSING};
+pub use factor::Factor;
+pub use network::{Annotations, BayesNet, Cpt, Variable};

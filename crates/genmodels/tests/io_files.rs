@@ -238,3 +238,25 @@ fn a_selection_table_with_a_failed_candidate_saves_and_loads() {
     assert!(table[2].bic.is_nan());
     assert_eq!(table[0].bic, sel.table[0].bic);
 }
+
+#[test]
+fn mnist_idx_files_read_with_the_documented_class_counts() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/mnist");
+    let labels =
+        genmodels::io::idx::read_idx_labels(format!("{dir}/t10k-labels-idx1-ubyte.gz").as_ref())
+            .unwrap();
+    let mut counts = [0usize; 10];
+    for &l in &labels {
+        counts[l as usize] += 1;
+    }
+    assert_eq!(
+        counts,
+        [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+    );
+    // An image file is not a label file, and the error says so.
+    let e =
+        genmodels::io::idx::read_idx_labels(format!("{dir}/t10k-images-idx3-ubyte.gz").as_ref())
+            .unwrap_err()
+            .to_string();
+    assert!(e.contains("labels need 1 dimension"), "{e}");
+}

@@ -2,6 +2,7 @@
 
 pub mod atomic;
 pub mod csv;
+pub mod idx;
 pub mod model_file;
 pub mod npy;
 

@@ -1,10 +1,11 @@
 //! Network files: BIF and XMLBIF readers and writers (bundled networks, dialects, round trips,
-//! malformed input, fuzzing).
+//! malformed input, fuzzing), DOT and SVG pictures.
 
 use std::path::{Path, PathBuf};
 
 use genmodels::bayesnet::formats::{
-    parse_bif, parse_xmlbif, read_bif, read_network, to_bif, to_xmlbif, write_network,
+    parse_bif, parse_xmlbif, read_bif, read_network, to_bif, to_dot, to_svg, to_xmlbif,
+    write_network,
 };
 use genmodels::bayesnet::{Annotations, BayesNet, Cpt, Variable};
 use genmodels::core::{Error, ReadError};
@@ -548,6 +549,48 @@ fn read_and_write_by_extension_or_content() {
     std::fs::write(&p, b"network n {\n}\nvariable \xff").unwrap();
     let (line, col, _) = format_error(read_network(&p));
     assert_eq!((line, col), (3, 10));
+}
+
+// --- pictures --------------------------------------------------------------------------------
+
+#[test]
+fn dot_has_every_edge() {
+    for name in ["asia", "alarm"] {
+        let net = load(name);
+        let dot = to_dot(&net, &[0]);
+        for (p, c) in net.edges() {
+            let edge = format!(
+                "\"{}\" -> \"{}\";",
+                net.variable(p).name,
+                net.variable(c).name
+            );
+            assert!(dot.contains(&edge), "{edge}");
+        }
+        assert!(dot.contains("filled"));
+    }
+    let dot = to_dot(&odd_network(), &[]);
+    assert!(dot.contains("\"x<y&z\""));
+}
+
+#[test]
+fn svg_is_well_formed_and_names_every_variable() {
+    for net in [load("asia"), load("alarm"), load("hepar2"), odd_network()] {
+        let svg = to_svg(&net, &[0, 1, 999]);
+        let doc = roxmltree::Document::parse(&svg).unwrap();
+        let labels: Vec<&str> = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("text"))
+            .filter_map(|n| n.text())
+            .collect();
+        for v in net.variables() {
+            assert!(labels.contains(&v.name.as_str()), "{}", v.name);
+        }
+        let paths = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("path") && n.attribute("marker-end").is_some())
+            .count();
+        assert_eq!(paths, net.edges().len());
+    }
 }
 
 // --- fuzzing ---------------------------------------------------------------------------------

@@ -4,15 +4,20 @@
 //!   GeNIe exports (`network`, `variable` and `probability` blocks).
 //! * [XMLBIF 0.3](parse_xmlbif) — the XML format of JavaBayes, pgmpy and Weka.
 //! * [`read_network`] and [`write_network`] pick the format from the file name.
+//! * [`to_dot`] (Graphviz) and [`to_svg`] (a self-contained layered drawing) picture the graph.
 //!
 //! Readers report every problem as a [`ReadError::Format`] with the line and column where it
 //! was found; writers are deterministic and write probabilities with Rust's shortest
 //! round-trip formatting, so a network written and read back has bitwise the same tables.
 
 mod bif;
+mod dot;
+mod svg;
 mod xmlbif;
 
 pub use bif::{parse_bif, read_bif, to_bif};
+pub use dot::to_dot;
+pub use svg::to_svg;
 pub use xmlbif::{parse_xmlbif, read_xmlbif, to_xmlbif};
 
 use std::path::Path;

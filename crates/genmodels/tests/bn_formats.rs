@@ -138,7 +138,7 @@ fn odd_network() -> BayesNet {
     BayesNet::new(
         vec![
             Variable::new("level", &["1", "0.5", "1e-4", "007", "-2"]),
-            Variable::new("two words", &["a b", "c,d", "e;f"]),
+            Variable::new("two words", &["a b", "c,d", " padded\n"]),
             Variable::new("x<y&z", &["<", "&", "\"q\""]),
         ],
         vec![
@@ -174,7 +174,7 @@ fn number_like_states_stay_strings_in_both_formats() {
     let net = odd_network();
     let b = bif(&to_bif(&net));
     assert_eq!(b.variable(0).states, ["1", "0.5", "1e-4", "007", "-2"]);
-    assert_eq!(b.variable(1).states, ["a b", "c,d", "e;f"]);
+    assert_eq!(b.variable(1).states, ["a b", "c,d", " padded\n"]);
     assert_eq!(bits(&b), bits(&net));
     let x = parse_xmlbif(&to_xmlbif(&net), Path::new("o.xml")).unwrap();
     assert_eq!(x.variables(), net.variables(), "XMLBIF keeps every name");
@@ -199,11 +199,7 @@ fn annotations_are_written_back() {
     let b = bif(&to_bif(&net));
     assert_eq!(b.annotations(), net.annotations());
     let x = parse_xmlbif(&to_xmlbif(&net), Path::new("a.xml")).unwrap();
-    assert_eq!(x.annotations().name, "my net");
-    assert_eq!(
-        x.annotations().variable_properties[0],
-        ["position = (1, 2)"]
-    );
+    assert_eq!(x.annotations(), net.annotations());
 }
 
 /// The JavaBayes dog-problem as in pgmpy's BIF tests: quoted names, no `|`, whitespace
@@ -648,7 +644,7 @@ fn check_stable(net: &BayesNet) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
 
     #[test]
     fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {

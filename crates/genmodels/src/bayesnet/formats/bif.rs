@@ -211,8 +211,10 @@ fn numbers(values: &[f64]) -> String {
 /// Characters that end a word (besides whitespace and comment openers).
 const DELIMITERS: &[char] = &['{', '}', '(', ')', '[', ']', ';', ',', '|', '"'];
 
-/// A name as BIF: bare when it is one plain word, else in double quotes (`"` becomes `'`).
+/// A name as BIF: bare when it is one plain word, else in double quotes. BIF has no escape
+/// for `"`, so it becomes `'` (first, so that writing the result again gives the same text).
 fn bif_name(name: &str) -> String {
+    let name = name.replace('"', "'");
     let plain = !name.is_empty()
         && !name.contains("//")
         && !name.contains("/*")
@@ -220,13 +222,14 @@ fn bif_name(name: &str) -> String {
             .chars()
             .all(|c| !c.is_whitespace() && !DELIMITERS.contains(&c));
     if plain {
-        name.to_string()
+        name
     } else {
-        format!("\"{}\"", name.replace('"', "'"))
+        format!("\"{name}\"")
     }
 }
 
-/// A property's text as BIF: bare when it reads back unchanged, else quoted.
+/// A property's text as BIF: bare when it reads back unchanged, else quoted (a `"` that would
+/// not read back becomes `'`).
 fn bif_property(p: &str) -> String {
     let quotes = p.matches('"').count();
     let bare = !p.is_empty()
@@ -238,8 +241,10 @@ fn bif_property(p: &str) -> String {
         && !(quotes == 2 && p.starts_with('"') && p.ends_with('"'));
     if bare {
         p.to_string()
+    } else if quotes == 0 {
+        format!("\"{p}\"")
     } else {
-        format!("\"{}\"", p.replace('"', "'"))
+        bif_property(&p.replace('"', "'"))
     }
 }
 
@@ -467,7 +472,10 @@ impl<'a> Parser<'a, '_> {
         t
     }
 
-    fn error(&self, t: &Token<'_>, message: String) -> Error {
+    fn error(&self, t: &Token<'_>, mut message: String) -> Error {
+        if t.kind == Kind::Word && self.src[t.end..].trim().is_empty() {
+            message.push_str(" (the last word of the file: is the file truncated?)");
+        }
         format_error(self.path, t.line, t.col, message)
     }
 
@@ -489,6 +497,21 @@ impl<'a> Parser<'a, '_> {
             Ok(t)
         } else {
             Err(self.error(&t, format!("expected {what}, found {}", describe(&t))))
+        }
+    }
+
+    /// Names (words or quoted) up to and including the `close` punctuation.
+    fn names_until(&mut self, close: char, what: &str) -> Result<Vec<Token<'a>>> {
+        let mut names = Vec::new();
+        loop {
+            let t = self.next();
+            if t.kind == Kind::Punct(close) {
+                return Ok(names);
+            } else if is_name(&t) {
+                names.push(t);
+            } else {
+                return Err(self.error(&t, format!("expected {what}, found {}", describe(&t))));
+            }
         }
     }
 
@@ -667,23 +690,7 @@ impl<'a> Parser<'a, '_> {
             self.expect(']', "after the number of states")?;
         }
         self.expect('{', "to open the list of states")?;
-        let mut list = Vec::new();
-        loop {
-            let s = self.next();
-            match s.kind {
-                Kind::Punct('}') => break,
-                Kind::Word | Kind::Quoted => list.push(s),
-                _ => {
-                    return Err(self.error(
-                        &s,
-                        format!(
-                            "expected a state name or the `}}` closing the states, found {}",
-                            describe(&s)
-                        ),
-                    ))
-                }
-            }
-        }
+        let list = self.names_until('}', "a state name or the `}` closing the states")?;
         self.expect(';', "after the list of states")?;
         if let Some((count, tok)) = declared {
             if count != list.len() {
@@ -703,20 +710,7 @@ impl<'a> Parser<'a, '_> {
     fn probability(&mut self, head: Token<'a>) -> Result<ProbBlock<'a>> {
         self.expect('(', "after `probability`")?;
         let child = self.name("the name of the variable this table is for")?;
-        let mut parents = Vec::new();
-        loop {
-            let t = self.next();
-            match t.kind {
-                Kind::Punct(')') => break,
-                Kind::Word | Kind::Quoted => parents.push(t),
-                _ => {
-                    return Err(self.error(
-                        &t,
-                        format!("expected a parent's name or `)`, found {}", describe(&t)),
-                    ))
-                }
-            }
-        }
+        let parents = self.names_until(')', "a parent's name or `)`")?;
         self.expect('{', "to open the probability block")?;
         let mut entries = Vec::new();
         loop {
@@ -724,24 +718,7 @@ impl<'a> Parser<'a, '_> {
             let kind = match t.kind {
                 Kind::Punct('}') => break,
                 Kind::Punct('(') => {
-                    let mut states = Vec::new();
-                    loop {
-                        let s = self.next();
-                        match s.kind {
-                            Kind::Punct(')') => break,
-                            Kind::Word | Kind::Quoted => states.push(s),
-                            _ => {
-                                return Err(self.error(
-                                    &s,
-                                    format!(
-                                        "expected a state of a parent or `)`, found {}",
-                                        describe(&s)
-                                    ),
-                                ))
-                            }
-                        }
-                    }
-                    EntryKind::Row(states)
+                    EntryKind::Row(self.names_until(')', "a state of a parent or `)`")?)
                 }
                 _ if is_kw(&t, "table") => EntryKind::Table,
                 _ if is_kw(&t, "default") => EntryKind::Default,

@@ -15,8 +15,9 @@
 //! with the last `GIVEN` fastest) and writes it (`ravel_f(cpd.get_values())`).
 //!
 //! The reader accepts a `<DOCTYPE>` (Weka writes one), tag names in any case, `<PROBABILITY>`
-//! for `<DEFINITION>`, and a `<NETWORK>` root without `<BIF>`; the text of names, outcomes and
-//! properties is trimmed of surrounding whitespace. Only chance variables (`TYPE="nature"`, or
+//! for `<DEFINITION>`, and a `<NETWORK>` root without `<BIF>`; whitespace written literally
+//! around names, outcomes and properties is dropped (the writer writes leading or trailing
+//! whitespace as character references, which are kept). Only chance variables (`TYPE="nature"`, or
 //! no `TYPE`) are supported. Errors give the line and column of the element at fault (or of the
 //! XML error).
 
@@ -135,26 +136,26 @@ fn write_xmlbif(net: &BayesNet, s: &mut String) -> std::fmt::Result {
     let ann = net.annotations();
     let vars = net.variables();
     s.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<BIF VERSION=\"0.3\">\n<NETWORK>\n");
-    writeln!(s, "  <NAME>{}</NAME>", xml_escape(&ann.name))?;
+    writeln!(s, "  <NAME>{}</NAME>", xml_text(&ann.name))?;
     for p in &ann.network_properties {
-        writeln!(s, "  <PROPERTY>{}</PROPERTY>", xml_escape(p))?;
+        writeln!(s, "  <PROPERTY>{}</PROPERTY>", xml_text(p))?;
     }
     for (i, v) in vars.iter().enumerate() {
         s.push_str("  <VARIABLE TYPE=\"nature\">\n");
-        writeln!(s, "    <NAME>{}</NAME>", xml_escape(&v.name))?;
+        writeln!(s, "    <NAME>{}</NAME>", xml_text(&v.name))?;
         for o in &v.states {
-            writeln!(s, "    <OUTCOME>{}</OUTCOME>", xml_escape(o))?;
+            writeln!(s, "    <OUTCOME>{}</OUTCOME>", xml_text(o))?;
         }
         for p in ann.variable_properties.get(i).into_iter().flatten() {
-            writeln!(s, "    <PROPERTY>{}</PROPERTY>", xml_escape(p))?;
+            writeln!(s, "    <PROPERTY>{}</PROPERTY>", xml_text(p))?;
         }
         s.push_str("  </VARIABLE>\n");
     }
     for (i, cpt) in net.cpts().iter().enumerate() {
         s.push_str("  <DEFINITION>\n");
-        writeln!(s, "    <FOR>{}</FOR>", xml_escape(&vars[i].name))?;
+        writeln!(s, "    <FOR>{}</FOR>", xml_text(&vars[i].name))?;
         for &p in &cpt.parents {
-            writeln!(s, "    <GIVEN>{}</GIVEN>", xml_escape(&vars[p].name))?;
+            writeln!(s, "    <GIVEN>{}</GIVEN>", xml_text(&vars[p].name))?;
         }
         let values: Vec<String> = cpt.values.iter().map(|x| format!("{x}")).collect();
         writeln!(s, "    <TABLE>{}</TABLE>", values.join(" "))?;
@@ -162,6 +163,23 @@ fn write_xmlbif(net: &BayesNet, s: &mut String) -> std::fmt::Result {
     }
     s.push_str("</NETWORK>\n</BIF>\n");
     Ok(())
+}
+
+/// Element text: escaped, with leading and trailing whitespace written as character
+/// references so that the reader, which trims literal whitespace, keeps it.
+fn xml_text(s: &str) -> String {
+    let body = s.trim_matches(is_xml_space);
+    let start = s.len() - s.trim_start_matches(is_xml_space).len();
+    let refs = |ws: &str| -> String { ws.chars().map(|c| format!("&#{};", c as u32)).collect() };
+    if body.is_empty() {
+        return refs(s);
+    }
+    format!(
+        "{}{}{}",
+        refs(&s[..start]),
+        xml_escape(body),
+        refs(&s[start + body.len()..])
+    )
 }
 
 fn is_tag(n: &Node<'_, '_>, tag: &str) -> bool {
@@ -176,22 +194,49 @@ fn children<'a, 'i: 'a>(n: Node<'a, 'i>, tag: &'a str) -> impl Iterator<Item = N
     n.children().filter(move |c| is_tag(c, tag))
 }
 
-/// An element's text (its text children joined), trimmed.
-fn text_of(n: Node<'_, '_>) -> String {
-    let s: String = n
-        .children()
-        .filter_map(|c| c.is_text().then(|| c.text()).flatten())
-        .collect();
-    s.trim().to_string()
-}
-
 struct Reader<'d, 'i, 'p> {
     doc: &'d Document<'i>,
     text: &'i str,
     path: &'p Path,
 }
 
+/// XML's whitespace characters.
+fn is_xml_space(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\n' | '\r')
+}
+
 impl Reader<'_, '_, '_> {
+    /// An element's text (its text children joined) without the whitespace written literally
+    /// around it; whitespace written as character references (as [`to_xmlbif`] writes leading
+    /// and trailing whitespace) is kept, so names round-trip exactly.
+    fn text_of(&self, n: Node<'_, '_>) -> String {
+        let parts: Vec<Node<'_, '_>> = n.children().filter(|c| c.is_text()).collect();
+        let text: String = parts.iter().filter_map(|c| c.text()).collect();
+        let (Some(first), Some(last)) = (parts.first(), parts.last()) else {
+            return text;
+        };
+        // How many characters of the decoded text a literal run of whitespace became (XML
+        // turns `\r\n` into one `\n`).
+        let decoded_len = |ws: &str| ws.chars().count() - ws.matches("\r\n").count();
+        let raw = |c: &Node<'_, '_>| self.text.get(c.range()).unwrap_or("");
+        let (r, l) = (raw(first), raw(last));
+        let lead = decoded_len(&r[..r.len() - r.trim_start_matches(is_xml_space).len()]);
+        let trail = decoded_len(&l[l.trim_end_matches(is_xml_space).len()..]);
+        let chars: Vec<char> = text.chars().collect();
+        let lead = chars
+            .iter()
+            .take(lead)
+            .take_while(|&&c| is_xml_space(c))
+            .count();
+        let trail = chars[lead..]
+            .iter()
+            .rev()
+            .take(trail)
+            .take_while(|&&c| is_xml_space(c))
+            .count();
+        chars[lead..chars.len() - trail].iter().collect()
+    }
+
     fn pos_of(&self, offset: usize) -> (usize, usize) {
         let p = self.doc.text_pos_at(offset);
         (p.row as usize, p.col as usize)
@@ -219,8 +264,12 @@ impl Reader<'_, '_, '_> {
                 ),
             ));
         };
-        let name = child(network, "NAME").map(text_of).unwrap_or_default();
-        let network_properties = children(network, "PROPERTY").map(text_of).collect();
+        let name = child(network, "NAME")
+            .map(|n| self.text_of(n))
+            .unwrap_or_default();
+        let network_properties = children(network, "PROPERTY")
+            .map(|n| self.text_of(n))
+            .collect();
 
         let mut variables = Vec::new();
         let mut elements = Vec::new();
@@ -241,7 +290,7 @@ impl Reader<'_, '_, '_> {
             }
             let name_el = child(v, "NAME")
                 .ok_or_else(|| self.error(v, "a <VARIABLE> without a <NAME>".into()))?;
-            let name = text_of(name_el);
+            let name = self.text_of(name_el);
             if name.is_empty() {
                 return Err(self.error(name_el, "an empty variable <NAME>".into()));
             }
@@ -255,7 +304,7 @@ impl Reader<'_, '_, '_> {
             let mut states = Vec::new();
             let mut seen = HashSet::new();
             for o in children(v, "OUTCOME") {
-                let s = text_of(o);
+                let s = self.text_of(o);
                 if !seen.insert(s.clone()) {
                     return Err(
                         self.error(o, format!("duplicate state `{s}` of variable `{name}`"))
@@ -271,7 +320,7 @@ impl Reader<'_, '_, '_> {
             }
             index.insert(name.clone(), variables.len());
             elements.push(v.range().start);
-            variable_properties.push(children(v, "PROPERTY").map(text_of).collect());
+            variable_properties.push(children(v, "PROPERTY").map(|n| self.text_of(n)).collect());
             variables.push(Variable { name, states });
         }
         if variables.is_empty() {
@@ -290,7 +339,7 @@ impl Reader<'_, '_, '_> {
         {
             let for_el = child(d, "FOR")
                 .ok_or_else(|| self.error(d, "a <DEFINITION> without a <FOR>".into()))?;
-            let name = text_of(for_el);
+            let name = self.text_of(for_el);
             let &i = index.get(&name).ok_or_else(|| {
                 self.error(
                     for_el,
@@ -306,7 +355,7 @@ impl Reader<'_, '_, '_> {
             }
             let mut parents = Vec::new();
             for g in children(d, "GIVEN") {
-                let pname = text_of(g);
+                let pname = self.text_of(g);
                 let &p = index.get(&pname).ok_or_else(|| {
                     self.error(
                         g,

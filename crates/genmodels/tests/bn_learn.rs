@@ -971,6 +971,28 @@ fn timing_alarm() {
 
 #[test]
 #[ignore = "timing: run with --release -- --ignored --nocapture"]
+fn alarm_structure_over_seeds() {
+    let net = alarm();
+    let truth = Dag::from_network(&net);
+    for seed in [1, 2, 3, 4, 5] {
+        let d = data_states(&sample(&net, 10_000, seed));
+        let plain = HillClimb::new(ScoreKind::Bic).fit(&d).unwrap();
+        let walk = HillClimb::new(ScoreKind::Bic)
+            .tabu_walk(10)
+            .fit(&d)
+            .unwrap();
+        eprintln!(
+            "alarm seed {seed}: hill climbing SHD {} (skeleton {}), tabu walk 10 SHD {} (skeleton {})",
+            plain.dag.structural_hamming_distance(&truth).unwrap(),
+            plain.dag.skeleton_distance(&truth).unwrap(),
+            walk.dag.structural_hamming_distance(&truth).unwrap(),
+            walk.dag.skeleton_distance(&truth).unwrap()
+        );
+    }
+}
+
+#[test]
+#[ignore = "timing: run with --release -- --ignored --nocapture"]
 fn timing_random_alarm_sized_network() {
     for seed in [1, 2, 3] {
         let net = random_network(seed);

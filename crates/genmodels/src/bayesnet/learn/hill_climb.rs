@@ -675,12 +675,17 @@ impl<'s, 'd> Search<'s, 'd> {
         }
     }
 
-    /// The best legal, non-tabu operation and its gain (first in scan order on ties).
+    /// The best legal, non-tabu operation and its gain. Gains equal up to rounding (within
+    /// 1e-10 of the total score, as `a -> b` and `b -> a` are when both nodes have no parents
+    /// and as many states) count as ties, which go to the first operation in scan order
+    /// (parent, then child, by index): the result does not depend on how the states are
+    /// coded.
     fn best_operation(&self) -> Option<(Operation, f64)> {
         let n = self.n;
+        let tol = 1e-10 * self.total().abs();
         let mut best: Option<(Operation, f64)> = None;
         let mut consider = |op: Operation, d: f64| {
-            if best.is_none_or(|(_, b)| d > b) {
+            if best.is_none_or(|(_, b)| d > b + tol) {
                 best = Some((op, d));
             }
         };

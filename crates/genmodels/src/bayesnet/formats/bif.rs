@@ -1123,3 +1123,88 @@ fn assemble(
     }
     Ok(Cpt { parents, values })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_know_their_line_and_column() {
+        let toks = lex("a /* c\n */ \"b c\"|x,\n  // d\n;", Path::new("t")).unwrap();
+        let seen: Vec<(Kind, &str, usize, usize)> = toks
+            .iter()
+            .map(|t| (t.kind, t.text, t.line, t.col))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (Kind::Word, "a", 1, 1),
+                (Kind::Quoted, "b c", 2, 5),
+                (Kind::Word, "x", 2, 11),
+                (Kind::Punct(';'), ";", 4, 1),
+                (Kind::End, "", 4, 2),
+            ]
+        );
+    }
+
+    #[test]
+    fn names_and_properties_are_written_so_they_read_back() {
+        let read = |text: &str| -> Vec<String> {
+            lex(text, Path::new("t"))
+                .unwrap()
+                .iter()
+                .filter(|t| t.kind != Kind::End)
+                .map(|t| t.text.to_string())
+                .collect()
+        };
+        for name in [
+            "plain", "1", "0.5", "a b", "x//y", "a,b", "", "q\"uote", "é", "a/b",
+        ] {
+            let written = bif_name(name);
+            let back = read(&written);
+            assert_eq!(back.len(), 1, "{name:?} -> {written}");
+            assert_eq!(bif_name(&back[0]), written, "{name:?}");
+            if !name.contains('"') {
+                assert_eq!(back[0], name);
+            }
+        }
+        for p in [
+            "a = (1, 2)",
+            "a;b",
+            " pad ",
+            "",
+            "\"x\"",
+            "say \"hi\"",
+            "a\"b",
+            "x /* y",
+        ] {
+            let written = bif_property(p);
+            let src = format!("{written};");
+            let mut parser = Parser {
+                toks: lex(&src, Path::new("t")).unwrap(),
+                i: 0,
+                src: &src,
+                path: Path::new("t"),
+            };
+            let kw = parser.peek();
+            let back = parser.property(&kw).unwrap();
+            assert_eq!(bif_property(&back), written, "{p:?}");
+        }
+    }
+
+    #[test]
+    fn probabilities_are_plain_numbers() {
+        for (s, v) in [
+            ("0.5", 0.5),
+            (".5", 0.5),
+            ("1.", 1.0),
+            ("1e-4", 1e-4),
+            ("5E-1", 0.5),
+        ] {
+            assert_eq!(parse_prob(s), Some(v));
+        }
+        for s in ["inf", "NaN", "-", "e", "0x1", "1,5", ""] {
+            assert_eq!(parse_prob(s), None, "{s}");
+        }
+    }
+}

@@ -481,3 +481,29 @@ impl Reader<'_, '_, '_> {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edge_whitespace_is_written_as_references() {
+        assert_eq!(xml_text(" a\tb\n"), "&#32;a\tb&#10;");
+        assert_eq!(xml_text("  "), "&#32;&#32;");
+        assert_eq!(xml_text("<&>"), "&lt;&amp;&gt;");
+        assert_eq!(xml_text(""), "");
+    }
+
+    #[test]
+    fn literal_whitespace_is_dropped_and_references_kept() {
+        let xml = "<BIF><NETWORK><NAME>\n  net\n</NAME>\
+                   <VARIABLE><NAME>&#32;x </NAME><OUTCOME> a </OUTCOME>\
+                   <OUTCOME>b&#10;</OUTCOME></VARIABLE>\
+                   <DEFINITION><FOR>&#32;x</FOR><TABLE>0.5 0.5</TABLE></DEFINITION>\
+                   </NETWORK></BIF>";
+        let net = parse_xmlbif(xml, Path::new("t.xml")).unwrap();
+        assert_eq!(net.annotations().name, "net");
+        assert_eq!(net.variable(0).name, " x");
+        assert_eq!(net.variable(0).states, ["a", "b\n"]);
+    }
+}

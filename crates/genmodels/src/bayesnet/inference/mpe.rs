@@ -48,6 +48,31 @@ pub fn mpe(net: &BayesNet, evidence: &[(usize, usize)]) -> Result<(Vec<usize>, f
 /// P(targets = x*, evidence) with every other variable summed out, and ln P(targets = x*,
 /// evidence). Sums out first, then maximises (a constrained elimination order, which can be
 /// much larger than a plain query's). A target that is evidence takes its evidence state.
+///
+/// ```
+/// use genmodels::bayesnet::inference::{map, mpe};
+/// use genmodels::bayesnet::{BayesNet, Cpt, Variable};
+/// # fn main() -> genmodels::core::Result<()> {
+/// // a → b, a → c: the MAP state of `a` alone can differ from its state in the MPE.
+/// let net = BayesNet::new(
+///     vec![
+///         Variable::new("a", &["0", "1"]),
+///         Variable::new("b", &["0", "1"]),
+///         Variable::new("c", &["0", "1"]),
+///     ],
+///     vec![
+///         Cpt { parents: vec![], values: vec![0.4, 0.6] },
+///         Cpt { parents: vec![0], values: vec![0.9, 0.1, 0.5, 0.5] },
+///         Cpt { parents: vec![0], values: vec![0.9, 0.1, 0.5, 0.5] },
+///     ],
+/// )?;
+/// let (x, _) = mpe(&net, &[])?; // 0.4·0.81 = 0.324 beats 0.6·0.25 = 0.15
+/// assert_eq!(x, vec![0, 0, 0]);
+/// let (a, logp) = map(&net, &[0], &[])?; // but P(a = 1) = 0.6
+/// assert_eq!(a, vec![1]);
+/// assert!((logp - 0.6f64.ln()).abs() < 1e-12);
+/// # Ok(()) }
+/// ```
 pub fn map(
     net: &BayesNet,
     targets: &[usize],

@@ -236,6 +236,25 @@ impl Sample for BayesNet {
 /// root (see [`Calibrated::sample`](super::Calibrated::sample)). Every row holds the evidence.
 /// Without evidence this is forward sampling. Evidence of probability zero is
 /// [`NetworkError::ImpossibleEvidence`].
+///
+/// ```
+/// use genmodels::bayesnet::{BayesNet, Cpt, Variable};
+/// use genmodels::core::{rng_from_seed, SampleGiven};
+/// # fn main() -> genmodels::core::Result<()> {
+/// let net = BayesNet::new(
+///     vec![Variable::new("a", &["0", "1"]), Variable::new("b", &["0", "1"])],
+///     vec![
+///         Cpt { parents: vec![], values: vec![0.5, 0.5] },
+///         Cpt { parents: vec![0], values: vec![0.9, 0.1, 0.2, 0.8] },
+///     ],
+/// )?;
+/// // Given b = 0, a = 0 with probability 0.45 / 0.55.
+/// let rows = net.sample_given(&[(1, 0)][..], 20_000, &mut rng_from_seed(4))?;
+/// assert!(rows.columns[1].iter().all(|&b| b == 0));
+/// let share = rows.columns[0].iter().filter(|&&a| a == 0).count() as f64 / 20_000.0;
+/// assert!((share - 0.45 / 0.55).abs() < 0.02);
+/// # Ok(()) }
+/// ```
 impl SampleGiven<[(usize, usize)]> for BayesNet {
     type Output = DiscreteData;
 
@@ -340,6 +359,24 @@ fn normalise(m: &mut [Vec<f64>]) {
 /// sample size is the number accepted. No sample accepted is
 /// [`NetworkError::ImpossibleEvidence`] when the evidence has probability zero (checked
 /// exactly), otherwise an error asking for more samples.
+///
+/// ```
+/// use genmodels::bayesnet::inference::rejection_sampling;
+/// use genmodels::bayesnet::{BayesNet, Cpt, Variable};
+/// use genmodels::core::rng_from_seed;
+/// # fn main() -> genmodels::core::Result<()> {
+/// let net = BayesNet::new(
+///     vec![Variable::new("a", &["0", "1"]), Variable::new("b", &["0", "1"])],
+///     vec![
+///         Cpt { parents: vec![], values: vec![0.5, 0.5] },
+///         Cpt { parents: vec![0], values: vec![0.9, 0.1, 0.2, 0.8] },
+///     ],
+/// )?;
+/// let r = rejection_sampling(&net, &[0], &[(1, 0)], 20_000, &mut rng_from_seed(3))?;
+/// assert!((r.marginals[0][0] - 0.45 / 0.55).abs() < 0.02);
+/// assert_eq!(r.effective_sample_size, r.n_used as f64); // about 55% of 20,000 accepted
+/// # Ok(()) }
+/// ```
 pub fn rejection_sampling(
     net: &BayesNet,
     targets: &[usize],
@@ -478,6 +515,25 @@ impl Default for Gibbs {
 /// chain), and the reported ESS is the smallest n / τ (capped at n; constant indicators are
 /// skipped). `n_used` is the number retained. Networks with zero CPT entries can make the chain
 /// reducible (stuck in one region); then the answer is biased whatever n.
+///
+/// ```
+/// use genmodels::bayesnet::inference::{gibbs_sampling, Gibbs};
+/// use genmodels::bayesnet::{BayesNet, Cpt, Variable};
+/// use genmodels::core::rng_from_seed;
+/// # fn main() -> genmodels::core::Result<()> {
+/// let net = BayesNet::new(
+///     vec![Variable::new("a", &["0", "1"]), Variable::new("b", &["0", "1"])],
+///     vec![
+///         Cpt { parents: vec![], values: vec![0.5, 0.5] },
+///         Cpt { parents: vec![0], values: vec![0.9, 0.1, 0.2, 0.8] },
+///     ],
+/// )?;
+/// let settings = Gibbs { n_samples: 20_000, burn_in: 500, thin: 1 };
+/// let r = gibbs_sampling(&net, &[0], &[(1, 0)], &settings, &mut rng_from_seed(3))?;
+/// assert!((r.marginals[0][0] - 0.45 / 0.55).abs() < 0.02);
+/// assert!(r.effective_sample_size <= 20_000.0);
+/// # Ok(()) }
+/// ```
 pub fn gibbs_sampling(
     net: &BayesNet,
     targets: &[usize],

@@ -28,15 +28,31 @@ fn strides_of(cards: &[usize]) -> Vec<usize> {
 }
 
 /// Walks every assignment of `cards` in row-major order, calling `f(i, a, b)` with the running
-/// offsets into two tables whose strides (0 for an absent variable) are `sa` and `sb`.
+/// offsets into two tables whose strides (0 for an absent variable) are `sa` and `sb`. The last
+/// dimension runs in a tight inner loop; the others advance an odometer once per inner run.
 fn walk2(cards: &[usize], sa: &[usize], sb: &[usize], mut f: impl FnMut(usize, usize, usize)) {
     let m = cards.len();
+    if m == 0 {
+        f(0, 0, 0);
+        return;
+    }
     let n: usize = cards.iter().product();
-    let mut counter = vec![0usize; m];
+    if n == 0 {
+        return;
+    }
+    let (kl, al, bl) = (cards[m - 1], sa[m - 1], sb[m - 1]);
+    let mut counter = vec![0usize; m - 1];
     let (mut a, mut b) = (0usize, 0usize);
-    for i in 0..n {
-        f(i, a, b);
-        for l in (0..m).rev() {
+    let mut i = 0;
+    loop {
+        for j in 0..kl {
+            f(i + j, a + j * al, b + j * bl);
+        }
+        i += kl;
+        if i >= n {
+            return;
+        }
+        for l in (0..m - 1).rev() {
             counter[l] += 1;
             if counter[l] == cards[l] {
                 counter[l] = 0;
@@ -45,6 +61,50 @@ fn walk2(cards: &[usize], sa: &[usize], sb: &[usize], mut f: impl FnMut(usize, u
             } else {
                 a += sa[l];
                 b += sb[l];
+                break;
+            }
+        }
+    }
+}
+
+/// Walks every entry `i` of a row-major table with cardinalities `cards`, calling `f(i, o)`
+/// with the offset `o` into a second table whose stride for each dimension is `sub` (0 where
+/// the second table lacks the variable): the index map of projections and broadcasts.
+pub(crate) fn walk1(cards: &[usize], sub: &[usize], mut f: impl FnMut(usize, usize)) {
+    let m = cards.len();
+    if m == 0 {
+        f(0, 0);
+        return;
+    }
+    let n: usize = cards.iter().product();
+    if n == 0 {
+        return;
+    }
+    let (kl, sl) = (cards[m - 1], sub[m - 1]);
+    let mut counter = vec![0usize; m - 1];
+    let mut o = 0usize;
+    let mut i = 0;
+    loop {
+        if sl == 0 {
+            for j in 0..kl {
+                f(i + j, o);
+            }
+        } else {
+            for j in 0..kl {
+                f(i + j, o + j * sl);
+            }
+        }
+        i += kl;
+        if i >= n {
+            return;
+        }
+        for l in (0..m - 1).rev() {
+            counter[l] += 1;
+            if counter[l] == cards[l] {
+                counter[l] = 0;
+                o -= (cards[l] - 1) * sub[l];
+            } else {
+                o += sub[l];
                 break;
             }
         }
@@ -90,6 +150,18 @@ impl Factor {
             vars: Vec::new(),
             cards: Vec::new(),
             values: vec![1.0],
+        }
+    }
+
+    /// A factor from parts the caller guarantees consistent (distinct variables, as many
+    /// values as the cardinalities multiply to).
+    pub(crate) fn from_parts(vars: Vec<usize>, cards: Vec<usize>, values: Vec<f64>) -> Self {
+        debug_assert_eq!(vars.len(), cards.len());
+        debug_assert_eq!(values.len(), cards.iter().product::<usize>());
+        Self {
+            vars,
+            cards,
+            values,
         }
     }
 
@@ -225,6 +297,53 @@ impl Factor {
         }
     }
 
+    /// The factor with every `(var, state)` of `evidence` that is in scope fixed and dropped,
+    /// in one pass (variables not in scope are ignored; a variable given twice keeps its
+    /// first state).
+    pub fn reduce_evidence(&self, evidence: &[(usize, usize)]) -> Factor {
+        let m = self.vars.len();
+        let strides = strides_of(&self.cards);
+        let mut fixed: Vec<Option<usize>> = vec![None; m];
+        for &(v, s) in evidence {
+            if let Some(k) = self.vars.iter().position(|&u| u == v) {
+                if fixed[k].is_none() {
+                    fixed[k] = Some(s);
+                }
+            }
+        }
+        if fixed.iter().all(Option::is_none) {
+            return self.clone();
+        }
+        let mut base = 0;
+        let (mut vars, mut cards, mut sa) = (Vec::new(), Vec::new(), Vec::new());
+        for k in 0..m {
+            match fixed[k] {
+                Some(s) => base += s * strides[k],
+                None => {
+                    vars.push(self.vars[k]);
+                    cards.push(self.cards[k]);
+                    sa.push(strides[k]);
+                }
+            }
+        }
+        let n: usize = cards.iter().product();
+        let mut values = vec![0.0; n];
+        let zero = vec![0; cards.len()];
+        walk2(&cards, &sa, &zero, |i, a, _| {
+            values[i] = self.values[base + a]
+        });
+        Factor {
+            vars,
+            cards,
+            values,
+        }
+    }
+
+    /// The row-major strides of this factor's variables (the last variable has stride 1).
+    pub fn strides(&self) -> Vec<usize> {
+        strides_of(&self.cards)
+    }
+
     /// The same table with its variables in the order `order` (a permutation of the scope).
     pub fn reorder(&self, order: &[usize]) -> Factor {
         assert_eq!(order.len(), self.vars.len(), "reorder needs a permutation");
@@ -310,5 +429,20 @@ mod tests {
         let t = p.reorder(&[2, 0, 1]);
         assert_eq!(t.get(&[1, 1, 0]), p.get(&[1, 0, 1]));
         assert_eq!(p.assignment(5), vec![1, 0, 1]);
+        let r2 = p.reduce_evidence(&[(2, 1), (0, 1), (7, 0)]);
+        assert_eq!(r2.vars(), &[1]);
+        assert_eq!(r2.values(), &[3.0 * 6.0, 4.0 * 8.0]);
+        assert_eq!(p.reduce_evidence(&[(5, 0)]), p);
+        assert_eq!(p.strides(), vec![4, 2, 1]);
+    }
+
+    #[test]
+    fn operations_on_scalars_and_empty_scopes() {
+        let u = Factor::unit();
+        let phi = Factor::new(vec![3], vec![3], vec![1., 2., 3.]).unwrap();
+        assert_eq!(u.product(&phi), phi);
+        assert_eq!(phi.sum_out(&[3]).values(), &[6.0]);
+        assert_eq!(phi.reduce_evidence(&[(3, 2)]).values(), &[3.0]);
+        assert_eq!(u.reorder(&[]).values(), &[1.0]);
     }
 }

@@ -9,6 +9,7 @@
 //! * [`HillClimb`]: greedy search over DAGs (tabu list, constraints, restarts).
 //! * [`chow_liu`], [`naive_bayes`], [`tan`]: tree-shaped structures.
 //! * [`Pc`]: the PC algorithm (conditional independence tests, then orientation).
+//! * [`em::ParameterEm`]: tables by EM when cells are missing.
 //!
 //! Everything here needs complete data (no [`MISSING`](crate::bayesnet::MISSING) cell); EM
 //! handles missing cells.
@@ -31,7 +32,7 @@
 
 mod counts;
 pub mod dag;
-// pub mod em; (EM for missing data lives in em.rs)
+pub mod em;
 pub mod hill_climb;
 pub mod params;
 pub mod pc;

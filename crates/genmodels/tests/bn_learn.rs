@@ -6,8 +6,9 @@
 use std::time::Instant;
 
 use genmodels::bayesnet::learn::{
-    chow_liu, data_variables, fit_parameters, local_score, naive_bayes, refit, score, tan, CiTest,
-    Dag, Estimator, HillClimb, Operation, Pc, Prior, ScoreCache, ScoreKind, StepKind,
+    chow_liu, data_variables, edges_by_name, fit_parameters, local_score, naive_bayes, refit,
+    score, tan, CiTest, Dag, Estimator, HillClimb, Operation, Pc, Prior, ScoreCache, ScoreKind,
+    StepKind,
 };
 use genmodels::bayesnet::{BayesNet, Cpt, DiscreteData, Variable, MISSING};
 use genmodels::core::{rng_from_seed, Error, Fit, Flow, Step};
@@ -486,6 +487,34 @@ fn structural_hamming_distances() {
         g.cpdag().to_dag().structural_hamming_distance(&g).unwrap(),
         0
     );
+}
+
+#[test]
+fn structures_convert_to_networks_and_edges_by_name() {
+    let d = tiny_data();
+    let e = edges_by_name(&d, &[("a", "c"), ("b", "c")]).unwrap();
+    assert_eq!(e, vec![(0, 2), (1, 2)]);
+    let err = edges_by_name(&d, &[("a", "zz")]).unwrap_err().to_string();
+    assert!(err.contains("zz") && err.contains("a, b, c"), "{err}");
+    let dag = Dag::from_edges(3, &e).unwrap();
+    let net = dag.to_network(&data_variables(&d)).unwrap();
+    assert_eq!(Dag::from_network(&net), dag);
+    assert_eq!(net.cpt(2).values.len(), 18);
+    assert!(net
+        .cpt(2)
+        .values
+        .iter()
+        .all(|&p| (p - 1.0 / 3.0).abs() < 1e-15));
+    assert!(dag.to_network(&data_variables(&d)[..2]).is_err());
+    // Hill climbing with named constraints.
+    let net8 = eight();
+    let d8 = sample(&net8, 3000, 21);
+    let forbidden = edges_by_name(&d8, &[("C", "D"), ("D", "C")]).unwrap();
+    let found = HillClimb::new(ScoreKind::Bic)
+        .forbidden(&forbidden)
+        .fit(&d8)
+        .unwrap();
+    assert!(!found.dag.adjacent(2, 3));
 }
 
 #[test]

@@ -38,7 +38,7 @@ pub mod pc;
 pub mod score;
 pub mod tree;
 
-pub use dag::{Dag, Pdag, ShdDetails};
+pub use dag::{edges_by_name, Dag, Pdag, ShdDetails};
 pub use hill_climb::{HillClimb, HillClimbResult, Operation, StepKind, TraceStep};
 pub use params::{data_variables, fit_parameters, refit, Estimator, Prior};
 pub use pc::{CiTest, Pc, PcResult};

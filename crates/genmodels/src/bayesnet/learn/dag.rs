@@ -3,7 +3,8 @@
 
 use std::collections::BTreeSet;
 
-use crate::bayesnet::network::BayesNet;
+use crate::bayesnet::data::DiscreteData;
+use crate::bayesnet::network::{BayesNet, Cpt, Variable};
 use crate::core::{NetworkError, Result};
 
 /// A directed acyclic graph over variables `0..n` (the columns of the data, or the variables of
@@ -21,11 +22,22 @@ use crate::core::{NetworkError, Result};
 /// assert!(Dag::from_edges(2, &[(0, 1), (1, 0)]).is_err()); // a cycle
 /// # Ok(()) }
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Dag {
     parents: Vec<Vec<usize>>,
     children: Vec<Vec<usize>>,
 }
+
+/// Two graphs are equal when every node has the same parents in the same order (the order
+/// fixes a table's layout; see [`structural_hamming_distance`](Dag::structural_hamming_distance)
+/// to compare edges only).
+impl PartialEq for Dag {
+    fn eq(&self, other: &Self) -> bool {
+        self.parents == other.parents
+    }
+}
+
+impl Eq for Dag {}
 
 /// How two graphs differ, pair by pair (see [`Dag::compare`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -138,6 +150,44 @@ impl Dag {
             }
         }
         Self { parents, children }
+    }
+
+    /// A network with this structure over `variables` (node `i` is `variables[i]`) and uniform
+    /// tables, to be filled by [`fit_parameters`](super::fit_parameters) or EM. An error when
+    /// the sizes differ or the variables are invalid (see [`BayesNet::new`]) or a table would be
+    /// too large.
+    pub fn to_network(&self, variables: &[Variable]) -> Result<BayesNet> {
+        if variables.len() != self.n_nodes() {
+            return Err(NetworkError::Other(format!(
+                "the graph has {} nodes but {} variables were given: they must match",
+                self.n_nodes(),
+                variables.len()
+            ))
+            .into());
+        }
+        let mut cpts = Vec::with_capacity(variables.len());
+        for (v, var) in variables.iter().enumerate() {
+            let r = var.cardinality();
+            let size: f64 = self.parents[v]
+                .iter()
+                .map(|&p| variables[p].cardinality() as f64)
+                .product::<f64>()
+                * r as f64;
+            if size > crate::bayesnet::network::MAX_TABLE_ENTRIES as f64 {
+                return Err(NetworkError::TooLarge {
+                    what: format!("the table of `{}`", var.name),
+                    size,
+                    limit: crate::bayesnet::network::MAX_TABLE_ENTRIES,
+                    hint: "; allow fewer parents".into(),
+                }
+                .into());
+            }
+            cpts.push(Cpt {
+                parents: self.parents[v].clone(),
+                values: vec![1.0 / r.max(1) as f64; size as usize],
+            });
+        }
+        BayesNet::new(variables.to_vec(), cpts)
     }
 
     /// The number of nodes.
@@ -376,6 +426,29 @@ impl Dag {
     pub fn cpdag_distance(&self, other: &Dag) -> Result<usize> {
         Ok(self.cpdag().compare(&other.cpdag())?.shd())
     }
+}
+
+/// Edges given by column names, `[("smoke", "cancer"), ...]`, as `(parent, child)` column
+/// indices of `data` (for [`HillClimb::required`](super::HillClimb::required) and
+/// [`forbidden`](super::HillClimb::forbidden)); an unknown name is an error listing the
+/// columns.
+pub fn edges_by_name<S: AsRef<str>>(
+    data: &DiscreteData,
+    edges: &[(S, S)],
+) -> Result<Vec<(usize, usize)>> {
+    let find = |name: &str| -> Result<usize> {
+        data.column_index(name).ok_or_else(|| {
+            NetworkError::UnknownVariable {
+                name: name.to_string(),
+                hint: format!("; the data's columns are: {}", data.names.join(", ")),
+            }
+            .into()
+        })
+    };
+    edges
+        .iter()
+        .map(|(a, b)| Ok((find(a.as_ref())?, find(b.as_ref())?)))
+        .collect()
 }
 
 /// The status of an ordered pair in a [`Pdag`].

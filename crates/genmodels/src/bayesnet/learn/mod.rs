@@ -4,7 +4,7 @@
 //!   structural Hamming distances.
 //! * [`fit_parameters`], [`refit`]: CPTs for a given structure from complete data
 //!   ([`Estimator::Mle`] or [`Estimator::Bayes`] with a [`Prior`]).
-//! * [`local_score`], [`score`], [`ScoreCache`]: decomposable scores ([`ScoreKind`]: LL, BIC,
+//! * [`local_score`], [`score()`], [`ScoreCache`]: decomposable scores ([`ScoreKind`]: LL, BIC,
 //!   AIC, BDeu, K2), defined as pgmpy defines them.
 //! * [`HillClimb`]: greedy search over DAGs (tabu list, constraints, restarts).
 //! * [`chow_liu`], [`naive_bayes`], [`tan`]: tree-shaped structures.
@@ -39,7 +39,7 @@ pub mod pc;
 pub mod score;
 pub mod tree;
 
-pub use dag::{Dag, Pdag, ShdDetails};
+pub use dag::{edges_by_name, Dag, Pdag, ShdDetails};
 pub use hill_climb::{HillClimb, HillClimbResult, Operation, StepKind, TraceStep};
 pub use params::{data_variables, fit_parameters, refit, Estimator, Prior};
 pub use pc::{CiTest, Pc, PcResult};

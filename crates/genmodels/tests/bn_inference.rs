@@ -15,122 +15,13 @@ use genmodels::core::{
 };
 use rand::Rng;
 
-// ---------------------------------------------------------------------------------------------
-// TEMPORARY: a minimal reader for the simple BIF files bundled in data/bayesnets, for these
-// tests only, until the real BIF reader (bayesnet::formats) lands; the lead replaces it.
-// ---------------------------------------------------------------------------------------------
-/// A `probability` block: child, parents, and rows keyed by parent states (empty for `table`).
-type BifTable = (String, Vec<String>, Vec<(Vec<String>, Vec<f64>)>);
-
 fn load_bif(name: &str) -> BayesNet {
-    let path = format!(
+    genmodels::bayesnet::formats::read_bif(std::path::Path::new(&format!(
         "{}/../../data/bayesnets/{name}.bif",
         env!("CARGO_MANIFEST_DIR")
-    );
-    let text = std::fs::read_to_string(&path).unwrap();
-    let mut spaced = String::with_capacity(text.len() * 2);
-    for ch in text.chars() {
-        if "{}()[];,|".contains(ch) {
-            spaced.push(' ');
-            spaced.push(ch);
-            spaced.push(' ');
-        } else {
-            spaced.push(ch);
-        }
-    }
-    let toks: Vec<&str> = spaced.split_whitespace().collect();
-    let mut variables: Vec<Variable> = Vec::new();
-    let mut tables: Vec<BifTable> = Vec::new();
-    let mut i = 0;
-    while i < toks.len() {
-        match toks[i] {
-            "variable" => {
-                let name = toks[i + 1];
-                let open = i + toks[i..].iter().position(|&t| t == "]").unwrap() + 1;
-                assert_eq!(toks[open], "{");
-                let close = open + toks[open..].iter().position(|&t| t == "}").unwrap();
-                let states: Vec<&str> = toks[open + 1..close]
-                    .iter()
-                    .copied()
-                    .filter(|&t| t != ",")
-                    .collect();
-                variables.push(Variable::new(name, &states));
-                i = close + 1;
-            }
-            "probability" => {
-                let close = i + toks[i..].iter().position(|&t| t == ")").unwrap();
-                let names: Vec<&str> = toks[i + 2..close]
-                    .iter()
-                    .copied()
-                    .filter(|&t| t != "," && t != "|")
-                    .collect();
-                let mut j = close + 2; // past `{`
-                let mut rows = Vec::new();
-                while toks[j] != "}" {
-                    let mut key = Vec::new();
-                    if toks[j] == "table" {
-                        j += 1;
-                    } else {
-                        assert_eq!(toks[j], "(");
-                        let kc = j + toks[j..].iter().position(|&t| t == ")").unwrap();
-                        key = toks[j + 1..kc]
-                            .iter()
-                            .filter(|&&t| t != ",")
-                            .map(|t| t.to_string())
-                            .collect();
-                        j = kc + 1;
-                    }
-                    let semi = j + toks[j..].iter().position(|&t| t == ";").unwrap();
-                    let vals: Vec<f64> = toks[j..semi]
-                        .iter()
-                        .filter(|&&t| t != ",")
-                        .map(|t| t.parse().unwrap())
-                        .collect();
-                    rows.push((key, vals));
-                    j = semi + 1;
-                }
-                tables.push((
-                    names[0].to_string(),
-                    names[1..].iter().map(|s| s.to_string()).collect(),
-                    rows,
-                ));
-                i = j + 1;
-            }
-            _ => i += 1,
-        }
-    }
-    let index = |n: &str| variables.iter().position(|v| v.name == n).unwrap();
-    let mut cpts: Vec<Option<Cpt>> = vec![None; variables.len()];
-    for (child, parents, rows) in tables {
-        let c = index(&child);
-        let ps: Vec<usize> = parents.iter().map(|p| index(p)).collect();
-        let k = variables[c].cardinality();
-        let n_rows: usize = ps.iter().map(|&p| variables[p].cardinality()).product();
-        let mut values = vec![0.0; n_rows * k];
-        for (key, vals) in rows {
-            if key.is_empty() {
-                values.copy_from_slice(&vals);
-                continue;
-            }
-            let mut r = 0;
-            for (m, &p) in ps.iter().enumerate() {
-                let s = variables[p]
-                    .states
-                    .iter()
-                    .position(|s| *s == key[m])
-                    .unwrap();
-                r = r * variables[p].cardinality() + s;
-            }
-            values[r * k..(r + 1) * k].copy_from_slice(&vals);
-        }
-        cpts[c] = Some(Cpt {
-            parents: ps,
-            values,
-        });
-    }
-    BayesNet::new(variables, cpts.into_iter().map(Option::unwrap).collect()).unwrap()
+    )))
+    .unwrap()
 }
-// --------------------------------- end of the temporary reader -------------------------------
 
 /// A random DAG on `n` nodes (parents among earlier nodes, at most 3), 2–4 states, random
 /// CPT rows; with `zeros`, about one entry in eight is set to zero (rows keep one positive).

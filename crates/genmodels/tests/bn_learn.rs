@@ -803,68 +803,8 @@ fn pc_recovers_the_skeleton_and_a_collider() {
 
 // ---------------------------------------------------------------- timing (ignored)
 
-/// A test-only reader for the plain BIF of `data/bayesnets` (variables, then `probability`
-/// blocks with `table` or `(states) values;` rows).
 fn read_bif(path: &str) -> BayesNet {
-    let text = std::fs::read_to_string(path).unwrap();
-    let mut variables: Vec<Variable> = Vec::new();
-    let mut rest = text.as_str();
-    while let Some(i) = rest.find("variable ") {
-        rest = &rest[i + 9..];
-        let name = rest.split_whitespace().next().unwrap().to_string();
-        let open = rest.find("] {").unwrap() + 3;
-        let close = rest[open..].find('}').unwrap() + open;
-        let states: Vec<String> = rest[open..close]
-            .split(',')
-            .map(|s| s.trim().to_string())
-            .collect();
-        variables.push(Variable { name, states });
-        rest = &rest[close..];
-    }
-    let index = |n: &str| variables.iter().position(|v| v.name == n).unwrap();
-    let mut cpts: Vec<Option<Cpt>> = vec![None; variables.len()];
-    let mut rest = text.as_str();
-    while let Some(i) = rest.find("probability (") {
-        rest = &rest[i + 13..];
-        let close = rest.find(')').unwrap();
-        let head = &rest[..close];
-        let (child, parents) = match head.split_once('|') {
-            Some((c, p)) => (
-                c.trim(),
-                p.split(',').map(|s| index(s.trim())).collect::<Vec<_>>(),
-            ),
-            None => (head.trim(), Vec::new()),
-        };
-        let v = index(child);
-        let r = variables[v].states.len();
-        let q: usize = parents.iter().map(|&p| variables[p].states.len()).product();
-        let mut values = vec![0.0; q * r];
-        let body_end = rest.find('}').unwrap();
-        let body = &rest[close + 1..body_end];
-        for line in body.split(';') {
-            let line = line.trim().trim_start_matches('{').trim();
-            if line.is_empty() {
-                continue;
-            }
-            let nums =
-                |s: &str| -> Vec<f64> { s.split(',').map(|x| x.trim().parse().unwrap()).collect() };
-            if let Some(t) = line.strip_prefix("table") {
-                values = nums(t);
-            } else {
-                let c = line.find(')').unwrap();
-                let states: Vec<&str> = line[1..c].split(',').map(str::trim).collect();
-                let mut j = 0;
-                for (&p, s) in parents.iter().zip(&states) {
-                    let k = variables[p].states.iter().position(|x| x == s).unwrap();
-                    j = j * variables[p].states.len() + k;
-                }
-                values[j * r..(j + 1) * r].copy_from_slice(&nums(&line[c + 1..]));
-            }
-        }
-        cpts[v] = Some(Cpt { parents, values });
-        rest = &rest[body_end..];
-    }
-    BayesNet::new(variables, cpts.into_iter().map(Option::unwrap).collect()).unwrap()
+    genmodels::bayesnet::formats::read_bif(std::path::Path::new(path)).unwrap()
 }
 
 fn alarm() -> BayesNet {

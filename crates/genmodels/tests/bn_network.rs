@@ -271,3 +271,23 @@ fn rows_are_scored_and_unknown_states_refused() {
     .unwrap();
     assert!(net.log_likelihood_rows(&missing).is_err());
 }
+
+#[test]
+fn rows_off_by_rounding_are_renormalised_everywhere() {
+    // Rows written with three decimals: 0.333 + 0.333 + 0.333 = 0.999.
+    let net = BayesNet::new(
+        vec![Variable::new("a", &["x", "y", "z"])],
+        vec![Cpt {
+            parents: vec![],
+            values: vec![0.333, 0.333, 0.333],
+        }],
+    )
+    .unwrap();
+    assert_eq!(
+        net.cpt(0).values,
+        vec![0.333, 0.333, 0.333],
+        "stored as read"
+    );
+    assert!((net.log_prob(&[1]).exp() - 1.0 / 3.0).abs() < 1e-15);
+    assert!((net.joint().unwrap().total() - 1.0).abs() < 1e-15);
+}

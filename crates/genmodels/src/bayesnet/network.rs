@@ -374,10 +374,30 @@ impl BayesNet {
         row
     }
 
-    /// P(variable `i` = `assignment[i]` | its parents as in `assignment`).
+    /// P(variable `i` = `assignment[i]` | its parents as in `assignment`), from the CPT row
+    /// divided by its sum (rows are stored as read, and may be off 1 by up to
+    /// [`ROW_SUM_TOLERANCE`]; every computation uses the renormalised row, so all methods agree).
     pub fn conditional(&self, i: usize, assignment: &[usize]) -> f64 {
-        let row = self.cpt_row(i, assignment);
-        self.cpts[i].values[row * self.cardinality(i) + assignment[i]]
+        let k = self.cardinality(i);
+        let row = &self.cpts[i].values[self.cpt_row(i, assignment) * k..][..k];
+        let z: f64 = row.iter().sum();
+        if z == 1.0 {
+            row[assignment[i]]
+        } else {
+            row[assignment[i]] / z
+        }
+    }
+
+    /// The CPT of variable `i` with every row divided by its sum.
+    pub fn normalized_cpt(&self, i: usize) -> Vec<f64> {
+        let mut out = self.cpts[i].values.clone();
+        for row in out.chunks_exact_mut(self.cardinality(i)) {
+            let z: f64 = row.iter().sum();
+            if z > 0.0 && z != 1.0 {
+                row.iter_mut().for_each(|x| *x /= z);
+            }
+        }
+        out
     }
 
     /// log P(x) of one complete assignment (state indices in variable order). May be −∞.
@@ -387,12 +407,12 @@ impl BayesNet {
             .sum()
     }
 
-    /// The CPT of variable `i` as a factor over `(parents..., i)`.
+    /// The CPT of variable `i` (rows renormalised) as a factor over `(parents..., i)`.
     pub fn cpt_factor(&self, i: usize) -> Factor {
         let mut vars = self.cpts[i].parents.clone();
         vars.push(i);
         let cards = vars.iter().map(|&v| self.cardinality(v)).collect();
-        Factor::new(vars, cards, self.cpts[i].values.clone())
+        Factor::new(vars, cards, self.normalized_cpt(i))
             .expect("validated CPTs have the right size")
     }
 

@@ -1,7 +1,7 @@
 //! Variable elimination: one query at a time, on the part of the network the query needs.
 
 use super::order::{greedy, Graph};
-use super::{check_evidence, check_targets, impossible, normalized_rows, too_large};
+use super::{check_evidence, check_targets, impossible, too_large};
 use crate::bayesnet::factor::Factor;
 use crate::bayesnet::network::{BayesNet, MAX_TABLE_ENTRIES};
 use crate::core::{NetworkError, Result};
@@ -236,13 +236,8 @@ pub struct VariableElimination<'a> {
 impl<'a> VariableElimination<'a> {
     /// Prepares queries on `net` (its CPTs as factors, rows renormalised to sum to 1).
     pub fn new(net: &'a BayesNet) -> Self {
-        let cpts = (0..net.n_variables())
-            .map(|i| {
-                let f = net.cpt_factor(i);
-                let values = normalized_rows(f.values(), net.cardinality(i));
-                Factor::from_parts(f.vars().to_vec(), f.cards().to_vec(), values)
-            })
-            .collect();
+        // `cpt_factor` renormalises the rows.
+        let cpts = (0..net.n_variables()).map(|i| net.cpt_factor(i)).collect();
         Self { net, cpts }
     }
 

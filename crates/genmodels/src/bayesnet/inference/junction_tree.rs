@@ -4,9 +4,7 @@ use rand::RngCore;
 
 use super::elimination::VariableElimination;
 use super::order::{greedy, Graph};
-use super::{
-    check_evidence, check_targets, impossible, normalized_rows, too_large, uniform, FastRng,
-};
+use super::{check_evidence, check_targets, impossible, too_large, uniform, FastRng};
 use crate::bayesnet::data::DiscreteData;
 use crate::bayesnet::factor::{walk1, Factor};
 use crate::bayesnet::network::{BayesNet, MAX_TABLE_ENTRIES};
@@ -264,7 +262,7 @@ impl<'a> JunctionTree<'a> {
                 .map(|u| fam.iter().position(|w| w == u).map_or(0, |k| fs[k]))
                 .collect();
             let table = &mut initial[offsets[c]..offsets[c + 1]];
-            let cpt = normalized_rows(&net.cpt(v).values, cards[v]);
+            let cpt = net.normalized_cpt(v);
             walk1(&clique_cards[c], &sub, |i, o| table[i] *= cpt[o]);
             family.push((c, sub));
         }

@@ -130,18 +130,6 @@ pub(crate) fn too_large(what: impl Into<String>, size: f64) -> Error {
     .into()
 }
 
-/// A CPT's values with every row (of `k` states) divided by its sum.
-pub(crate) fn normalized_rows(values: &[f64], k: usize) -> Vec<f64> {
-    let mut out = values.to_vec();
-    for row in out.chunks_exact_mut(k) {
-        let z: f64 = row.iter().sum();
-        if z > 0.0 && z != 1.0 {
-            row.iter_mut().for_each(|x| *x /= z);
-        }
-    }
-    out
-}
-
 /// The network with its CPT rows renormalised (a copy only when some row is off).
 pub(crate) fn normalized_network(net: &BayesNet) -> Result<std::borrow::Cow<'_, BayesNet>> {
     let exact = (0..net.n_variables()).all(|v| {
@@ -156,7 +144,7 @@ pub(crate) fn normalized_network(net: &BayesNet) -> Result<std::borrow::Cow<'_, 
     let cpts = (0..net.n_variables())
         .map(|v| super::network::Cpt {
             parents: net.parents(v).to_vec(),
-            values: normalized_rows(&net.cpt(v).values, net.cardinality(v)),
+            values: net.normalized_cpt(v),
         })
         .collect();
     Ok(std::borrow::Cow::Owned(net.with_cpts(cpts)?))

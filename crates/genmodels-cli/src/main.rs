@@ -38,6 +38,9 @@ enum Cmd {
     Sample(verbs::SampleArgs),
     /// What a model file holds: parameters, fit report, model-selection table.
     Info(verbs::InfoArgs),
+    /// Ask a Bayesian network: posterior marginals or joints given evidence, the most probable
+    /// explanation, interventions, many queries from a CSV.
+    Query(families::bn::QueryArgs),
     /// The picture a person wants of a model (PNG or SVG).
     Plot(verbs::PlotArgs),
     /// Every family on the bundled data, with a report.
@@ -49,10 +52,18 @@ fn run(cli: Cli) -> Result<()> {
     match &cli.cmd {
         Cmd::Fit { family } => family.run(out),
         Cmd::Score(a) => families::load(&a.model)?.score(a, out),
-        Cmd::Predict(a) => families::load(&a.model)?.predict(a, out),
+        Cmd::Predict(a) => {
+            if !a.target.is_empty() && !families::bn::is_network_file(&a.model) {
+                return Err(common::usage(
+                    "--target is for Bayesian networks (.bif/.xmlbif); other models predict every row's class, component or state",
+                ));
+            }
+            families::load(&a.model)?.predict(a, out)
+        }
         Cmd::Sample(a) => families::load(&a.model)?.sample(a, out),
         Cmd::Info(a) => families::load(&a.model)?.info(out),
         Cmd::Plot(a) => families::load(&a.model)?.plot(a, out),
+        Cmd::Query(a) => families::bn::query(a, out),
         Cmd::Demo(a) => demo::run(a, out),
     }
 }

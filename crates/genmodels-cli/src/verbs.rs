@@ -33,7 +33,7 @@ pub struct ScoreArgs {
 /// `genmodels predict MODEL DATA`
 #[derive(Args, Debug, Clone)]
 #[command(
-    after_help = "Examples:\n  genmodels predict faithful.json new.csv            # component and its probability\n  genmodels predict faithful.json new.csv --proba    # every component's probability\n  genmodels predict faithful.json gaps.csv --impute  # fill empty cells by their conditional mean"
+    after_help = "Examples:\n  genmodels predict faithful.json new.csv            # component and its probability\n  genmodels predict faithful.json new.csv --proba    # every component's probability\n  genmodels predict faithful.json gaps.csv --impute  # fill empty cells by their conditional mean\n  genmodels predict asia.bif patients.csv --target lung --proba   # a network: P(lung | the rest of the row)"
 )]
 pub struct PredictArgs {
     /// The model file.
@@ -48,6 +48,9 @@ pub struct PredictArgs {
     /// Print the probability of every component (or class, or state), not just the best.
     #[arg(long)]
     pub proba: bool,
+    /// Bayesian networks: the variable(s) to predict from each row's other cells.
+    #[arg(long, value_delimiter = ',', value_name = "NAME,...")]
+    pub target: Vec<String>,
     /// Fill missing (empty or NaN) cells with their conditional mean given the row's other cells.
     #[arg(long, conflicts_with = "proba")]
     pub impute: bool,

@@ -10,6 +10,7 @@ use crate::common::{usage, OutputFlags};
 use crate::verbs::{PlotArgs, PredictArgs, SampleArgs, ScoreArgs};
 
 pub mod bernoulli;
+pub mod bn;
 pub mod classifier;
 pub mod gmm;
 pub mod hmm;
@@ -27,6 +28,9 @@ pub enum FitFamily {
     Hmm(hmm::FitArgs),
     /// Generative classifier: one mixture per class, Bayes' rule for P(class | x).
     Classifier(classifier::FitArgs),
+    /// Discrete Bayesian network: structure (hill climbing, Chow-Liu, TAN, naive Bayes, or a
+    /// given graph) and tables, from a CSV of categories; written as BIF or XMLBIF.
+    Bn(bn::FitArgs),
 }
 
 impl FitFamily {
@@ -37,6 +41,7 @@ impl FitFamily {
             FitFamily::Bernoulli(a) => bernoulli::fit(a, out),
             FitFamily::Hmm(a) => hmm::fit(a, out),
             FitFamily::Classifier(a) => classifier::fit(a, out),
+            FitFamily::Bn(a) => bn::fit(a, out),
         }
     }
 }
@@ -93,6 +98,9 @@ const LOADERS: &[(&str, Loader)] = &[
 
 /// Loads any model file, dispatching on its `format` field.
 pub fn load(path: &Path) -> Result<Box<dyn Family>> {
+    if bn::is_network_file(path) {
+        return bn::load(path);
+    }
     let (family, _) = genmodels::io::peek_format(path)?;
     for (name, loader) in LOADERS {
         if *name == family {

@@ -513,3 +513,86 @@ fn bad_input_is_a_clear_error() {
     assert_bad_input(&genmodels(p, &["plot", ASIA, "-o", "asia.png"]), &[".svg"]);
     assert_bad_input(&genmodels(p, &["query", ASIA]), &["--target"]);
 }
+
+#[test]
+fn network_classifiers_fit_score_and_predict_their_class() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    ok(
+        p,
+        &[
+            "sample",
+            ASIA,
+            "-n",
+            "4000",
+            "--seed",
+            "2",
+            "-o",
+            "train.csv",
+            "--quiet",
+        ],
+    );
+    ok(
+        p,
+        &[
+            "sample", ASIA, "-n", "2000", "--seed", "3", "-o", "test.csv", "--quiet",
+        ],
+    );
+    for structure in ["tan", "naive-bayes"] {
+        let out = format!("{structure}.bif");
+        let fit = one_json_object(&ok(
+            p,
+            &[
+                "fit",
+                "classifier",
+                "train.csv",
+                "--label-column",
+                "lung",
+                "--model",
+                "bn",
+                "--structure",
+                structure,
+                "-o",
+                &out,
+                "--json",
+            ],
+        ));
+        assert_eq!(fit["family"], "classifier-bn");
+        let s = one_json_object(&ok(p, &["score", &out, "test.csv", "--json"]));
+        let c = &s["classification"];
+        assert_eq!(c["n"], 2000);
+        // `either` = lung OR tub, and tub is rare: lung is nearly determined by the rest.
+        assert!(c["accuracy"].as_f64().unwrap() > 0.95, "{structure}: {c}");
+        let conf: u64 = c["confusion"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|r| r.as_array().unwrap().iter().map(|v| v.as_u64().unwrap()))
+            .sum();
+        assert_eq!(conf, 2000);
+        // predict defaults to the class variable.
+        ok(p, &["predict", &out, "test.csv", "--proba", "-o", "p.csv"]);
+        let (h, rows) = read_csv(&p.join("p.csv"));
+        assert_eq!(h, vec!["P(lung=no)", "P(lung=yes)"]);
+        assert!(rows
+            .iter()
+            .all(|r| (parse(&r[0]) + parse(&r[1]) - 1.0).abs() < 1e-9));
+    }
+    assert_bad_input(
+        &genmodels(
+            p,
+            &[
+                "fit",
+                "classifier",
+                "train.csv",
+                "--label-column",
+                "lung",
+                "--model",
+                "bn",
+                "-o",
+                "x.json",
+            ],
+        ),
+        &[".bif or .xmlbif"],
+    );
+}

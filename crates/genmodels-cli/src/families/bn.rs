@@ -731,6 +731,24 @@ impl Family for BnCli {
             )?;
         }
         let k = self.net.n_parameters() as f64;
+        let classification = match class_of(&self.net) {
+            Some(c) if data.column_index(&self.net.variable(c).name).is_some() => {
+                let (proba, truth) = class_proba(&self.net, &aligned, c, &a.data)?;
+                let keep: Vec<usize> = (0..truth.len()).filter(|&i| truth[i].is_some()).collect();
+                let codes: Vec<usize> = keep.iter().filter_map(|&i| truth[i]).collect();
+                let p = proba.select(ndarray::Axis(0), &keep);
+                if codes.is_empty() {
+                    None
+                } else {
+                    Some((
+                        self.net.variable(c).states.clone(),
+                        genmodels::classifier::metrics(&p, &codes)?,
+                        codes.len(),
+                    ))
+                }
+            }
+            _ => None,
+        };
         if out.json {
             let rows: Vec<serde_json::Value> = ll
                 .iter()
@@ -740,6 +758,7 @@ impl Family for BnCli {
                 "n_rows": n, "total_log_likelihood": total, "mean_log_likelihood": total / n as f64,
                 "bic": -2.0 * total + k * (n as f64).ln(), "exact": true,
                 "missing_cells": aligned.has_missing(), "log_likelihood": rows,
+                "classification": classification.as_ref().map(|(classes, m, n)| super::classifier::metrics_json(classes, m, *n)),
             }));
         } else {
             println!(
@@ -752,6 +771,10 @@ impl Family for BnCli {
                     ""
                 }
             );
+            if let Some((classes, m, n)) = &classification {
+                println!("As a classifier of its class variable:");
+                super::classifier::print_metrics(classes, m, *n);
+            }
         }
         Ok(())
     }
@@ -762,7 +785,10 @@ impl Family for BnCli {
         let aligned = data
             .align_to(net, true, true)
             .with_context(|| a.data.display().to_string())?;
-        let targets = names_to_vars(net, &a.target)?;
+        let mut targets = names_to_vars(net, &a.target)?;
+        if targets.is_empty() {
+            targets.extend(class_of(net));
+        }
         if targets.is_empty() {
             return Err(usage(
                 "say which variable to predict: --target NAME (its cells may be empty or filled; they are ignored)",
@@ -880,4 +906,128 @@ impl Family for BnCli {
             .with_context(|| format!("writing {}", a.output.display()))?;
         Ok(())
     }
+}
+
+/// The network property naming the class variable of a network fitted as a classifier.
+pub const CLASS_PROPERTY: &str = "genmodels_class";
+
+/// The class variable of a network written by `fit classifier --model bn`, if any.
+pub fn class_of(net: &BayesNet) -> Option<usize> {
+    net.annotations().network_properties.iter().find_map(|p| {
+        let (k, v) = p.split_once('=')?;
+        if k.trim() == CLASS_PROPERTY {
+            net.index_of(v.trim()).ok()
+        } else {
+            None
+        }
+    })
+}
+
+/// P(class | the row's other cells) for every row of data aligned to the network (n × C), and
+/// the true class codes where the class column is filled.
+fn class_proba(
+    net: &BayesNet,
+    aligned: &DiscreteData,
+    class: usize,
+    path: &Path,
+) -> Result<(ndarray::Array2<f64>, Vec<Option<usize>>)> {
+    let jt = JunctionTree::new(net)?;
+    let n = aligned.n_rows();
+    let k = net.cardinality(class);
+    let mut proba = ndarray::Array2::zeros((n, k));
+    let mut truth = Vec::with_capacity(n);
+    for i in 0..n {
+        let evidence: Vec<(usize, usize)> = aligned
+            .columns
+            .iter()
+            .enumerate()
+            .filter(|(v, c)| c[i] != MISSING && *v != class)
+            .map(|(v, c)| (v, c[i] as usize))
+            .collect();
+        let m = jt
+            .calibrate(&evidence)
+            .with_context(|| format!("{}, row {}", path.display(), i + 1))?
+            .marginal(class);
+        proba.row_mut(i).assign(&ndarray::ArrayView1::from(&m[..]));
+        let c = aligned.columns[class][i];
+        truth.push((c != MISSING).then_some(c as usize));
+    }
+    Ok((proba, truth))
+}
+
+/// `fit classifier --model bn`: a naive-Bayes or TAN network over the label and the features.
+pub fn fit_classifier(a: &super::classifier::FitArgs, out: &OutputFlags) -> Result<()> {
+    if !is_network_file(&a.output) {
+        return Err(usage(format!(
+            "{}: a Bayesian-network classifier is written as a network: .bif or .xmlbif",
+            a.output.display()
+        )));
+    }
+    let columns = a.columns.as_ref().map(|c| {
+        let mut c = c.clone();
+        if !c.contains(&a.label_column) {
+            c.push(a.label_column.clone());
+        }
+        c
+    });
+    let data = read_discrete(&a.data, columns.as_deref())?;
+    if data.has_missing() {
+        return Err(usage(format!(
+            "{}: a network classifier is fitted on complete rows; remove the rows with empty cells",
+            a.data.display()
+        )));
+    }
+    let class = data.column_index(&a.label_column).ok_or_else(|| {
+        usage(format!(
+            "{}: no column {:?} for the labels; the columns are: {}",
+            a.data.display(),
+            a.label_column,
+            data.names.join(", ")
+        ))
+    })?;
+    let dag = match a.structure.as_str() {
+        "tan" => tan(&data, class, None)?,
+        "naive-bayes" | "nb" => naive_bayes(&data, class)?,
+        other => {
+            return Err(usage(format!(
+                "--structure {other:?}: a network classifier is `tan` or `naive-bayes`"
+            )))
+        }
+    };
+    let est = if a.alpha == 0.0 {
+        Estimator::Mle
+    } else {
+        Estimator::Bayes(Prior::Dirichlet { alpha: a.alpha })
+    };
+    let mut net = fit_parameters(&data_variables(&data), &dag, &data, est)?;
+    let mut ann = net.annotations().clone();
+    ann.name = format!("{}_classifier", a.structure.replace('-', "_"));
+    ann.network_properties
+        .push(format!("{CLASS_PROPERTY} = {}", a.label_column));
+    net.set_annotations(ann);
+    let aligned = data.align_to(&net, false, false)?;
+    let (proba, truth) = class_proba(&net, &aligned, class, &a.data)?;
+    let truth: Vec<usize> = truth.into_iter().map(|t| t.unwrap_or(0)).collect();
+    let m = genmodels::classifier::metrics(&proba, &truth)?;
+    write_network(&net, &a.output)?;
+    if out.json {
+        print_json(&json!({
+            "family": "classifier-bn", "structure": a.structure, "output": a.output.display().to_string(),
+            "classes": net.variable(class).states, "n_samples": data.n_rows(),
+            "n_edges": net.edges().len(), "n_parameters": net.n_parameters(),
+            "train_accuracy": m.accuracy, "train_log_loss": m.log_loss,
+        }));
+    } else {
+        println!(
+            "Fitted a {} network classifier for `{}` on {} rows ({} features, {} edges); training accuracy {:.1} %",
+            a.structure,
+            a.label_column,
+            data.n_rows(),
+            data.n_columns() - 1,
+            net.edges().len(),
+            100.0 * m.accuracy
+        );
+        println!("wrote {}", a.output.display());
+    }
+    Ok(())
 }

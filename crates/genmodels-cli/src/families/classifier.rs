@@ -62,6 +62,12 @@ pub struct FitArgs {
     /// Seed of every random step.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// For --model bn: the network's graph, `tan` (tree-augmented naive Bayes) or `naive-bayes`.
+    #[arg(long, default_value = "tan")]
+    pub structure: String,
+    /// For --model bn: pseudo-count added to every table cell (Laplace smoothing; 0 = MLE).
+    #[arg(long, default_value_t = 1.0)]
+    pub alpha: f64,
 }
 
 /// A classifier as saved: the models plus what is needed to read new data for them.
@@ -176,6 +182,9 @@ where
 /// Runs `fit classifier`.
 pub fn fit(a: &FitArgs, out: &OutputFlags) -> Result<()> {
     check_distinct(&a.data, &a.output)?;
+    if a.model == "bn" {
+        return super::bn::fit_classifier(a, out);
+    }
     let (mut x, names, labels) = read(&a.data, a.columns.as_deref(), &a.label_column)?;
     let labels = labels.ok_or_else(|| {
         usage(format!(
@@ -226,7 +235,7 @@ pub fn fit(a: &FitArgs, out: &OutputFlags) -> Result<()> {
         }
         other => {
             return Err(usage(format!(
-                "--model {other:?}: expected gmm or bernoulli-mixture"
+                "--model {other:?}: expected gmm, bernoulli-mixture or bn"
             )))
         }
     };
@@ -366,31 +375,9 @@ impl<C: Components> Family for ClassifierCli<C> {
         let m = metrics(&p, &codes)?;
         let classes = &self.file.classifier.classes;
         if out.json {
-            print_json(&json!({
-                "n": x.nrows(), "accuracy": m.accuracy, "log_loss": m.log_loss, "classes": classes,
-                "confusion": m.confusion, "precision": m.precision, "recall": m.recall,
-            }));
+            print_json(&metrics_json(classes, &m, x.nrows()));
         } else {
-            println!(
-                "{} rows: accuracy {:.2} %, log-loss {}",
-                x.nrows(),
-                100.0 * m.accuracy,
-                num(m.log_loss)
-            );
-            let mut h = vec!["true \\ predicted".to_string()];
-            h.extend(classes.iter().cloned());
-            h.extend(["precision".to_string(), "recall".to_string()]);
-            let rows: Vec<Vec<String>> = classes
-                .iter()
-                .enumerate()
-                .map(|(k, name)| {
-                    let mut r = vec![name.clone()];
-                    r.extend(m.confusion[k].iter().map(|v| v.to_string()));
-                    r.extend([num(m.precision[k]), num(m.recall[k])]);
-                    r
-                })
-                .collect();
-            print_table(&h, &rows);
+            print_metrics(classes, &m, x.nrows());
         }
         Ok(())
     }
@@ -455,4 +442,40 @@ impl<C: Components> Family for ClassifierCli<C> {
             "plotting a classifier is not available yet; plot a class model by fitting it alone",
         ))
     }
+}
+
+/// Classification metrics as JSON fields.
+pub fn metrics_json(
+    classes: &[String],
+    m: &genmodels::classifier::Metrics,
+    n: usize,
+) -> serde_json::Value {
+    json!({
+        "n": n, "accuracy": m.accuracy, "log_loss": m.log_loss, "classes": classes,
+        "confusion": m.confusion, "precision": m.precision, "recall": m.recall,
+    })
+}
+
+/// Accuracy, log-loss and the confusion matrix with per-class precision and recall, for people.
+pub fn print_metrics(classes: &[String], m: &genmodels::classifier::Metrics, n: usize) {
+    println!(
+        "{} rows: accuracy {:.2} %, log-loss {}",
+        n,
+        100.0 * m.accuracy,
+        num(m.log_loss)
+    );
+    let mut h = vec!["true \\ predicted".to_string()];
+    h.extend(classes.iter().cloned());
+    h.extend(["precision".to_string(), "recall".to_string()]);
+    let rows: Vec<Vec<String>> = classes
+        .iter()
+        .enumerate()
+        .map(|(k, name)| {
+            let mut r = vec![name.clone()];
+            r.extend(m.confusion[k].iter().map(|v| v.to_string()));
+            r.extend([num(m.precision[k]), num(m.recall[k])]);
+            r
+        })
+        .collect();
+    print_table(&h, &rows);
 }

@@ -60,6 +60,12 @@ pub fn run(a: &DemoArgs, out: &OutputFlags) -> Result<()> {
     let start = Instant::now();
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
     let path_of = |name: &str| a.out.join(name);
+    let show = !out.quiet && !out.json;
+    let progress = |what: &str| {
+        if show {
+            eprintln!("demo: {what} ({:.1} s)", start.elapsed().as_secs_f64());
+        }
+    };
     let mut md = String::new();
     let _ = writeln!(md, "# genmodels demo report\n");
     let _ = writeln!(
@@ -70,6 +76,7 @@ pub fn run(a: &DemoArgs, out: &OutputFlags) -> Result<()> {
     );
 
     // --- Old Faithful: Gaussian mixture, K and covariance type chosen by BIC -----------------
+    progress("Gaussian mixtures on Old Faithful, K = 1..6 × 4 covariance types");
     let t0 = Instant::now();
     let table =
         parse_csv(FAITHFUL.as_bytes(), Path::new("data/old_faithful.csv"))?.numeric(None)?;
@@ -253,6 +260,7 @@ pub fn run(a: &DemoArgs, out: &OutputFlags) -> Result<()> {
     let _ = writeln!(md, "500 new eruptions drawn from the model: `faithful_samples.csv`; the model itself: `faithful.json`.\n");
 
     // --- Hidden Markov models: GNP regimes and geyser eruptions ------------------------------
+    progress("hidden Markov models: GNP regimes, geyser eruptions");
     let t_hmm = Instant::now();
     let rgnp =
         parse_csv(RGNP.as_bytes(), Path::new("data/sequences/markov_rgnp.csv"))?.numeric(None)?;
@@ -429,6 +437,7 @@ pub fn run(a: &DemoArgs, out: &OutputFlags) -> Result<()> {
     let _ = writeln!(md, "(HMM section: {hmm_secs:.2} s.)\n");
 
     // --- Binarised digits: Bernoulli mixture -------------------------------------------------
+    progress("Bernoulli mixture on binarised digits");
     let t1 = Instant::now();
     let dt = parse_csv(DIGITS.as_bytes(), Path::new("data/digits_binary.csv"))?;
     let pixel_cols: Vec<String> = (0..64).map(|j| format!("p{j}")).collect();
@@ -476,6 +485,7 @@ pub fn run(a: &DemoArgs, out: &OutputFlags) -> Result<()> {
     );
     let _ = writeln!(md, "![Bernoulli mixture means](digits_means.png)\n");
 
+    progress("Bayesian networks: sprinkler, alarm queries, alarm learned back");
     let bn = bayesnet_section(&mut md, &path_of, a.quick)?;
 
     let total = start.elapsed().as_secs_f64();
@@ -483,6 +493,11 @@ pub fn run(a: &DemoArgs, out: &OutputFlags) -> Result<()> {
     let report = path_of("report.md");
     write_atomic(&report, |w| w.write_all(md.as_bytes()))
         .with_context(|| format!("writing {}", report.display()))?;
+    progress("writing the report");
+    let html = path_of("report.html");
+    let page = report_html(&md, &a.out)?;
+    write_atomic(&html, |w| w.write_all(page.as_bytes()))
+        .with_context(|| format!("writing {}", html.display()))?;
     if out.json {
         print_json(&json!({
             "report": report.display().to_string(),
@@ -673,4 +688,52 @@ fn bayesnet_section(
         shd: cmp.shd(),
         learned_edges: found.dag.n_edges(),
     })
+}
+
+/// The report as one self-contained HTML page: the Markdown rendered by `pulldown-cmark`, every
+/// picture it links (PNG or SVG in `dir`) embedded as a data URI, so the file can be mailed.
+fn report_html(md: &str, dir: &Path) -> Result<String> {
+    use base64::Engine as _;
+    use pulldown_cmark::{html, CowStr, Event, Options, Parser, Tag};
+    let mut events = Vec::new();
+    for ev in Parser::new_ext(md, Options::ENABLE_TABLES) {
+        let ev = match ev {
+            Event::Start(Tag::Image {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) => {
+                let mime = if dest_url.ends_with(".svg") {
+                    "image/svg+xml"
+                } else {
+                    "image/png"
+                };
+                let bytes = std::fs::read(dir.join(dest_url.as_ref()))
+                    .with_context(|| format!("embedding {dest_url} in report.html"))?;
+                let uri = format!(
+                    "data:{mime};base64,{}",
+                    base64::engine::general_purpose::STANDARD.encode(bytes)
+                );
+                Event::Start(Tag::Image {
+                    link_type,
+                    dest_url: CowStr::from(uri),
+                    title,
+                    id,
+                })
+            }
+            other => other,
+        };
+        events.push(ev);
+    }
+    let mut body = String::new();
+    html::push_html(&mut body, events.into_iter());
+    Ok(format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <title>genmodels demo report</title><style>\
+         body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#222}}\
+         table{{border-collapse:collapse;margin:1rem 0}}td,th{{border:1px solid #ccc;padding:.2rem .6rem;text-align:right}}\
+         th{{background:#f3f3f3}}img{{max-width:100%}}code{{background:#f3f3f3;padding:0 .2rem}}\
+         </style></head><body>\n{body}</body></html>\n"
+    ))
 }

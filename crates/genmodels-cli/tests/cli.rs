@@ -694,6 +694,21 @@ fn tour_demo_quick_writes_report_with_bic_table() {
         is_png(&d.join("demo-dir/faithful.png")),
         "demo-dir/faithful.png"
     );
+    // The Bayesian-network sections, with the alarm graph.
+    assert!(
+        report.contains("| rain | sprinkler | grass_wet | P |"),
+        "{report}"
+    );
+    assert!(report.contains("![alarm](alarm.svg)"), "{report}");
+    // The same report as one self-contained page: every picture embedded, none linked.
+    let html = fs::read_to_string(d.join("demo-dir/report.html")).expect("report.html");
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(html.contains("<table>") && html.contains("data:image/png;base64,"));
+    assert!(html.contains("data:image/svg+xml;base64,"));
+    assert!(
+        !html.contains("src=\"faithful.png\""),
+        "pictures must be embedded"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1250,7 +1265,7 @@ fn output_files_have_ordinary_permissions() {
 fn help_of_every_subcommand_has_examples() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let commands: [&[&str]; 9] = [
+    let commands: [&[&str]; 11] = [
         &[],
         &["fit", "gmm"],
         &["fit", "bernoulli"],
@@ -1260,6 +1275,8 @@ fn help_of_every_subcommand_has_examples() {
         &["info"],
         &["plot"],
         &["demo"],
+        &["query"],
+        &["fit", "bn"],
     ];
     for cmd in commands {
         let mut args = cmd.to_vec();

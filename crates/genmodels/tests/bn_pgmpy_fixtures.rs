@@ -287,3 +287,48 @@ fn mle_and_bdeu_parameters_match_pgmpy() {
     check_params("alarm", 2000);
     check_params("alarm", 50);
 }
+
+/// Hill climbing on BIC over the same 2,000 rows: our learned graph is at least as close to the
+/// true alarm graph as pgmpy's and pyAgrum's by structural Hamming distance (ours 23, pyAgrum 28,
+/// pgmpy 38 when this was written).
+#[test]
+fn hill_climbing_on_alarm_is_as_close_to_the_truth_as_pgmpy_and_pyagrum() {
+    use genmodels::bayesnet::learn::HillClimb;
+    use genmodels::core::Fit;
+    let fx = load_fixture("bn/structure_alarm_2000.json");
+    let net = network("alarm");
+    // The data's own states (as pgmpy and pyAgrum read a CSV), columns in the network's order.
+    let raw = fixture_csv("alarm_2000.csv");
+    let order: Vec<usize> = net
+        .variables()
+        .iter()
+        .map(|v| raw.column_index(&v.name).unwrap())
+        .collect();
+    let data = DiscreteData::new(
+        order.iter().map(|&j| raw.names[j].clone()).collect(),
+        order.iter().map(|&j| raw.states[j].clone()).collect(),
+        order.iter().map(|&j| raw.columns[j].clone()).collect(),
+    )
+    .unwrap();
+    let found = HillClimb::new(ScoreKind::Bic).fit(&data).unwrap();
+    let cmp = found.dag.compare(&Dag::from_network(&net)).unwrap();
+    for peer in ["pgmpy_hillclimb_bic", "pyagrum_greedy_bic"] {
+        let theirs = &fx["results"][peer];
+        let shd = theirs["shd_dag"].as_u64().unwrap() as usize;
+        let skeleton = theirs["shd_skeleton"].as_u64().unwrap() as usize;
+        assert!(
+            cmp.shd() <= shd,
+            "SHD {} vs {peer}'s {shd} ({cmp:?})",
+            cmp.shd()
+        );
+        // The criterion is the SHD; on the skeleton alone we beat pgmpy (12 vs 19
+        // when this was written) but not pyAgrum (12 vs 11), so that is checked against pgmpy.
+        if peer == "pgmpy_hillclimb_bic" {
+            assert!(
+                cmp.skeleton() <= skeleton,
+                "skeleton {} vs {peer}'s {skeleton}",
+                cmp.skeleton()
+            );
+        }
+    }
+}

@@ -511,6 +511,24 @@ fn bad_input_is_a_clear_error() {
         &["--target is for Bayesian networks"],
     );
     assert_bad_input(&genmodels(p, &["plot", ASIA, "-o", "asia.png"]), &[".svg"]);
+    ok(
+        p,
+        &["sample", ASIA, "-n", "300", "-o", "few.csv", "--quiet"],
+    );
+    for score in ["bdeu", "k2", "aic", "bdeu-pgmpy", "k2-pgmpy"] {
+        ok(
+            p,
+            &[
+                "fit", "bn", "few.csv", "--score", score, "-o", "s.bif", "--quiet",
+            ],
+        );
+    }
+    assert_fails_cleanly(
+        p,
+        &["fit", "bn", "few.csv", "--score", "mdl", "-o", "s2.bif"],
+        "s2.bif",
+        &["--score \"mdl\""],
+    );
     assert_bad_input(&genmodels(p, &["query", ASIA]), &["--target"]);
 }
 

@@ -68,7 +68,8 @@ pub struct FitArgs {
     /// (and states) are kept and whose tables are re-estimated.
     #[arg(long, default_value = "hill-climb")]
     pub structure: String,
-    /// Structure score for hill climbing: bic, aic, bdeu, k2, ll.
+    /// Structure score for hill climbing: bic, aic, bdeu (with --ess), k2, ll; bdeu-pgmpy and
+    /// k2-pgmpy reproduce pgmpy 1.1's variants, which skip parent configurations never seen.
     #[arg(long, default_value = "bic")]
     pub score: String,
     /// Parameter estimator: mle, bdeu (with --ess), k2, dirichlet (with --alpha).
@@ -149,12 +150,16 @@ fn score_kind(a: &FitArgs) -> Result<ScoreKind> {
     Ok(match a.score.as_str() {
         "bic" => ScoreKind::Bic,
         "aic" => ScoreKind::Aic,
-        "bdeu" => ScoreKind::BDeu { ess: a.ess },
-        "k2" => ScoreKind::K2,
+        // The log marginal likelihoods of the textbooks; pgmpy's variants (which skip parent
+        // configurations absent from the data) under their own names, for comparisons.
+        "bdeu" => ScoreKind::BDeuTextbook { ess: a.ess },
+        "k2" => ScoreKind::K2Textbook,
+        "bdeu-pgmpy" => ScoreKind::BDeu { ess: a.ess },
+        "k2-pgmpy" => ScoreKind::K2,
         "ll" | "log-likelihood" => ScoreKind::LogLikelihood,
         other => {
             return Err(usage(format!(
-                "--score {other:?}: expected bic, aic, bdeu, k2 or ll"
+                "--score {other:?}: expected bic, aic, bdeu, k2, ll, bdeu-pgmpy or k2-pgmpy"
             )))
         }
     })

@@ -355,6 +355,25 @@ where
     P: Fit<D>,
     P::Model: LogLikelihood<D>,
 {
+    let folds = stratified_folds(labels, k, seed)?;
+    cross_validate_folds(params, data, labels, classes, priors, &folds)
+}
+
+/// Cross-validation on given folds (the held-out indices of each; together they must cover
+/// every observation exactly once), e.g. to reuse another tool's split.
+pub fn cross_validate_folds<D, P>(
+    params: &P,
+    data: &D,
+    labels: &[usize],
+    classes: Vec<String>,
+    priors: Priors,
+    folds: &[Vec<usize>],
+) -> Result<CrossValidation>
+where
+    D: Subset,
+    P: Fit<D>,
+    P::Model: LogLikelihood<D>,
+{
     if labels.len() != data.n_observations() {
         return Err(DataError::Length {
             what: "the labels".into(),
@@ -363,13 +382,29 @@ where
         }
         .into());
     }
-    let folds = stratified_folds(labels, k, seed)?;
     let n = labels.len();
+    let k = folds.len();
+    let mut seen = vec![0u32; n];
+    for &i in folds.iter().flatten() {
+        if i >= n {
+            return Err(DataError::Other(format!(
+                "fold index {i} is out of range for {n} observations"
+            ))
+            .into());
+        }
+        seen[i] += 1;
+    }
+    if k < 2 || seen.iter().any(|&c| c != 1) {
+        return Err(DataError::Other(
+            "the folds must be at least two and hold every observation exactly once".into(),
+        )
+        .into());
+    }
     let c = classes.len();
     let mut pooled = Array2::zeros((n, c));
     let mut fold_metrics = Vec::with_capacity(k);
     let mut in_fold = vec![false; n];
-    for held in &folds {
+    for held in folds {
         in_fold.iter_mut().for_each(|b| *b = false);
         for &i in held {
             in_fold[i] = true;

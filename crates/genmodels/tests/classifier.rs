@@ -1,7 +1,8 @@
 //! The generative classifier over mixtures (rows) and HMMs (sequences), and its metrics.
 
 use genmodels::classifier::{
-    cross_validate, fit_classifier_silently, metrics, stratified_folds, Priors,
+    cross_validate, cross_validate_folds, fit_classifier_silently, metrics, stratified_folds,
+    Priors,
 };
 use genmodels::core::data::Sequences;
 use genmodels::hmm::{GaussianInit, Hmm, HmmParams};
@@ -208,4 +209,24 @@ fn cross_validation_of_per_class_gaussians_on_iris() {
         "equal-size folds"
     );
     assert!(cv.accuracy_std >= 0.0 && cv.log_loss_mean.is_finite());
+    // The same folds given explicitly give the same result; bad folds are refused.
+    let folds = stratified_folds(&y, 5, 0).unwrap();
+    let classes: Vec<String> = ["setosa", "versicolor", "virginica"]
+        .map(String::from)
+        .to_vec();
+    let again =
+        cross_validate_folds(&params, &x, &y, classes.clone(), Priors::Learned, &folds).unwrap();
+    assert_eq!(again, cv);
+    let mut overlapping = folds.clone();
+    overlapping[1].push(folds[0][0]);
+    assert!(cross_validate_folds(
+        &params,
+        &x,
+        &y,
+        classes.clone(),
+        Priors::Learned,
+        &overlapping
+    )
+    .is_err());
+    assert!(cross_validate_folds(&params, &x, &y, classes, Priors::Learned, &folds[..1]).is_err());
 }

@@ -890,13 +890,8 @@ impl Family for BnCli {
             .and_then(|e| e.to_str())
             .unwrap_or("")
             .to_ascii_lowercase();
-        let highlight: Vec<usize> = match &a.x {
-            Some(names) => names_to_vars(
-                &self.net,
-                &names.split(',').map(str::to_string).collect::<Vec<_>>(),
-            )?,
-            None => Vec::new(),
-        };
+        // The class of a network classifier is filled; every other node plain.
+        let highlight: Vec<usize> = class_of(&self.net).into_iter().collect();
         let text = match ext.as_str() {
             "svg" => to_svg(&self.net, &highlight),
             "dot" | "gv" => to_dot(&self.net, &highlight),

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::Args;
+use genmodels::bayesnet::data::observed_cells;
 use genmodels::bayesnet::formats::{read_network, to_dot, to_svg, write_network};
 use genmodels::bayesnet::inference::{
     gibbs_sampling, likelihood_weighting, mpe, rejection_sampling, Gibbs, JunctionTree,
@@ -354,6 +355,22 @@ fn approx_method(s: &str) -> Result<Option<ApproxMethod>> {
     })
 }
 
+/// Row `i`'s filled cells as evidence, leaving out the variables in `skip`.
+fn row_evidence(aligned: &DiscreteData, i: usize, skip: &[usize]) -> Vec<(usize, usize)> {
+    observed_cells(&aligned.row(i))
+        .filter(|(v, _)| !skip.contains(v))
+        .collect()
+}
+
+/// An intervened variable is known: `do(X = x)` joins the evidence unless X is already there.
+fn add_interventions(evidence: &mut Vec<(usize, usize)>, interventions: &[(usize, usize)]) {
+    for &(v, s) in interventions {
+        if !evidence.iter().any(|&(u, _)| u == v) {
+            evidence.push((v, s));
+        }
+    }
+}
+
 fn names_to_vars(net: &BayesNet, names: &[String]) -> Result<Vec<usize>> {
     names.iter().map(|n| Ok(net.index_of(n.trim())?)).collect()
 }
@@ -387,12 +404,7 @@ pub fn query(a: &QueryArgs, out: &OutputFlags) -> Result<()> {
         return query_batch(&net, &interventions, batch, a, out);
     }
     let mut evidence = pairs(&net, &a.evidence)?;
-    // An intervened variable is known.
-    for &(v, s) in &interventions {
-        if !evidence.iter().any(|&(u, _)| u == v) {
-            evidence.push((v, s));
-        }
-    }
+    add_interventions(&mut evidence, &interventions);
     if a.mpe {
         let (assignment, log_p) = mpe(&net, &evidence)?;
         let rows: Vec<Vec<String>> = (0..net.n_variables())
@@ -575,18 +587,8 @@ fn query_batch(
     }
     let mut rows = Vec::with_capacity(aligned.n_rows());
     for i in 0..aligned.n_rows() {
-        let mut evidence: Vec<(usize, usize)> = aligned
-            .columns
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| c[i] != MISSING)
-            .map(|(v, c)| (v, c[i] as usize))
-            .collect();
-        for &(v, s) in interventions {
-            if !evidence.iter().any(|&(u, _)| u == v) {
-                evidence.push((v, s));
-            }
-        }
+        let mut evidence = row_evidence(&aligned, i, &[]);
+        add_interventions(&mut evidence, interventions);
         let row: Vec<String> = if a.mpe {
             let (assignment, log_p) = mpe(net, &evidence)
                 .with_context(|| format!("{}, query {}", batch.display(), i + 1))?;
@@ -815,13 +817,7 @@ impl Family for BnCli {
         }
         let mut rows = Vec::with_capacity(aligned.n_rows());
         for i in 0..aligned.n_rows() {
-            let evidence: Vec<(usize, usize)> = aligned
-                .columns
-                .iter()
-                .enumerate()
-                .filter(|(v, c)| c[i] != MISSING && !targets.contains(v))
-                .map(|(v, c)| (v, c[i] as usize))
-                .collect();
+            let evidence = row_evidence(&aligned, i, &targets);
             let cal = jt
                 .calibrate(&evidence)
                 .with_context(|| format!("{}, row {}", a.data.display(), i + 1))?;
@@ -937,13 +933,7 @@ fn class_proba(
     let mut proba = ndarray::Array2::zeros((n, k));
     let mut truth = Vec::with_capacity(n);
     for i in 0..n {
-        let evidence: Vec<(usize, usize)> = aligned
-            .columns
-            .iter()
-            .enumerate()
-            .filter(|(v, c)| c[i] != MISSING && *v != class)
-            .map(|(v, c)| (v, c[i] as usize))
-            .collect();
+        let evidence = row_evidence(aligned, i, &[class]);
         let m = jt
             .calibrate(&evidence)
             .with_context(|| format!("{}, row {}", path.display(), i + 1))?

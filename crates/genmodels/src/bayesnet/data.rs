@@ -27,7 +27,45 @@ pub fn is_missing_cell(s: &str) -> bool {
     t.is_empty() || t == "?" || t.eq_ignore_ascii_case("na") || t.eq_ignore_ascii_case("nan")
 }
 
+/// The observed cells of one coded row (one code per network variable) as evidence
+/// `(variable, state)`, missing cells left out.
+pub fn observed_cells(cells: &[u16]) -> impl Iterator<Item = (usize, usize)> + '_ {
+    cells
+        .iter()
+        .enumerate()
+        .filter(|(_, &c)| c != MISSING)
+        .map(|(v, &c)| (v, c as usize))
+}
+
 impl DiscreteData {
+    /// A table with one column per variable of `net` (its names and states), from codes
+    /// already known to be in range (as samplers produce them).
+    pub(crate) fn of_network(net: &BayesNet, columns: Vec<Vec<u16>>) -> Self {
+        Self {
+            names: net.variables().iter().map(|v| v.name.clone()).collect(),
+            states: net.variables().iter().map(|v| v.states.clone()).collect(),
+            columns,
+        }
+    }
+
+    /// Checks that every variable of `net` has few enough states to be coded as `u16` (one
+    /// code is [`MISSING`]).
+    pub(crate) fn check_codable(net: &BayesNet) -> Result<()> {
+        if let Some(v) = net
+            .variables()
+            .iter()
+            .find(|v| v.cardinality() >= MISSING as usize)
+        {
+            return Err(NetworkError::Other(format!(
+                "`{}` has {} states, more than discrete data can hold",
+                v.name,
+                v.cardinality()
+            ))
+            .into());
+        }
+        Ok(())
+    }
+
     /// Builds a table from codes, checking that lengths and codes agree with the states.
     pub fn new(
         names: Vec<String>,

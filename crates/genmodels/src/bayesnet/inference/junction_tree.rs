@@ -512,18 +512,7 @@ impl<'t> Calibrated<'t> {
     pub fn sample(&self, n: usize, rng: &mut dyn RngCore) -> Result<DiscreteData> {
         let jt = self.jt;
         let net = jt.net;
-        if let Some(v) = net
-            .variables()
-            .iter()
-            .find(|v| v.cardinality() >= u16::MAX as usize)
-        {
-            return Err(NetworkError::Other(format!(
-                "`{}` has {} states, more than discrete data can hold",
-                v.name,
-                v.cardinality()
-            ))
-            .into());
-        }
+        DiscreteData::check_codable(net)?;
         struct Step {
             sep: Vec<usize>,
             sep_strides: Vec<usize>,
@@ -608,10 +597,6 @@ impl<'t> Calibrated<'t> {
                 col.push(x[v] as u16);
             }
         }
-        Ok(DiscreteData {
-            names: net.variables().iter().map(|v| v.name.clone()).collect(),
-            states: net.variables().iter().map(|v| v.states.clone()).collect(),
-            columns,
-        })
+        Ok(DiscreteData::of_network(net, columns))
     }
 }

@@ -6,7 +6,7 @@ use ndarray::Array1;
 use rayon::prelude::*;
 
 use super::elimination::VariableElimination;
-use crate::bayesnet::data::{DiscreteData, MISSING};
+use crate::bayesnet::data::{observed_cells, DiscreteData, MISSING};
 use crate::bayesnet::network::BayesNet;
 use crate::core::{Error, LogLikelihood, NetworkError, Result};
 
@@ -42,7 +42,6 @@ impl LogLikelihood<DiscreteData> for BayesNet {
     fn log_likelihood(&self, data: &DiscreteData) -> Result<Array1<f64>> {
         let d = data.align_to(self, false, true)?;
         let n = d.n_rows();
-        let nv = self.n_variables();
         // Distinct rows, in first-seen order, and each row's distinct index.
         let mut index: HashMap<Vec<u16>, usize> = HashMap::new();
         let mut distinct: Vec<Vec<u16>> = Vec::new();
@@ -63,10 +62,7 @@ impl LogLikelihood<DiscreteData> for BayesNet {
                     let x: Vec<usize> = row.iter().map(|&c| c as usize).collect();
                     return Ok(ve.log_prob(&x));
                 }
-                let ev: Vec<(usize, usize)> = (0..nv)
-                    .filter(|&v| row[v] != MISSING)
-                    .map(|v| (v, row[v] as usize))
-                    .collect();
+                let ev: Vec<(usize, usize)> = observed_cells(row).collect();
                 match ve.log_probability_of_evidence(&ev) {
                     Ok(l) => Ok(l),
                     Err(Error::Network(NetworkError::ImpossibleEvidence { .. })) => {

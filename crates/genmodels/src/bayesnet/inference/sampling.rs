@@ -157,27 +157,7 @@ fn check_codable(net: &BayesNet) -> Result<()> {
         ))
         .into());
     }
-    if let Some(v) = net
-        .variables()
-        .iter()
-        .find(|v| v.cardinality() >= u16::MAX as usize)
-    {
-        return Err(NetworkError::Other(format!(
-            "`{}` has {} states, more than discrete data can hold",
-            v.name,
-            v.cardinality()
-        ))
-        .into());
-    }
-    Ok(())
-}
-
-fn data_of(net: &BayesNet, columns: Vec<Vec<u16>>) -> DiscreteData {
-    DiscreteData {
-        names: net.variables().iter().map(|v| v.name.clone()).collect(),
-        states: net.variables().iter().map(|v| v.states.clone()).collect(),
-        columns,
-    }
+    DiscreteData::check_codable(net)
 }
 
 /// Forward (ancestral) sampling: each row draws every variable in topological order from its
@@ -227,7 +207,7 @@ impl Sample for BayesNet {
                 col.extend_from_slice(&part);
             }
         }
-        Ok(data_of(self, columns))
+        Ok(DiscreteData::of_network(self, columns))
     }
 }
 

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use rayon::prelude::*;
 
-use crate::bayesnet::data::{DiscreteData, MISSING};
+use crate::bayesnet::data::{observed_cells, DiscreteData, MISSING};
 use crate::bayesnet::inference::{normalized_network, JunctionTree};
 use crate::bayesnet::network::{BayesNet, Cpt};
 use crate::core::{
@@ -226,11 +226,7 @@ fn e_step(net: &BayesNet, rows: &[Row]) -> Result<(Vec<Vec<f64>>, f64)> {
                     continue;
                 }
                 ev.clear();
-                ev.extend(
-                    (0..nv)
-                        .filter(|&v| cells[v] != MISSING)
-                        .map(|v| (v, cells[v] as usize)),
-                );
+                ev.extend(observed_cells(cells));
                 let cal = match jt.calibrate(&ev) {
                     Ok(c) => c,
                     Err(Error::Network(NetworkError::ImpossibleEvidence { .. })) => {
@@ -275,10 +271,7 @@ fn cell_index(net: &BayesNet, v: usize, cells: &[u16]) -> usize {
 }
 
 fn zero_row(net: &BayesNet, row: &Row) -> Error {
-    let ev: Vec<(usize, usize)> = (0..net.n_variables())
-        .filter(|&v| row.cells[v] != MISSING)
-        .map(|v| (v, row.cells[v] as usize))
-        .collect();
+    let ev: Vec<(usize, usize)> = observed_cells(&row.cells).collect();
     NetworkError::Other(format!(
         "row {} ({}) has probability zero under the current CPTs, so EM cannot use it; start from CPTs without those zeros (or add a pseudo-count)",
         row.first + 1,

@@ -28,6 +28,30 @@ pub struct ScoreArgs {
     /// Threshold for binary models: values above T become 1, others 0.
     #[arg(long, value_name = "T")]
     pub binarize: Option<f64>,
+    /// Neural models: labels of the images (IDX, or a one-column CSV), for conditional models.
+    #[arg(long, value_name = "FILE")]
+    pub labels: Option<PathBuf>,
+    /// Neural models: score only the first N rows (estimates of log Z or IWAE are costly).
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// Seed of the random draws of a stochastic estimate (AIS, IWAE, Parzen, two-sample test).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// RBMs: number of annealed-importance-sampling runs for log Z.
+    #[arg(long, value_name = "N")]
+    pub ais_runs: Option<usize>,
+    /// RBMs: number of intermediate temperatures of AIS.
+    #[arg(long, value_name = "N")]
+    pub ais_betas: Option<usize>,
+    /// VAEs: the importance-weighted bound with K samples per row as the log-likelihood estimate.
+    #[arg(long, value_name = "K")]
+    pub iwae: Option<usize>,
+    /// GANs and VAEs: the Parzen-window log-likelihood estimate (a weak metric, marked so).
+    #[arg(long)]
+    pub parzen: bool,
+    /// GANs and VAEs: a classifier two-sample test of generated against these real images.
+    #[arg(long)]
+    pub two_sample: bool,
 }
 
 /// `genmodels predict MODEL DATA`
@@ -54,6 +78,21 @@ pub struct PredictArgs {
     /// Fill missing (empty or NaN) cells with their conditional mean given the row's other cells.
     #[arg(long, conflicts_with = "proba")]
     pub impute: bool,
+    /// RBMs: write the hidden units' probabilities of each row (learned features).
+    #[arg(long)]
+    pub features: bool,
+    /// VAEs: write each row's latent mean and log-variance.
+    #[arg(long)]
+    pub encode: bool,
+    /// Recommender RBMs: the top N items for `--user`.
+    #[arg(long, value_name = "N")]
+    pub recommend: Option<usize>,
+    /// Recommender RBMs: the user to recommend for.
+    #[arg(long, value_name = "ID")]
+    pub user: Option<String>,
+    /// Neural models: labels of the images (IDX, or a one-column CSV), for conditional models.
+    #[arg(long, value_name = "FILE")]
+    pub labels: Option<PathBuf>,
     /// Write the predictions to this CSV file instead of printing them.
     #[arg(short, long)]
     pub output: Option<PathBuf>,
@@ -82,9 +121,22 @@ pub struct SampleArgs {
     /// For a classifier: draw new instances of this class.
     #[arg(long, value_name = "CLASS")]
     pub label: Option<String>,
-    /// Condition on known values: NAME=VALUE,... (features by name, or x1, x2, ...).
-    #[arg(long, value_name = "COL=VAL,...")]
+    /// Condition on known values: NAME=VALUE,... (features by name, or x1, x2, ...); for an
+    /// RBM, a file of images whose missing (NaN or empty) pixels are filled in.
+    #[arg(long, value_name = "COL=VAL,...|FILE")]
     pub given: Option<String>,
+    /// RBMs: Gibbs steps between the start and each returned sample.
+    #[arg(long, value_name = "N")]
+    pub gibbs_steps: Option<usize>,
+    /// GANs: truncate the latent input at this many standard deviations (resampling beyond).
+    #[arg(long, value_name = "T")]
+    pub truncation: Option<f64>,
+    /// Image grids: pictures per row (default: the square root of N, or one row per class).
+    #[arg(long, value_name = "N")]
+    pub columns: Option<usize>,
+    /// Threshold for binary models: values above T become 1, others 0 (for `--given` images).
+    #[arg(long, value_name = "T")]
+    pub binarize: Option<f64>,
 }
 
 /// `genmodels info MODEL`

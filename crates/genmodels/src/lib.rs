@@ -50,6 +50,8 @@ pub mod core;
 pub mod hmm;
 pub mod io;
 pub mod mixture;
+#[cfg(feature = "neural")]
+pub mod neural;
 
 /// The names most programs need.
 pub mod prelude {

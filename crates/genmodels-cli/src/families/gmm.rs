@@ -399,6 +399,10 @@ impl Family for Gmm {
                 seed: 0,
                 given: None,
                 label: None,
+                gibbs_steps: None,
+                truncation: None,
+                columns: None,
+                binarize: None,
             };
             if !out.quiet && !out.json {
                 eprintln!("filled {n_missing} missing cells with their conditional means");

@@ -96,10 +96,27 @@ const LOADERS: &[(&str, Loader)] = &[
     ),
 ];
 
-/// Loads any model file, dispatching on its `format` field.
+/// The neural families' checkpoint formats (safetensors metadata `format`) and their loaders.
+const NEURAL_LOADERS: &[(&str, Loader)] = &[];
+
+/// Loads any model file, dispatching on its `format` field (JSON model files, safetensors
+/// checkpoints) or its extension (networks).
 pub fn load(path: &Path) -> Result<Box<dyn Family>> {
     if bn::is_network_file(path) {
         return bn::load(path);
+    }
+    if genmodels::neural::checkpoint::looks_like_checkpoint(path) {
+        let meta = genmodels::neural::checkpoint::peek(path)?;
+        for (name, loader) in NEURAL_LOADERS {
+            if *name == meta.format {
+                return loader(path);
+            }
+        }
+        return Err(usage(format!(
+            "{}: checkpoint family `{}` is not supported by this build",
+            path.display(),
+            meta.format
+        )));
     }
     let (family, _) = genmodels::io::peek_format(path)?;
     for (name, loader) in LOADERS {

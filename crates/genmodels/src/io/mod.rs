@@ -3,6 +3,7 @@
 pub mod atomic;
 pub mod csv;
 pub mod idx;
+pub mod images;
 pub mod model_file;
 pub mod npy;
 

@@ -1,0 +1,238 @@
+//! Checkpoints of the neural models: safetensors files (through `burn-store`, read back with the
+//! `safetensors` crate's header parser) whose metadata key `genmodels` holds a JSON
+//! [`CheckpointMeta`]: the family, the format version, the hyper-parameters and the fit report.
+//! Written atomically; a truncated or foreign file is a clear error, never a panic.
+
+use std::path::Path;
+
+use burn_store::{ModuleSnapshot, SafetensorsStore};
+use serde::{Deserialize, Serialize};
+
+use crate::core::{ModelFileError, Result};
+use crate::io::write_atomic;
+
+/// The safetensors metadata key under which genmodels keeps its JSON.
+pub const META_KEY: &str = "genmodels";
+
+/// What a checkpoint says about itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckpointMeta {
+    /// The family, e.g. `rbm`, `vae`, `gan`.
+    pub format: String,
+    /// The family's file-format version.
+    pub version: u32,
+    /// The hyper-parameters needed to rebuild the model before its weights are loaded.
+    pub config: serde_json::Value,
+    /// The fit report (per-epoch objectives, timings, data description), free-form.
+    #[serde(default)]
+    pub report: serde_json::Value,
+}
+
+fn corrupt(path: &Path, reason: impl Into<String>) -> crate::core::Error {
+    ModelFileError::Corrupt {
+        path: path.into(),
+        reason: reason.into(),
+    }
+    .into()
+}
+
+/// Reads only the header of a checkpoint: its [`CheckpointMeta`]. The whole file is read so
+/// that a truncated one is reported here, not when the weights are loaded.
+pub fn peek(path: &Path) -> Result<CheckpointMeta> {
+    let bytes = std::fs::read(path).map_err(|source| ModelFileError::Io {
+        path: path.into(),
+        source,
+    })?;
+    meta_of_bytes(&bytes, path)
+}
+
+/// Whether a file looks like a safetensors checkpoint (by its first bytes: a little-endian
+/// header length followed by `{`).
+pub fn looks_like_checkpoint(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 9];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .map(|_| {
+            head[8] == b'{'
+                && u64::from_le_bytes(head[..8].try_into().expect("8 bytes")) < (100 << 20)
+        })
+        .unwrap_or(false)
+}
+
+fn meta_of_bytes(bytes: &[u8], path: &Path) -> Result<CheckpointMeta> {
+    let st = safetensors::SafeTensors::deserialize(bytes).map_err(|e| {
+        corrupt(
+            path,
+            format!("not a complete safetensors file ({e}); was it truncated or overwritten?"),
+        )
+    })?;
+    drop(st);
+    let (_, meta) = safetensors::SafeTensors::read_metadata(bytes)
+        .map_err(|e| corrupt(path, format!("unreadable safetensors header: {e}")))?;
+    let json = meta
+        .metadata()
+        .as_ref()
+        .and_then(|m| m.get(META_KEY))
+        .ok_or_else(|| {
+            corrupt(
+                path,
+                "a safetensors file without genmodels metadata (not written by genmodels)",
+            )
+        })?;
+    serde_json::from_str(json).map_err(|e| corrupt(path, format!("bad genmodels metadata: {e}")))
+}
+
+/// Saves a burn module's parameters with `meta`, atomically.
+pub fn save_module<M: ModuleSnapshot>(
+    module: &M,
+    meta: &CheckpointMeta,
+    path: &Path,
+) -> Result<()> {
+    let json = serde_json::to_string(meta).map_err(|e| corrupt(path, e.to_string()))?;
+    let mut store = SafetensorsStore::from_bytes(None).metadata(META_KEY, json);
+    module
+        .save_into(&mut store)
+        .map_err(|e| corrupt(path, format!("cannot serialise the weights: {e}")))?;
+    let bytes = store
+        .get_bytes()
+        .map_err(|e| corrupt(path, format!("cannot serialise the weights: {e}")))?;
+    write_atomic(path, |w| w.write_all(&bytes)).map_err(|source| {
+        ModelFileError::Io {
+            path: path.into(),
+            source,
+        }
+        .into()
+    })
+}
+
+/// Loads the weights of a checkpoint of family `format` into `module` (built from the
+/// checkpoint's config by the caller, see [`peek`]). Every parameter of the module must be in
+/// the file with the right shape, and nothing else may be.
+pub fn load_module<M: ModuleSnapshot>(
+    mut module: M,
+    path: &Path,
+    format: &str,
+) -> Result<(M, CheckpointMeta)> {
+    let bytes = std::fs::read(path).map_err(|source| ModelFileError::Io {
+        path: path.into(),
+        source,
+    })?;
+    let meta = meta_of_bytes(&bytes, path)?;
+    check_family(&meta, path, format)?;
+    let mut store = SafetensorsStore::from_bytes(Some(bytes));
+    let res = module
+        .load_from(&mut store)
+        .map_err(|e| corrupt(path, format!("cannot read the weights: {e}")))?;
+    if !res.errors.is_empty() || !res.missing.is_empty() || !res.unused.is_empty() {
+        return Err(corrupt(
+            path,
+            format!(
+                "the weights do not fit the model its metadata describes (missing: {:?}, unexpected: {:?}, errors: {:?})",
+                res.missing.iter().map(|(p, _)| p).collect::<Vec<_>>(),
+                res.unused,
+                res.errors.iter().map(|e| e.to_string()).collect::<Vec<_>>()
+            ),
+        ));
+    }
+    Ok((module, meta))
+}
+
+/// An error unless the checkpoint is of family `format` with a version this build reads.
+pub fn check_family(meta: &CheckpointMeta, path: &Path, format: &str) -> Result<()> {
+    if meta.format != format {
+        return Err(ModelFileError::WrongFamily {
+            path: path.into(),
+            found: meta.format.clone(),
+            expected: format.into(),
+        }
+        .into());
+    }
+    if meta.version > 1 {
+        return Err(ModelFileError::NewerVersion {
+            path: path.into(),
+            found: meta.version,
+            supported: 1,
+        }
+        .into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::module::{Module, Param};
+    use burn::tensor::{Tensor, TensorData};
+
+    #[derive(Module, Debug)]
+    struct Tiny {
+        w: Param<Tensor<2>>,
+        b: Param<Tensor<1>>,
+    }
+
+    fn tiny(v: f32) -> Tiny {
+        let dev = crate::neural::cpu();
+        Tiny {
+            w: Param::from_tensor(Tensor::from_data(
+                TensorData::new(vec![v, 2.0, 3.0, 4.0, 5.0, 6.0], [2, 3]),
+                &dev,
+            )),
+            b: Param::from_tensor(Tensor::from_data(TensorData::new(vec![v; 3], [3]), &dev)),
+        }
+    }
+
+    fn meta() -> CheckpointMeta {
+        CheckpointMeta {
+            format: "tiny".into(),
+            version: 1,
+            config: serde_json::json!({"hidden": 3}),
+            report: serde_json::json!({"epochs": [1.0, 2.0]}),
+        }
+    }
+
+    #[test]
+    fn save_load_round_trip_and_clear_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.safetensors");
+        save_module(&tiny(7.0), &meta(), &path).unwrap();
+        assert!(looks_like_checkpoint(&path));
+        assert_eq!(peek(&path).unwrap(), meta());
+        let (m, got) = load_module(tiny(0.0), &path, "tiny").unwrap();
+        assert_eq!(got, meta());
+        let w: Vec<f32> = m.w.val().into_data().try_into_vec().unwrap();
+        assert_eq!(w, vec![7.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+
+        // Another family's file.
+        let e = load_module(tiny(0.0), &path, "vae")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`tiny` model"), "{e}");
+
+        // Truncated: a clear error from peek and from load, never a panic.
+        let bytes = std::fs::read(&path).unwrap();
+        let cut = dir.path().join("cut.safetensors");
+        std::fs::write(&cut, &bytes[..bytes.len() - 5]).unwrap();
+        let e = peek(&cut).unwrap_err().to_string();
+        assert!(e.contains("truncated"), "{e}");
+        assert!(load_module(tiny(0.0), &cut, "tiny").is_err());
+        std::fs::write(&cut, &bytes[..20]).unwrap();
+        assert!(peek(&cut).is_err());
+        std::fs::write(&cut, b"").unwrap();
+        assert!(peek(&cut).is_err());
+        assert!(!looks_like_checkpoint(&cut));
+    }
+
+    #[test]
+    fn weights_of_another_shape_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.safetensors");
+        save_module(&tiny(1.0), &meta(), &path).unwrap();
+        let dev = crate::neural::cpu();
+        let other = Tiny {
+            w: Param::from_tensor(Tensor::zeros([3, 3], &dev)),
+            b: Param::from_tensor(Tensor::zeros([3], &dev)),
+        };
+        assert!(load_module(other, &path, "tiny").is_err());
+    }
+}

@@ -32,15 +32,12 @@ use std::time::Instant;
 use genmodels::classifier::{fit_classifier_silently, metrics, stratified_folds, Metrics, Priors};
 use genmodels::core::data::Sequences;
 use genmodels::core::{Fit, LogLikelihood, Result};
-use genmodels::core::{ParamError, SeededRng};
 use genmodels::hmm::{
-    EmissionInit, GaussianInit, GaussianMixtureEmission, GmmInit, HmmParams, Topology,
+    image_sequences, BernoulliInit, GaussianInit, GmmInit, HmmParams, ImageReading, SegmentInit,
+    Topology,
 };
-use genmodels::mixture::{
-    kmeans, BernoulliComponents, BernoulliMixture, CovarianceType, GaussianComponents,
-    GaussianMixture,
-};
-use ndarray::{Array2, ArrayView2, Axis};
+use genmodels::mixture::{BernoulliMixture, CovarianceType, GaussianMixture};
+use ndarray::{Array2, Axis};
 use serde_json::Value;
 
 /// A generative classifier's recipe: the class-conditional model and how it sees the data.
@@ -96,127 +93,8 @@ enum Start {
     /// The library's `GaussianInit`: k-means over all rows of the class (state order unrelated
     /// to the chain's order).
     KMeans,
-    /// [`RowSegments`]: state s starts from the rows of the s-th horizontal band of the images.
+    /// [`SegmentInit`]: state s starts from the rows of the s-th horizontal band of the images.
     Segments,
-}
-
-/// A Baum-Welch start for images read as sequences of `steps` pixel rows: state `s` starts from
-/// the statistics of the rows `t` with `⌊t·S/steps⌋ = s` (a uniform segmentation, the usual
-/// start of a left-right model, so that state 0 — where a left-right chain starts — models the
-/// top of the image). The library's [`GaussianInit`] clusters rows by k-means instead, which
-/// ignores the topology, and it has no Bernoulli emission start at all; this fills both through
-/// the public [`EmissionInit`] trait. It relies on every sequence having `steps` rows.
-#[derive(Debug, Clone)]
-struct RowSegments<E> {
-    steps: usize,
-    emit: E,
-}
-
-/// Hard responsibilities of the uniform segmentation (rows × states).
-fn segments(n_rows: usize, steps: usize, states: usize) -> Array2<f64> {
-    Array2::from_shape_fn((n_rows, states), |(i, k)| {
-        f64::from((i % steps) * states / steps == k)
-    })
-}
-
-impl EmissionInit for RowSegments<GaussianInit> {
-    type Emission = GaussianComponents;
-    fn check(&self) -> std::result::Result<(), ParamError> {
-        self.emit.check()
-    }
-    fn check_data(&self, x: ArrayView2<'_, f64>) -> Result<()> {
-        self.emit.check_data(x)
-    }
-    fn initial(
-        &self,
-        x: ArrayView2<'_, f64>,
-        n_states: usize,
-        _: &mut SeededRng,
-    ) -> Result<GaussianComponents> {
-        let resp = segments(x.nrows(), self.steps, n_states);
-        GaussianComponents::estimate_from_responsibilities(
-            x,
-            resp.view(),
-            self.emit.covariance,
-            self.emit.reg_covar,
-        )
-    }
-}
-
-impl EmissionInit for RowSegments<GmmInit> {
-    type Emission = GaussianMixtureEmission;
-    fn check(&self) -> std::result::Result<(), ParamError> {
-        self.emit.check()
-    }
-    fn check_data(&self, x: ArrayView2<'_, f64>) -> Result<()> {
-        self.emit.check_data(x)
-    }
-    /// The rows of band `s`, clustered by k-means into the `m` Gaussians of state `s`.
-    fn initial(
-        &self,
-        x: ArrayView2<'_, f64>,
-        n_states: usize,
-        rng: &mut SeededRng,
-    ) -> Result<GaussianMixtureEmission> {
-        let m = self.emit.n_mix;
-        let mut resp = Array2::zeros((x.nrows(), n_states * m));
-        let mut weights = Array2::zeros((n_states, m));
-        for s in 0..n_states {
-            let rows: Vec<usize> = (0..x.nrows())
-                .filter(|i| (i % self.steps) * n_states / self.steps == s)
-                .collect();
-            let km = kmeans(x.select(Axis(0), &rows).view(), m, 100, 1e-4, rng)?;
-            for (&i, &l) in rows.iter().zip(km.labels.iter()) {
-                resp[[i, s * m + l]] = 1.0;
-                weights[[s, l]] += 1.0;
-            }
-            let mut w = weights.row_mut(s);
-            w.mapv_inplace(|c: f64| c.max(1.0));
-            let total = w.sum();
-            w /= total;
-        }
-        let components = GaussianComponents::estimate_from_responsibilities(
-            x,
-            resp.view(),
-            self.emit.covariance,
-            self.emit.reg_covar,
-        )?;
-        Ok(GaussianMixtureEmission {
-            weights,
-            components,
-        })
-    }
-}
-
-/// Bernoulli emissions: probabilities kept in `[clip, 1 − clip]`.
-#[derive(Debug, Clone)]
-struct BernoulliRows {
-    clip: f64,
-}
-
-impl EmissionInit for RowSegments<BernoulliRows> {
-    type Emission = BernoulliComponents;
-    fn check(&self) -> std::result::Result<(), ParamError> {
-        Ok(())
-    }
-    fn check_data(&self, x: ArrayView2<'_, f64>) -> Result<()> {
-        if x.iter().any(|v| *v != 0.0 && *v != 1.0) {
-            return Err(genmodels::core::DataError::Other("pixels must be 0 or 1".into()).into());
-        }
-        Ok(())
-    }
-    fn initial(
-        &self,
-        x: ArrayView2<'_, f64>,
-        n_states: usize,
-        _: &mut SeededRng,
-    ) -> Result<BernoulliComponents> {
-        let resp = segments(x.nrows(), self.steps, n_states);
-        let counts = resp.sum_axis(Axis(0)).insert_axis(Axis(1));
-        let c = self.emit.clip;
-        let means = (resp.t().dot(&x) / &counts).mapv(|m| m.clamp(c, 1.0 - c));
-        Ok(BernoulliComponents { means, clip: c })
-    }
 }
 
 impl Model {
@@ -362,7 +240,7 @@ impl Model {
                                 .seed(0);
                             fit_predict(&p, &tr, ytr, &te, classes)
                         } else {
-                            let p = HmmParams::new(*states, RowSegments { steps, emit: init })
+                            let p = HmmParams::new(*states, SegmentInit::new(steps, init))
                                 .topology(topology)
                                 .max_iter(*max_iter)
                                 .tol(1e-3)
@@ -377,7 +255,7 @@ impl Model {
                             reg_covar: reg,
                         };
                         assert!(*start == Start::Segments, "GMM-HMMs start from row bands");
-                        let p = HmmParams::new(*states, RowSegments { steps, emit: init })
+                        let p = HmmParams::new(*states, SegmentInit::new(steps, init))
                             .topology(topology)
                             .max_iter(*max_iter)
                             .tol(1e-3)
@@ -398,10 +276,7 @@ impl Model {
                         let b = |x: &Array2<f64>| x.mapv(|v| if v > threshold { 1.0 } else { 0.0 });
                         let p = HmmParams::new(
                             *states,
-                            RowSegments {
-                                steps,
-                                emit: BernoulliRows { clip },
-                            },
+                            SegmentInit::new(steps, BernoulliInit { clip }),
                         )
                         .topology(topology)
                         .max_iter(*max_iter)
@@ -438,14 +313,8 @@ where
 }
 
 /// Each image (a row of `h·w` pixels) as a sequence of its `h` pixel rows of `w` values.
-fn as_row_sequences(x: &Array2<f64>, (h, w): (usize, usize)) -> Result<Sequences> {
-    let n = x.nrows();
-    let steps = x
-        .as_standard_layout()
-        .into_owned()
-        .into_shape_with_order((n * h, w))
-        .map_err(|e| genmodels::core::DataError::Other(e.to_string()))?;
-    Ok(Sequences::new(steps, vec![h; n])?)
+fn as_row_sequences(x: &Array2<f64>, shape: (usize, usize)) -> Result<Sequences> {
+    image_sequences(x, shape, ImageReading::Rows)
 }
 
 /// One evaluation split: training rows and labels, test rows and labels.

@@ -18,12 +18,16 @@
 mod emissions;
 mod fit;
 mod gmm_emission;
+mod images;
 mod inference;
 mod model;
 
 pub use emissions::{CategoricalInit, GaussianInit, MultinomialInit, PoissonInit};
 pub use fit::{EmissionInit, HmmParams, Learn, Topology};
 pub use gmm_emission::{GaussianMixtureEmission, GmmEmissionScratch, GmmEmissionStats, GmmInit};
+pub use images::{
+    image_sequences, images_from_sequences, BernoulliInit, ImageReading, SegmentInit,
+};
 pub use inference::{
     forward_backward, log_likelihood as sequence_log_likelihood, viterbi, Posteriors,
 };

@@ -184,6 +184,7 @@ impl EmissionInit for RowSegments<GmmInit> {
         Ok(GaussianMixtureEmission {
             weights,
             components,
+            covariance_update: self.emit.covariance_update,
         })
     }
 }
@@ -372,9 +373,8 @@ impl Model {
                     }
                     Emit::Mixture { m, cov, reg } => {
                         let init = GmmInit {
-                            n_mix: m,
-                            covariance: cov,
                             reg_covar: reg,
+                            ..GmmInit::new(m, cov)
                         };
                         assert!(*start == Start::Segments, "GMM-HMMs start from row bands");
                         let p = HmmParams::new(*states, RowSegments { steps, emit: init })

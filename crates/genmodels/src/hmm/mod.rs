@@ -23,7 +23,9 @@ mod model;
 
 pub use emissions::{CategoricalInit, GaussianInit, MultinomialInit, PoissonInit};
 pub use fit::{EmissionInit, HmmParams, Learn, Topology};
-pub use gmm_emission::{GaussianMixtureEmission, GmmEmissionScratch, GmmEmissionStats, GmmInit};
+pub use gmm_emission::{
+    GaussianMixtureEmission, GmmCovarianceUpdate, GmmEmissionScratch, GmmEmissionStats, GmmInit,
+};
 pub use inference::{
     forward_backward, log_likelihood as sequence_log_likelihood, viterbi, Posteriors,
 };

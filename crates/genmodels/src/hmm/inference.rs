@@ -58,7 +58,12 @@ fn forward_backward_impl(
     let mut alpha = Array2::<f64>::zeros((t_len, s));
     let mut c = vec![0.0; t_len];
     let mut pred = vec![0.0; s];
+    // log p = Σ_t (ln c_t + m_t). The c_t are multiplied together and the product's logarithm
+    // taken only when it leaves [1e−20, 1e20] (a factor in [1e−200, 1e200] then cannot underflow
+    // or overflow it; one outside that range is taken on its own): one `ln` per many steps
+    // instead of one per step.
     let mut log_likelihood = 0.0;
+    let mut c_prod = 1.0f64;
     {
         let al = alpha.as_slice_mut().expect("new array");
         for t in 0..t_len {
@@ -91,9 +96,19 @@ fn forward_backward_impl(
                 *o = p * v * inv;
             }
             c[t] = ct;
-            log_likelihood += ct.ln() + m[t];
+            if (1e-200..=1e200).contains(&ct) {
+                c_prod *= ct;
+                if !(1e-20..=1e20).contains(&c_prod) {
+                    log_likelihood += c_prod.ln();
+                    c_prod = 1.0;
+                }
+            } else {
+                log_likelihood += ct.ln();
+            }
+            log_likelihood += m[t];
         }
     }
+    log_likelihood += c_prod.ln();
     // Backward with the same scaling: w_t = b_t ∘ beta_t / c_t, beta_{t−1} = A w_t; the expected
     // transitions are then one product, Σ_t alpha_{t−1}ᵀ w_t, times A elementwise.
     let mut beta = vec![0.0; t_len * s];

@@ -130,9 +130,16 @@ impl Components for CategoricalComponents {
         _: Option<()>,
         st: &mut WeightedSums,
     ) {
+        // Symbol-major (V × K) sums, so each step adds one contiguous row; then transposed in.
+        let (k, v) = self.probs.dim();
+        let mut sums = vec![0.0; v * k];
         for (xr, rr) in x.outer_iter().zip(resp.outer_iter()) {
-            let mut col = st.s1.column_mut(xr[0] as usize);
-            col += &rr;
+            let code = xr[0] as usize;
+            let row = &mut sums[code * k..(code + 1) * k];
+            row.iter_mut().zip(rr.iter()).for_each(|(o, r)| *o += r);
+        }
+        for ((c, j), o) in st.s1.indexed_iter_mut() {
+            *o += sums[j * k + c];
         }
     }
 

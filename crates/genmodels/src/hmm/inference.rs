@@ -28,7 +28,21 @@ pub fn forward_backward(
 ) -> Option<Posteriors> {
     // With AVX2 where the CPU has it (checked at run time), else the baseline instructions; the
     // arithmetic is the same either way (no fused multiply-adds are introduced).
-    pulp::Arch::new().dispatch(|| forward_backward_impl(start, trans, log_b))
+    struct Op<'a>(
+        ArrayView1<'a, f64>,
+        ArrayView2<'a, f64>,
+        ArrayView2<'a, f64>,
+    );
+    impl pulp::WithSimd for Op<'_> {
+        type Output = Option<Posteriors>;
+        // Inlined all the way into pulp's function compiled for the detected instruction set (a
+        // closure would be compiled, and called, as baseline code).
+        #[inline(always)]
+        fn with_simd<S: pulp::Simd>(self, _: S) -> Self::Output {
+            forward_backward_impl(self.0, self.1, self.2)
+        }
+    }
+    pulp::Arch::new().dispatch(Op(start, trans, log_b))
 }
 
 #[inline(always)]
@@ -315,7 +329,27 @@ pub fn viterbi(
     let lb = lb.as_slice().expect("standard layout");
     let mut back = vec![0u32; t_len * s];
     // With AVX2 where the CPU has it (checked at run time), else the baseline instructions.
-    let delta = pulp::Arch::new().dispatch(|| viterbi_forward(log_start, &lt, lb, s, &mut back));
+    struct Op<'a> {
+        log_start: ArrayView1<'a, f64>,
+        lt: &'a [f64],
+        lb: &'a [f64],
+        s: usize,
+        back: &'a mut [u32],
+    }
+    impl pulp::WithSimd for Op<'_> {
+        type Output = Vec<f64>;
+        #[inline(always)]
+        fn with_simd<S: pulp::Simd>(self, _: S) -> Vec<f64> {
+            viterbi_forward(self.log_start, self.lt, self.lb, self.s, self.back)
+        }
+    }
+    let delta = pulp::Arch::new().dispatch(Op {
+        log_start,
+        lt: &lt,
+        lb,
+        s,
+        back: &mut back,
+    });
     let (mut state, logp) =
         delta.iter().enumerate().fold(
             (0, f64::NEG_INFINITY),

@@ -184,8 +184,9 @@ fn forward_backward_impl(
 /// `e^−708` (≈ 3e−308, where doubles turn subnormal) are 0; NaN stays NaN.
 #[inline(always)]
 fn exp_nonpositive(x: f64) -> f64 {
-    const LN2_HI: f64 = 6.931_471_803_691_238_164_9e-1; // low 32 bits zero: n·LN2_HI is exact
-    const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
+    // fdlibm's split of ln 2: the high part's low 32 bits are zero, so n·LN2_HI is exact.
+    const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000); // 6.93147180369123816490e-01
+    const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76); // 1.90821492927058770002e-10
     const SHIFT: f64 = 6_755_399_441_055_744.0; // 1.5·2^52: adding it rounds to an integer
     const FLOOR: f64 = -708.0;
     let xc = if x < FLOOR { FLOOR } else { x };

@@ -250,9 +250,8 @@ impl Model {
                     }
                     Emit::Mixture { m, cov, reg } => {
                         let init = GmmInit {
-                            n_mix: m,
-                            covariance: cov,
                             reg_covar: reg,
+                            ..GmmInit::new(m, cov)
                         };
                         assert!(*start == Start::Segments, "GMM-HMMs start from row bands");
                         let p = HmmParams::new(*states, SegmentInit::new(steps, init))

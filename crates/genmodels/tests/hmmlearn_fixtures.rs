@@ -2,22 +2,24 @@
 //!
 //! Fixtures: `tests/fixtures/hmmlearn.json`, made by `fixtures/make_hmmlearn_fixtures.py`; the
 //! algorithms they pin down are written up in `fixtures/HMMLEARN_NOTES.md`. The Gaussian cases
-//! use `covars_prior=0` (plain maximum likelihood). Not checked here yet: the GMM-HMM case
-//! (no mixture emissions in genmodels yet) and the case with hmmlearn's covariance priors.
+//! use `covars_prior=0` (plain maximum likelihood); the GMM-HMM cases use hmmlearn's default
+//! (non-informative) priors with our `GmmCovarianceUpdate::PreviousMeans`, hmmlearn's update.
+//! Not checked here: the case with hmmlearn's covariance priors (`*_priors`).
 
 use genmodels::core::data::Sequences;
 use genmodels::hmm::{
-    CategoricalInit, EmissionInit, GaussianInit, Hmm, HmmParams, PoissonInit, Topology,
+    CategoricalInit, EmissionInit, GaussianInit, GaussianMixtureEmission, GmmCovarianceUpdate,
+    GmmInit, Hmm, HmmParams, MultinomialInit, PoissonInit, Topology,
 };
 use genmodels::mixture::{
     CategoricalComponents, Components, CovarianceParams, CovarianceType, GaussianComponents,
-    PoissonComponents,
+    MultinomialComponents, PoissonComponents,
 };
 mod common;
 
 use common::*;
 use genmodels::prelude::*;
-use ndarray::Array2;
+use ndarray::{Array2, Array3};
 use serde_json::Value;
 
 fn fixtures() -> Value {
@@ -115,8 +117,9 @@ fn check<I: EmissionInit>(
     );
     let post = fixed.predict_proba(&data).unwrap();
     let expect = mat2(&case["posteriors"]);
+    assert_eq!(post.dim(), expect.dim(), "{name} posteriors");
     for (a, b) in post.iter().zip(expect.iter()) {
-        assert!((a - b).abs() < 1e-9, "{name} posteriors: {a} vs {b}");
+        assert!((a - b).abs() < 1e-10, "{name} posteriors: {a} vs {b}");
     }
     let decoded = fixed.decode(&data).unwrap();
     for (i, (ours, theirs)) in decoded
@@ -285,86 +288,141 @@ fn a_20000_step_sequence_scores_and_decodes_as_in_hmmlearn() {
     assert!(m.emission.n_components() == 2);
 }
 
-/// hmmlearn's GMMHMM M-step centres the covariance statistics on the previous means (a
-/// generalised-EM shortcut, see HMMLEARN_NOTES.md §6), so fitted parameters differ from our
-/// exact EM after the first iteration. What must agree: the likelihood of the start (history[0]),
-/// and scoring, posteriors and Viterbi of hmmlearn's fitted model; and our EM must not decrease.
-#[test]
-fn gmm_hmm_scores_match_hmmlearn_and_em_is_monotone() {
-    use genmodels::hmm::{GaussianMixtureEmission, GmmInit};
-    let f = fixtures();
-    let case = f["cases"]
+/// Every number of a nested JSON array, in row-major order.
+fn flatten(v: &Value, out: &mut Vec<f64>) {
+    match v.as_array() {
+        Some(a) => a.iter().for_each(|x| flatten(x, out)),
+        None => out.push(v.as_f64().unwrap()),
+    }
+}
+
+/// A GMM-HMM emission from hmmlearn's layout: `weights_` (K, M), `means_` (K, M, d), `covars_`
+/// (K, M, d) for diag or (K, M, d, d) for full; our component `k·M + m` is mixture `m` of state k.
+fn gmm_emission(
+    p: &Value,
+    t: CovarianceType,
+    covariance_update: GmmCovarianceUpdate,
+) -> GaussianMixtureEmission {
+    let weights = mat2(&p["weights_"]);
+    let (k, m) = weights.dim();
+    let mut mu = Vec::new();
+    flatten(&p["means_"], &mut mu);
+    let d = mu.len() / (k * m);
+    let means = Array2::from_shape_vec((k * m, d), mu).unwrap();
+    let mut c = Vec::new();
+    flatten(&p["covars_"], &mut c);
+    let cov = match t {
+        CovarianceType::Diag => {
+            CovarianceParams::Diag(Array2::from_shape_vec((k * m, d), c).unwrap())
+        }
+        CovarianceType::Full => {
+            CovarianceParams::Full(Array3::from_shape_vec((k * m, d, d), c).unwrap())
+        }
+        other => panic!("no hmmlearn GMM-HMM fixture with {other} covariances"),
+    };
+    GaussianMixtureEmission {
+        weights,
+        components: GaussianComponents::from_covariances(means, cov, 0.0).unwrap(),
+        covariance_update,
+    }
+}
+
+fn gmm_cases(f: &Value) -> Vec<(&Value, CovarianceType)> {
+    f["cases"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|c| c["model"] == "gmm")
-        .unwrap();
-    let emission = |p: &Value| {
-        let w = mat2(&p["weights_"]);
-        let (k, m) = w.dim();
-        let means3 = mat3(&p["means_"]);
-        let cov3 = mat3(&p["covars_"]);
-        let d = means3.shape()[2];
-        let means = Array2::from_shape_fn((k * m, d), |(i, j)| means3[[i / m, i % m, j]]);
-        let vars = Array2::from_shape_fn((k * m, d), |(i, j)| cov3[[i / m, i % m, j]]);
-        GaussianMixtureEmission {
-            weights: w,
-            components: GaussianComponents::from_covariances(
-                means,
-                CovarianceParams::Diag(vars),
-                0.0,
-            )
-            .unwrap(),
-        }
-    };
-    let data = sequences(case);
-    let start = Hmm::new(
-        vec1(&case["initial"]["startprob_"]),
-        mat2(&case["initial"]["transmat_"]),
-        emission(&case["initial"]),
-    )
-    .unwrap();
-    let h0 = case["history"][0].as_f64().unwrap();
-    assert!(close(start.score(&data).unwrap(), h0, 1e-10));
+        .filter(|c| c["model"] == "gmm")
+        .map(|c| {
+            let t = c["kwargs"]["covariance_type"]
+                .as_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            (c, t)
+        })
+        .collect()
+}
 
-    let fixed = Hmm::new(
-        vec1(&case["final"]["startprob_"]),
-        mat2(&case["final"]["transmat_"]),
-        emission(&case["final"]),
-    )
-    .unwrap();
-    assert_close(
-        "gmm score",
-        fixed.log_likelihood(&data).unwrap().iter().copied(),
-        vec1(&case["score_per_sequence"]),
-        1e-10,
-    );
-    let post = fixed.predict_proba(&data).unwrap();
-    for (a, b) in post.iter().zip(mat2(&case["posteriors"]).iter()) {
-        assert!((a - b).abs() < 1e-9);
-    }
-    for (ours, theirs) in fixed
-        .decode(&data)
-        .unwrap()
+/// hmmlearn's GMMHMM centres the covariance statistics on the means that entered the iteration
+/// (HMMLEARN_NOTES.md §6); with `GmmCovarianceUpdate::PreviousMeans` our Baum-Welch makes the
+/// same update, so the whole fit must agree: every iteration's log-likelihood, the final
+/// weights, means and covariances, and scoring, posteriors and Viterbi of the fitted model.
+#[test]
+fn gmm_hmms_match_hmmlearn_iteration_by_iteration() {
+    let f = fixtures();
+    let cases = gmm_cases(&f);
+    let names: Vec<&str> = cases
         .iter()
-        .zip(case["viterbi"].as_array().unwrap())
-    {
-        let path: Vec<usize> = theirs["states"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_u64().unwrap() as usize)
-            .collect();
-        assert_eq!(ours.1, path);
-        assert!(close(ours.0, theirs["logprob"].as_f64().unwrap(), 1e-10));
+        .map(|(c, _)| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "synthetic_gmm_diag",
+            "synthetic_gmm3_full",
+            "synthetic_gmm3_diag"
+        ]
+    );
+    for (case, t) in cases {
+        let n_mix = case["kwargs"]["n_mix"].as_u64().unwrap() as usize;
+        // hmmlearn's default GMMHMM priors are non-informative for full and diag: they cancel
+        // to the plain update (NOTES §6); check the fixture has them.
+        let pr = &case["resolved_priors"];
+        let mut w = Vec::new();
+        flatten(&pr["weights_prior"], &mut w);
+        assert!(w.iter().all(|v| *v == 1.0));
+        let mut lam = Vec::new();
+        flatten(&pr["means_weight"], &mut lam);
+        assert!(lam.iter().all(|v| *v == 0.0));
+        let update = GmmCovarianceUpdate::PreviousMeans;
+        check(
+            case,
+            GmmInit {
+                reg_covar: 0.0,
+                covariance_update: update,
+                ..GmmInit::new(n_mix, t)
+            },
+            gmm_emission(&case["initial"], t, update),
+            gmm_emission(&case["final"], t, update),
+            |a, b| {
+                assert_close(
+                    "mixture weights",
+                    a.weights.iter().copied(),
+                    b.weights.iter().copied(),
+                    1e-6,
+                );
+                gaussian_cmp(&a.components, &b.components);
+            },
+        );
     }
+}
 
-    let init = GmmInit {
-        n_mix: 2,
-        covariance: CovarianceType::Diag,
-        reg_covar: 0.0,
-    };
-    let m = HmmParams::new(2, init)
+/// With our default, exact EM, the fit from hmmlearn's start is a different (better) path: the
+/// start's likelihood is hmmlearn's history[0], the likelihood never decreases, and it ends at
+/// least as high as hmmlearn's generalised EM.
+#[test]
+fn exact_em_gmm_hmms_are_monotone_and_end_at_least_as_high_as_hmmlearn() {
+    let f = fixtures();
+    for (case, t) in gmm_cases(&f) {
+        let name = case["name"].as_str().unwrap();
+        let data = sequences(case);
+        let start = Hmm::new(
+            vec1(&case["initial"]["startprob_"]),
+            mat2(&case["initial"]["transmat_"]),
+            gmm_emission(&case["initial"], t, GmmCovarianceUpdate::Exact),
+        )
+        .unwrap();
+        let h0 = case["history"][0].as_f64().unwrap();
+        assert!(close(start.score(&data).unwrap(), h0, 1e-10), "{name}");
+        let n_mix = start.emission.n_mix();
+        let m = HmmParams::new(
+            start.n_states(),
+            GmmInit {
+                reg_covar: 0.0,
+                ..GmmInit::new(n_mix, t)
+            },
+        )
         .emission(start.emission.clone())
         .topology(Topology::Given(
             start.startprob.clone(),
@@ -374,18 +432,67 @@ fn gmm_hmm_scores_match_hmmlearn_and_em_is_monotone() {
         .tol(0.0)
         .fit(&data)
         .unwrap();
-    let h = &m.report.as_ref().unwrap().lower_bounds;
-    assert!(close(h[0], h0, 1e-10));
-    for w in h.windows(2) {
-        assert!(w[1] >= w[0] - 1e-9 * w[0].abs(), "{} -> {}", w[0], w[1]);
+        let h = &m.report.as_ref().unwrap().lower_bounds;
+        assert_eq!(h.len(), 25, "{name}");
+        assert!(close(h[0], h0, 1e-10), "{name}");
+        for w in h.windows(2) {
+            assert!(
+                w[1] >= w[0] - 1e-9 * w[0].abs(),
+                "{name}: {} -> {}",
+                w[0],
+                w[1]
+            );
+        }
+        let theirs = vec1(&case["history"]);
+        // After the first M-step the two updates differ, so the paths differ.
+        assert!(
+            !close(h[1], theirs[1], 1e-8),
+            "{name}: the updates should differ"
+        );
+        let last_theirs = *theirs.last().unwrap();
+        assert!(
+            *h.last().unwrap() >= last_theirs - 1e-6 * last_theirs.abs(),
+            "{name}: {} vs {}",
+            h.last().unwrap(),
+            last_theirs
+        );
+        assert_eq!(
+            m.emission.components.n_components(),
+            start.n_states() * n_mix
+        );
     }
-    // Exact EM ends at least as high as hmmlearn's generalised EM from the same start.
-    let last_theirs = *vec1(&case["history"]).last().unwrap();
-    assert!(
-        *h.last().unwrap() >= last_theirs - 1e-6 * last_theirs.abs(),
-        "{} vs {}",
-        h.last().unwrap(),
-        last_theirs
+}
+
+/// hmmlearn's MultinomialHMM (0.3.x, with `n_trials`): counts over V categories per step.
+#[test]
+fn multinomial_hmm_matches_hmmlearn() {
+    let f = fixtures();
+    let case = f["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["model"] == "multinomial")
+        .expect("a multinomial case");
+    let n_trials = case["n_trials"].as_u64().unwrap() as usize;
+    assert_eq!(case["kwargs"]["n_trials"].as_u64(), Some(n_trials as u64));
+    let e = |p: &Value| MultinomialComponents {
+        probs: mat2(&p["emissionprob_"]),
+        n_trials,
+    };
+    check(
+        case,
+        MultinomialInit {
+            n_trials: Some(n_trials),
+        },
+        e(&case["initial"]),
+        e(&case["final"]),
+        |a, b| {
+            assert_close(
+                "emissionprob",
+                a.probs.iter().copied(),
+                b.probs.iter().copied(),
+                1e-6,
+            )
+        },
     );
-    assert_eq!(m.emission.components.n_components(), 4);
 }

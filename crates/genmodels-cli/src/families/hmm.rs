@@ -263,9 +263,8 @@ pub fn fit(a: &FitArgs, out: &OutputFlags) -> Result<()> {
             let data = read(&a.data, cols, seq, false, None, None)?;
             let cov: CovarianceType = a.covariance.parse()?;
             let init = GmmInit {
-                n_mix: a.mixtures,
-                covariance: cov,
                 reg_covar: a.reg_covar,
+                ..GmmInit::new(a.mixtures, cov)
             };
             let m = fit_one(a, init, &data, &mut progress)?;
             summary_json(&m, &data.seqs)?

@@ -19,6 +19,31 @@ pub struct GaussianMixtureEmission {
     pub weights: Array2<f64>,
     /// The K·M Gaussian components; component `k·M + m` is mixture `m` of state `k`.
     pub components: GaussianComponents,
+    /// How Baum-Welch re-estimates the covariances (exact EM unless asked otherwise).
+    #[serde(default, skip_serializing_if = "GmmCovarianceUpdate::is_exact")]
+    pub covariance_update: GmmCovarianceUpdate,
+}
+
+/// How the M-step of a GMM-HMM centres each Gaussian's covariance statistics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GmmCovarianceUpdate {
+    /// Exact EM: `Σ_t γ_t(k,m) (x_t − μ_new)(x_t − μ_new)ᵀ / N_km`, about the new means (the
+    /// maximiser of the expected complete-data log-likelihood, so the likelihood never falls).
+    #[default]
+    Exact,
+    /// hmmlearn's `GMMHMM` (0.3.3): `Σ_t γ_t(k,m) (x_t − μ_old)(x_t − μ_old)ᵀ / N_km`, about the
+    /// means that entered the iteration, i.e. the exact update plus
+    /// `(μ_new − μ_old)(μ_new − μ_old)ᵀ`. A generalised EM step, kept to reproduce hmmlearn's
+    /// fits iteration by iteration (full and diag covariances; hmmlearn's tied and spherical
+    /// GMM-HMMs are different models, see `fixtures/HMMLEARN_NOTES.md`).
+    PreviousMeans,
+}
+
+impl GmmCovarianceUpdate {
+    fn is_exact(&self) -> bool {
+        *self == GmmCovarianceUpdate::Exact
+    }
 }
 
 /// Statistics of the inner Gaussians plus the soft count of each (state, mixture) pair.
@@ -132,7 +157,12 @@ impl Components for GaussianMixtureEmission {
     fn m_step(&self, nk: &Array1<f64>, st: &GmmEmissionStats) -> Result<(Self, Vec<usize>)> {
         let (k, m) = self.weights.dim();
         let nkm = st.nkm.mapv(|v| v + 10.0 * f64::EPSILON);
-        let (components, _) = self.components.m_step(&nkm, &st.inner)?;
+        let (components, _) = match self.covariance_update {
+            GmmCovarianceUpdate::Exact => self.components.m_step(&nkm, &st.inner)?,
+            GmmCovarianceUpdate::PreviousMeans => self
+                .components
+                .m_step_about_previous_means(&nkm, &st.inner)?,
+        };
         let mut weights = self.weights.clone();
         let mut empty = Vec::new();
         for state in 0..k {
@@ -147,6 +177,7 @@ impl Components for GaussianMixtureEmission {
             GaussianMixtureEmission {
                 weights,
                 components,
+                covariance_update: self.covariance_update,
             },
             empty,
         ))
@@ -200,6 +231,20 @@ pub struct GmmInit {
     pub covariance: crate::mixture::CovarianceType,
     /// Added to covariance diagonals at each M-step.
     pub reg_covar: f64,
+    /// How the covariances are re-estimated (exact EM by default).
+    pub covariance_update: GmmCovarianceUpdate,
+}
+
+impl GmmInit {
+    /// `n_mix` mixtures per state with `covariance` Gaussians, `reg_covar` 1e-6, exact EM.
+    pub fn new(n_mix: usize, covariance: crate::mixture::CovarianceType) -> Self {
+        GmmInit {
+            n_mix,
+            covariance,
+            reg_covar: 1e-6,
+            covariance_update: GmmCovarianceUpdate::Exact,
+        }
+    }
 }
 
 impl super::fit::EmissionInit for GmmInit {
@@ -264,6 +309,7 @@ impl super::fit::EmissionInit for GmmInit {
         Ok(GaussianMixtureEmission {
             weights: Array2::from_elem((n_states, m), 1.0 / m as f64),
             components,
+            covariance_update: self.covariance_update,
         })
     }
 }

@@ -262,6 +262,7 @@ impl EmissionInit for SegmentInit<GmmInit> {
         Ok(GaussianMixtureEmission {
             weights,
             components,
+            covariance_update: self.emission.covariance_update,
         })
     }
 }

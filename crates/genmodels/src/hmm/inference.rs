@@ -26,6 +26,31 @@ pub fn forward_backward(
     trans: ArrayView2<'_, f64>,
     log_b: ArrayView2<'_, f64>,
 ) -> Option<Posteriors> {
+    // With AVX2 where the CPU has it (checked at run time), else the baseline instructions; the
+    // arithmetic is the same either way (no fused multiply-adds are introduced).
+    struct Op<'a>(
+        ArrayView1<'a, f64>,
+        ArrayView2<'a, f64>,
+        ArrayView2<'a, f64>,
+    );
+    impl pulp::WithSimd for Op<'_> {
+        type Output = Option<Posteriors>;
+        // Inlined all the way into pulp's function compiled for the detected instruction set (a
+        // closure would be compiled, and called, as baseline code).
+        #[inline(always)]
+        fn with_simd<S: pulp::Simd>(self, _: S) -> Self::Output {
+            forward_backward_impl(self.0, self.1, self.2)
+        }
+    }
+    pulp::Arch::new().dispatch(Op(start, trans, log_b))
+}
+
+#[inline(always)]
+fn forward_backward_impl(
+    start: ArrayView1<'_, f64>,
+    trans: ArrayView2<'_, f64>,
+    log_b: ArrayView2<'_, f64>,
+) -> Option<Posteriors> {
     let (t_len, s) = log_b.dim();
     let a: Vec<f64> = trans.iter().copied().collect(); // row-major S×S
     let lb = log_b.as_standard_layout();
@@ -40,14 +65,19 @@ pub fn forward_backward(
         m[t] = mt;
         if mt.is_finite() {
             for (bj, l) in b[t * s..(t + 1) * s].iter_mut().zip(row) {
-                *bj = (l - mt).exp();
+                *bj = exp_nonpositive(l - mt);
             }
         }
     }
     let mut alpha = Array2::<f64>::zeros((t_len, s));
     let mut c = vec![0.0; t_len];
     let mut pred = vec![0.0; s];
+    // log p = Σ_t (ln c_t + m_t). The c_t are multiplied together and the product's logarithm
+    // taken only when it leaves [1e−20, 1e20] (a factor in [1e−200, 1e200] then cannot underflow
+    // or overflow it; one outside that range is taken on its own): one `ln` per many steps
+    // instead of one per step.
     let mut log_likelihood = 0.0;
+    let mut c_prod = 1.0f64;
     {
         let al = alpha.as_slice_mut().expect("new array");
         for t in 0..t_len {
@@ -80,9 +110,19 @@ pub fn forward_backward(
                 *o = p * v * inv;
             }
             c[t] = ct;
-            log_likelihood += ct.ln() + m[t];
+            if (1e-200..=1e200).contains(&ct) {
+                c_prod *= ct;
+                if !(1e-20..=1e20).contains(&c_prod) {
+                    log_likelihood += c_prod.ln();
+                    c_prod = 1.0;
+                }
+            } else {
+                log_likelihood += ct.ln();
+            }
+            log_likelihood += m[t];
         }
     }
+    log_likelihood += c_prod.ln();
     // Backward with the same scaling: w_t = b_t ∘ beta_t / c_t, beta_{t−1} = A w_t; the expected
     // transitions are then one product, Σ_t alpha_{t−1}ᵀ w_t, times A elementwise.
     let mut beta = vec![0.0; t_len * s];
@@ -135,6 +175,53 @@ pub fn forward_backward(
         gamma,
         xi_sum: xi,
     })
+}
+
+/// `eˣ` for `x ≤ 0` (−∞ included) within one unit in the last place, as straight-line
+/// arithmetic that vectorises (glibc's `exp` is a call per value): `x = n ln 2 + r` with
+/// `|r| ≤ ln 2 / 2` (Cody-Waite, `ln 2` in two parts), `eʳ` by its Taylor polynomial to degree
+/// 13 (truncation error below 5e-18), and `2ⁿ` put into the exponent bits. Results below
+/// `e^−708` (≈ 3e−308, where doubles turn subnormal) are 0; NaN stays NaN.
+#[inline(always)]
+fn exp_nonpositive(x: f64) -> f64 {
+    // fdlibm's split of ln 2: the high part's low 32 bits are zero, so n·LN2_HI is exact.
+    const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000); // 6.93147180369123816490e-01
+    const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76); // 1.90821492927058770002e-10
+    const SHIFT: f64 = 6_755_399_441_055_744.0; // 1.5·2^52: adding it rounds to an integer
+    const FLOOR: f64 = -708.0;
+    let xc = if x < FLOOR { FLOOR } else { x };
+    let t = xc * std::f64::consts::LOG2_E + SHIFT;
+    let n = t - SHIFT;
+    let r = (xc - n * LN2_HI) - n * LN2_LO;
+    // 1/k! for k = 13 down to 2, then the two leading ones.
+    const C: [f64; 12] = [
+        1.0 / 6_227_020_800.0,
+        1.0 / 479_001_600.0,
+        1.0 / 39_916_800.0,
+        1.0 / 3_628_800.0,
+        1.0 / 362_880.0,
+        1.0 / 40_320.0,
+        1.0 / 5_040.0,
+        1.0 / 720.0,
+        1.0 / 120.0,
+        1.0 / 24.0,
+        1.0 / 6.0,
+        0.5,
+    ];
+    let mut p = C[0];
+    for c in &C[1..] {
+        p = p * r + c;
+    }
+    p = p * r + 1.0;
+    p = p * r + 1.0;
+    // n sits in the low bits of t's mantissa; 2ⁿ has exponent field n + 1023 (n ≥ −1022).
+    let k = (t.to_bits() as i64).wrapping_sub(SHIFT.to_bits() as i64);
+    let scale = f64::from_bits(((k + 1023) << 52) as u64);
+    if x < FLOOR {
+        0.0
+    } else {
+        p * scale
+    }
 }
 
 /// Scales one step's emission probabilities into `b` and returns the log-scale `m`:
@@ -214,33 +301,56 @@ pub fn log_likelihood(
     ll
 }
 
+/// Target states handled together by the Viterbi kernel (one AVX2 vector, two SSE2 ones).
+const LANES: usize = 4;
+
 /// The most probable state path and its joint log-probability `log p(x, z*)`.
+///
+/// Ties go to the lowest-numbered previous state, and at the end to the lowest-numbered state.
 pub fn viterbi(
     log_start: ArrayView1<'_, f64>,
     log_trans: ArrayView2<'_, f64>,
     log_b: ArrayView2<'_, f64>,
 ) -> (f64, Vec<usize>) {
     let (t_len, s) = log_b.dim();
-    let lt: Vec<f64> = log_trans.iter().copied().collect();
+    if t_len == 0 {
+        return (0.0, Vec::new());
+    }
+    // ln A row by row, each row padded with −∞ to a whole number of lanes, so the maximum for
+    // LANES target states at once runs over contiguous, fixed-size blocks that stay in registers.
+    let sp = s.div_ceil(LANES) * LANES;
+    let mut lt = vec![f64::NEG_INFINITY; s * sp];
+    for (i, row) in log_trans.outer_iter().enumerate() {
+        lt[i * sp..i * sp + s]
+            .iter_mut()
+            .zip(row.iter())
+            .for_each(|(o, v)| *o = *v);
+    }
     let lb = log_b.as_standard_layout();
     let lb = lb.as_slice().expect("standard layout");
-    let mut delta: Vec<f64> = (0..s).map(|j| log_start[j] + lb[j]).collect();
-    let mut next = vec![0.0; s];
     let mut back = vec![0u32; t_len * s];
-    for t in 1..t_len {
-        for j in 0..s {
-            let mut best = (0usize, f64::NEG_INFINITY);
-            for (i, d) in delta.iter().enumerate() {
-                let v = d + lt[i * s + j];
-                if v > best.1 {
-                    best = (i, v);
-                }
-            }
-            back[t * s + j] = best.0 as u32;
-            next[j] = best.1 + lb[t * s + j];
-        }
-        std::mem::swap(&mut delta, &mut next);
+    // With AVX2 where the CPU has it (checked at run time), else the baseline instructions.
+    struct Op<'a> {
+        log_start: ArrayView1<'a, f64>,
+        lt: &'a [f64],
+        lb: &'a [f64],
+        s: usize,
+        back: &'a mut [u32],
     }
+    impl pulp::WithSimd for Op<'_> {
+        type Output = Vec<f64>;
+        #[inline(always)]
+        fn with_simd<S: pulp::Simd>(self, _: S) -> Vec<f64> {
+            viterbi_forward(self.log_start, self.lt, self.lb, self.s, self.back)
+        }
+    }
+    let delta = pulp::Arch::new().dispatch(Op {
+        log_start,
+        lt: &lt,
+        lb,
+        s,
+        back: &mut back,
+    });
     let (mut state, logp) =
         delta.iter().enumerate().fold(
             (0, f64::NEG_INFINITY),
@@ -254,4 +364,94 @@ pub fn viterbi(
         }
     }
     (logp, path)
+}
+
+/// The Viterbi recursion `δ_t(j) = max_i (δ_{t−1}(i) + ln A_ij) + ln b_t(j)`, filling the
+/// back-pointers; returns the last step's `δ`. `lt` is `ln A` with rows padded to `sp` columns.
+#[inline(always)]
+fn viterbi_forward(
+    log_start: ArrayView1<'_, f64>,
+    lt: &[f64],
+    lb: &[f64],
+    s: usize,
+    back: &mut [u32],
+) -> Vec<f64> {
+    let t_len = lb.len() / s;
+    let sp = lt.len() / s;
+    let mut delta: Vec<f64> = (0..s).map(|j| log_start[j] + lb[j]).collect();
+    let mut next = vec![0.0; s];
+    let mut arg = vec![0.0f64; sp];
+    let mut best = vec![0.0f64; sp];
+    for t in 1..t_len {
+        for c in (0..sp).step_by(LANES) {
+            let mut b = [f64::NEG_INFINITY; LANES];
+            // The index as a float, so value and index are selected by the same mask.
+            let mut a = [0.0f64; LANES];
+            for (i, &d) in delta.iter().enumerate() {
+                let row: &[f64; LANES] = lt[i * sp + c..i * sp + c + LANES]
+                    .try_into()
+                    .expect("LANES entries");
+                let fi = i as f64;
+                for l in 0..LANES {
+                    let v = d + row[l];
+                    let better = v > b[l];
+                    b[l] = if better { v } else { b[l] };
+                    a[l] = if better { fi } else { a[l] };
+                }
+            }
+            best[c..c + LANES].copy_from_slice(&b);
+            arg[c..c + LANES].copy_from_slice(&a);
+        }
+        let lbt = &lb[t * s..(t + 1) * s];
+        for (j, ((n, bp), l)) in next
+            .iter_mut()
+            .zip(&mut back[t * s..(t + 1) * s])
+            .zip(lbt)
+            .enumerate()
+        {
+            *n = best[j] + l;
+            *bp = arg[j] as u32;
+        }
+        std::mem::swap(&mut delta, &mut next);
+    }
+    delta
+}
+
+#[cfg(test)]
+mod tests {
+    use super::exp_nonpositive;
+
+    #[test]
+    fn exp_nonpositive_is_within_one_ulp_of_exp() {
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut uniform = || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut xs: Vec<f64> = (0..200_000)
+            .map(|i| -uniform() * if i % 2 == 0 { 708.0 } else { 2.0 })
+            .collect();
+        xs.extend([
+            0.0,
+            -0.0,
+            -1e-300,
+            -1e-17,
+            -0.5 * std::f64::consts::LN_2,
+            -1.0,
+            -708.0,
+        ]);
+        for x in xs {
+            let (ours, std) = (exp_nonpositive(x), x.exp());
+            assert!(
+                (ours - std).abs() <= std * f64::EPSILON,
+                "exp({x}): {ours} vs {std}"
+            );
+        }
+        assert_eq!(exp_nonpositive(f64::NEG_INFINITY), 0.0);
+        assert_eq!(exp_nonpositive(-745.0), 0.0);
+        assert_eq!(exp_nonpositive(0.0), 1.0);
+        assert!(exp_nonpositive(f64::NAN).is_nan());
+    }
 }

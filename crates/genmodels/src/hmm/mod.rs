@@ -24,7 +24,9 @@ mod model;
 
 pub use emissions::{CategoricalInit, GaussianInit, MultinomialInit, PoissonInit};
 pub use fit::{EmissionInit, HmmParams, Learn, Topology};
-pub use gmm_emission::{GaussianMixtureEmission, GmmEmissionScratch, GmmEmissionStats, GmmInit};
+pub use gmm_emission::{
+    GaussianMixtureEmission, GmmCovarianceUpdate, GmmEmissionScratch, GmmEmissionStats, GmmInit,
+};
 pub use images::{
     image_sequences, images_from_sequences, BernoulliInit, ImageReading, SegmentInit,
 };

@@ -53,8 +53,12 @@ fn row_samplers(probs: &Array2<f64>) -> Vec<Option<WeightedIndex<f64>>> {
         .collect()
 }
 
+/// A finite, non-negative whole number. Every float from 2^52 up is whole; below, a round trip
+/// through an integer is exact only for whole numbers (cheaper than `fract`, which is a libm
+/// call on baseline x86-64).
 fn is_count(v: f64) -> bool {
-    v >= 0.0 && v.fract() == 0.0 && v.is_finite()
+    const WHOLE: f64 = 4_503_599_627_370_496.0; // 2^52
+    v >= 0.0 && v.is_finite() && (v >= WHOLE || (v as u64) as f64 == v)
 }
 
 /// K categorical distributions over `V` symbols, coded `0..V` in a single column.
@@ -126,9 +130,16 @@ impl Components for CategoricalComponents {
         _: Option<()>,
         st: &mut WeightedSums,
     ) {
+        // Symbol-major (V × K) sums, so each step adds one contiguous row; then transposed in.
+        let (k, v) = self.probs.dim();
+        let mut sums = vec![0.0; v * k];
         for (xr, rr) in x.outer_iter().zip(resp.outer_iter()) {
-            let mut col = st.s1.column_mut(xr[0] as usize);
-            col += &rr;
+            let code = xr[0] as usize;
+            let row = &mut sums[code * k..(code + 1) * k];
+            row.iter_mut().zip(rr.iter()).for_each(|(o, r)| *o += r);
+        }
+        for ((c, j), o) in st.s1.indexed_iter_mut() {
+            *o += sums[j * k + c];
         }
     }
 

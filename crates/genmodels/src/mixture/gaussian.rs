@@ -470,9 +470,21 @@ impl GaussianComponents {
         };
         let mut st = tmp.empty_stats();
         tmp.accumulate(x, resp.view(), None, &mut st);
-        let (comp, _) = tmp.m_step_inner(&nk, &st, false)?;
+        let (comp, _) = tmp.m_step_inner(&nk, &st, false, false)?;
         let weights = &nk / nk.sum();
         Ok((weights, comp))
+    }
+
+    /// The M-step with each covariance taken about the means that entered the iteration
+    /// (the statistics' reference points) instead of the new means: `Σ_t r (x − μ_old)(…)ᵀ / n_k`,
+    /// which exceeds the exact update by `(μ_new − μ_old)(μ_new − μ_old)ᵀ`. This is hmmlearn's
+    /// GMMHMM update (a generalised EM step); the means are the usual ones.
+    pub(crate) fn m_step_about_previous_means(
+        &self,
+        nk: &Array1<f64>,
+        st: &GaussianStats,
+    ) -> Result<(Self, Vec<usize>)> {
+        self.m_step_inner(nk, st, true, true)
     }
 
     fn m_step_inner(
@@ -480,6 +492,7 @@ impl GaussianComponents {
         nk: &Array1<f64>,
         st: &GaussianStats,
         keep_empty: bool,
+        about_previous_means: bool,
     ) -> Result<(Self, Vec<usize>)> {
         let (k, d) = self.means.dim();
         let reg = self.reg_covar;
@@ -495,6 +508,13 @@ impl GaussianComponents {
         for &c in &empty {
             means.row_mut(c).assign(&self.means.row(c));
         }
+        // The second moments are about the reference points; about the new means they lose
+        // δδᵀ (exact EM), about the old ones they are used as they are.
+        let delta = if about_previous_means {
+            Array2::zeros(delta.raw_dim())
+        } else {
+            delta
+        };
         let covariances = match (&st.s2, self.covariance_type()) {
             (S2::Full(s2), CovarianceType::Full) => {
                 let mut cov = Array3::zeros((k, d, d));
@@ -836,7 +856,7 @@ impl Components for GaussianComponents {
     }
 
     fn m_step(&self, nk: &Array1<f64>, st: &GaussianStats) -> Result<(Self, Vec<usize>)> {
-        self.m_step_inner(nk, st, true)
+        self.m_step_inner(nk, st, true, false)
     }
 
     fn n_component_parameters(&self) -> usize {

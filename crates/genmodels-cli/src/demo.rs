@@ -19,6 +19,8 @@ use serde_json::json;
 use crate::common::{num, print_json, OutputFlags};
 use crate::plot;
 
+mod classify;
+
 /// The bundled data, compiled into the binary so the demo runs from any directory.
 const FAITHFUL: &str = include_str!("../../../data/old_faithful.csv");
 const DIGITS: &str = include_str!("../../../data/digits_binary.csv");
@@ -31,11 +33,11 @@ const ALARM: &str = include_str!("../../../data/bayesnets/alarm.bif");
 /// `genmodels demo`
 #[derive(Args, Debug, Clone)]
 #[command(
-    after_help = "Examples:\n  genmodels demo                 # writes demo-out/report.md\n  genmodels demo --out /tmp/d --quick"
+    after_help = "Examples:\n  genmodels demo                 # writes genmodels-demo/report.md and report.html\n  genmodels demo --out /tmp/d --quick"
 )]
 pub struct DemoArgs {
     /// Folder for the report, pictures and model files.
-    #[arg(long, default_value = "demo-out")]
+    #[arg(long, default_value = "genmodels-demo")]
     pub out: PathBuf,
     /// Smaller runs (fewer restarts and iterations), for a smoke test.
     #[arg(long)]
@@ -488,6 +490,8 @@ pub fn run(a: &DemoArgs, out: &OutputFlags) -> Result<()> {
     progress("Bayesian networks: sprinkler, alarm queries, alarm learned back");
     let bn = bayesnet_section(&mut md, &path_of, a.quick)?;
 
+    let clf = classify::section(&mut md, &path_of, a.quick, &progress)?;
+
     let total = start.elapsed().as_secs_f64();
     let _ = writeln!(md, "---\nWhole demo: {total:.2} s.");
     let report = path_of("report.md");
@@ -506,6 +510,7 @@ pub fn run(a: &DemoArgs, out: &OutputFlags) -> Result<()> {
             "gnp": {"agreement_with_nber": agreement},
             "geyser": {"n_states": ghmm.n_states()},
             "bayesnet": {"p_rain_given_wet": bn.p_rain_given_wet, "alarm_learned_shd": bn.shd, "alarm_learned_edges": bn.learned_edges},
+            "classifiers": clf.rows.iter().map(|r| json!({"data": r.data, "model": r.model, "kind": r.kind, "accuracy": r.accuracy, "log_loss": r.log_loss})).collect::<Vec<_>>(),
             "seconds": total,
         }));
     } else {
@@ -534,6 +539,14 @@ pub fn run(a: &DemoArgs, out: &OutputFlags) -> Result<()> {
             "Sprinkler network: P(rain | grass wet) = {:.3}; alarm network learned back from {} sampled rows with {} wrong edges (SHD)",
             bn.p_rain_given_wet, bn.rows, bn.shd
         );
+        for r in clf.rows.iter().filter(|r| r.data == "MNIST") {
+            println!(
+                "MNIST: {} ({}) {:.1} % test accuracy",
+                r.model,
+                r.kind,
+                100.0 * r.accuracy
+            );
+        }
         println!(
             "wrote {} (and pictures, models, samples) in {:.2} s",
             report.display(),

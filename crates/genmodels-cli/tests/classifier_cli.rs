@@ -159,3 +159,237 @@ fn classifier_bad_input_is_exit_2_without_output() {
     let r = genmodels(d, &["score", "iris.json", "unknown.csv"]);
     assert_bad_input(&r, &["unknown.csv", "rose"]);
 }
+
+const MNIST_IMAGES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../data/mnist/t10k-images-idx3-ubyte.gz"
+);
+const MNIST_LABELS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../data/mnist/t10k-labels-idx1-ubyte.gz"
+);
+
+/// Width and height of a PNG, from its IHDR chunk.
+fn png_size(path: &std::path::Path) -> (u32, u32) {
+    let b = std::fs::read(path).unwrap();
+    assert_eq!(&b[1..4], b"PNG");
+    let w = u32::from_be_bytes(b[16..20].try_into().unwrap());
+    let h = u32::from_be_bytes(b[20..24].try_into().unwrap());
+    (w, h)
+}
+
+#[test]
+fn hmm_over_pixel_rows_classifies_digits_and_draws_every_class() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // 600 images to train (≈ 60 per class), the next 400 to test.
+    let fit = one_json_object(&ok(
+        d,
+        &[
+            "fit",
+            "classifier",
+            MNIST_IMAGES,
+            "--labels",
+            MNIST_LABELS,
+            "--limit",
+            "600",
+            "--model",
+            "hmm",
+            "--states",
+            "10",
+            "--sequence",
+            "rows",
+            "--max-iter",
+            "8",
+            "-o",
+            "hw.json",
+            "--json",
+        ],
+    ));
+    assert_eq!(fit["classes"].as_array().unwrap().len(), 10);
+    assert!(f64_field(&fit, "train_accuracy") > 0.7, "{fit:?}");
+    let info = one_json_object(&ok(d, &["info", "hw.json", "--json"]));
+    assert_eq!(info["format"], "classifier-hmm-gaussian");
+    assert_eq!(info["sequence"], "rows");
+    // Scored on the first 1000 images: 400 of them unseen. Chance is 10 % (seen: 78.6 %).
+    let s = one_json_object(&ok(
+        d,
+        &[
+            "score",
+            "hw.json",
+            MNIST_IMAGES,
+            "--labels",
+            MNIST_LABELS,
+            "--limit",
+            "1000",
+            "--json",
+        ],
+    ));
+    assert_eq!(u64_field(&s, "n"), 1000);
+    assert!(f64_field(&s, "accuracy") > 0.7, "{s:?}");
+    // One row of samples per class: 10 rows of 3 images of 28×28 at scale 2.
+    ok(
+        d,
+        &[
+            "sample",
+            "hw.json",
+            "-n",
+            "3",
+            "-o",
+            "classes.png",
+            "--quiet",
+        ],
+    );
+    assert_eq!(png_size(&d.join("classes.png")), (3 * 57 + 1, 10 * 57 + 1));
+    // One class as a grid, and as numbers.
+    ok(
+        d,
+        &[
+            "sample",
+            "hw.json",
+            "-n",
+            "4",
+            "--label",
+            "7",
+            "-o",
+            "sevens.png",
+            "--quiet",
+        ],
+    );
+    assert_eq!(png_size(&d.join("sevens.png")), (2 * 57 + 1, 2 * 57 + 1));
+    ok(
+        d,
+        &[
+            "sample",
+            "hw.json",
+            "-n",
+            "2",
+            "--label",
+            "7",
+            "-o",
+            "sevens.csv",
+            "--quiet",
+        ],
+    );
+    let (header, rows) = read_csv(&d.join("sevens.csv"));
+    assert_eq!(header.len(), 785);
+    assert_eq!(rows.len(), 2);
+    assert!(rows.iter().all(|r| r[784] == "7"));
+}
+
+#[test]
+fn bernoulli_mixture_on_binarised_images() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(
+        d,
+        &[
+            "fit",
+            "classifier",
+            MNIST_IMAGES,
+            "--labels",
+            MNIST_LABELS,
+            "--limit",
+            "1000",
+            "--model",
+            "bernoulli-mixture",
+            "--components",
+            "3",
+            "--binarize",
+            "0.5",
+            "-o",
+            "bm.json",
+            "--quiet",
+        ],
+    );
+    let s = one_json_object(&ok(
+        d,
+        &[
+            "score",
+            "bm.json",
+            MNIST_IMAGES,
+            "--labels",
+            MNIST_LABELS,
+            "--limit",
+            "2000",
+            "--json",
+        ],
+    ));
+    assert!(f64_field(&s, "accuracy") > 0.75, "{s:?}");
+}
+
+#[test]
+fn image_classifier_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // Labels of another length than the images.
+    write(d, "few.csv", "label\n1\n2\n3\n");
+    let r = genmodels(
+        d,
+        &[
+            "fit",
+            "classifier",
+            MNIST_IMAGES,
+            "--labels",
+            "few.csv",
+            "--model",
+            "hmm",
+            "-o",
+            "x.json",
+        ],
+    );
+    assert_bad_input(&r, &["3 labels", "10000 images"]);
+    // Images without labels.
+    let r = genmodels(d, &["fit", "classifier", MNIST_IMAGES, "-o", "x.json"]);
+    assert_bad_input(&r, &["--labels"]);
+    // An HMM over a CSV of features: there are no images to read as sequences.
+    let r = genmodels(
+        d,
+        &[
+            "fit",
+            "classifier",
+            IRIS,
+            "--label-column",
+            "species",
+            "--model",
+            "hmm",
+            "-o",
+            "x.json",
+        ],
+    );
+    assert_bad_input(&r, &["sequence"]);
+    assert!(!d.join("x.json").exists());
+    // Images of another size than the classifier's.
+    ok(
+        d,
+        &[
+            "fit",
+            "classifier",
+            MNIST_IMAGES,
+            "--labels",
+            MNIST_LABELS,
+            "--limit",
+            "200",
+            "--model",
+            "hmm",
+            "--states",
+            "3",
+            "--max-iter",
+            "2",
+            "-o",
+            "hw.json",
+            "--quiet",
+        ],
+    );
+    write(d, "small.csv", "a,b,c,d\n0,1,1,0\n");
+    let r = genmodels(d, &["predict", "hw.json", "small.csv"]);
+    assert_bad_input(&r, &["2×2", "28×28"]);
+    // A class the classifier does not know.
+    let r = genmodels(
+        d,
+        &[
+            "sample", "hw.json", "-n", "2", "--label", "11", "-o", "s.png",
+        ],
+    );
+    assert_bad_input(&r, &["--label", "the classes are"]);
+}

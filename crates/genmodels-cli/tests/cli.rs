@@ -700,6 +700,20 @@ fn tour_demo_quick_writes_report_with_bic_table() {
         "{report}"
     );
     assert!(report.contains("![alarm](alarm.svg)"), "{report}");
+    // Generative against discriminative classifiers, with a row per model and data set, and
+    // class-conditional MNIST samples.
+    assert!(
+        report.contains("## Generative against discriminative classifiers"),
+        "{report}"
+    );
+    for needle in [
+        "| iris | Gaussian per class, full (QDA) | generative |",
+        "| digits 8×8 | HMM per class over pixel rows",
+        "| MNIST | logistic regression",
+    ] {
+        assert!(report.contains(needle), "{needle}:\n{report}");
+    }
+    assert!(is_png(&d.join("demo-dir/mnist_class_samples.png")));
     // The same report as one self-contained page: every picture embedded, none linked.
     let html = fs::read_to_string(d.join("demo-dir/report.html")).expect("report.html");
     assert!(html.starts_with("<!DOCTYPE html>"));

@@ -6,15 +6,25 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use clap::Args;
-use genmodels::classifier::{fit_classifier, metrics, GenerativeClassifier, Priors};
-use genmodels::core::{rng_from_seed, LogLikelihood, Sample};
+use genmodels::classifier::{fit_classifier, metrics, GenerativeClassifier, Priors, Subset};
+use genmodels::core::{rng_from_seed, Fit, LogLikelihood, Sample};
+use genmodels::hmm::{
+    image_sequences, images_from_sequences, BernoulliInit, GaussianInit, GaussianMixtureEmission,
+    GmmInit, Hmm, HmmParams, ImageReading, SegmentInit, Topology,
+};
+use genmodels::io::images::{write_png_grid, Images};
 use genmodels::io::{load_model, save_model, ModelFile};
-use genmodels::mixture::{BernoulliMixture, Components, CovarianceType, GaussianMixture, Mixture};
-use ndarray::Array2;
+use genmodels::mixture::{
+    BernoulliComponents, BernoulliMixture, Components, CovarianceType, GaussianComponents,
+    GaussianMixture, Mixture,
+};
+use ndarray::{Array2, Axis};
+use rand::RngCore;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::mixture::{binarize, predict_output, sample_output};
+use super::mixture::{binarize, predict_output, rows_output};
 use super::Family;
 use crate::common::{
     check_distinct, in_file, num, print_json, print_table, usage, OutputFlags, Progress,
@@ -27,26 +37,56 @@ use crate::verbs::{PlotArgs, PredictArgs, SampleArgs, ScoreArgs};
     after_help = "Examples:\n  genmodels fit classifier data/iris.csv --label-column species --model gmm --components 2 -o iris.json\n  genmodels fit classifier data/digits_binary.csv --label-column digit --model bernoulli-mixture --components 10 -o d.json\n  genmodels predict iris.json test.csv --proba\n  genmodels score iris.json test.csv --json        # accuracy, log-loss, confusion matrix\n  genmodels sample iris.json -n 20 --label virginica -o fake.csv"
 )]
 pub struct FitArgs {
-    /// Training data: CSV with a header row, features and a class column.
+    /// Training data: CSV with a header row, features and a class column; or images (IDX as
+    /// MNIST ships, gzip'd or not, or .npy) with their classes in `--labels`.
     pub data: PathBuf,
     /// The column holding each row's class (any text).
-    #[arg(long, value_name = "COLUMN")]
+    #[arg(long, value_name = "COLUMN", default_value = "label")]
     pub label_column: String,
+    /// The classes of image data: an IDX label file, or a CSV whose first column is the class.
+    #[arg(long, value_name = "FILE")]
+    pub labels: Option<PathBuf>,
+    /// Train on the first N rows (images) only.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
     /// Feature columns (default: every column but the label column).
     #[arg(long, value_delimiter = ',', value_name = "A,B,...")]
     pub columns: Option<Vec<String>>,
     /// Where to write the fitted classifier (JSON).
     #[arg(short, long)]
     pub output: PathBuf,
-    /// The class-conditional model: gmm or bernoulli-mixture.
+    /// The class-conditional model: gmm, bernoulli-mixture, hmm (images read as sequences of
+    /// pixel rows or columns) or bn (a naive-Bayes or TAN network over categories).
     #[arg(long, default_value = "gmm")]
     pub model: String,
+    /// For --model hmm: hidden states per class.
+    #[arg(long, default_value_t = 8)]
+    pub states: usize,
+    /// For --model hmm: read each image as a sequence of its pixel `rows` or `columns`.
+    #[arg(long, default_value = "rows")]
+    pub sequence: String,
+    /// For --model hmm: the states' emissions: gaussian, gmm (a Gaussian mixture per state,
+    /// see --mixtures) or bernoulli (binary pixels; see --binarize).
+    #[arg(long, default_value = "gaussian")]
+    pub emission: String,
+    /// For --model hmm --emission gmm: Gaussians per state.
+    #[arg(long, default_value_t = 2)]
+    pub mixtures: usize,
+    /// For --model hmm: left-right (each state moves on or stays; the usual model of strokes)
+    /// or ergodic.
+    #[arg(long, default_value = "left-right")]
+    pub topology: String,
+    /// Added to every covariance diagonal (default 1e-6 for mixtures, 1e-2 for HMMs over
+    /// images, whose border pixels never vary).
+    #[arg(long, value_name = "R")]
+    pub reg_covar: Option<f64>,
     /// Mixture components per class.
     #[arg(short = 'k', long, default_value_t = 1)]
     pub components: usize,
-    /// Covariance type of Gaussian mixtures: full, tied, diag, spherical.
-    #[arg(long, default_value = "full")]
-    pub covariance: String,
+    /// Covariance type of Gaussian mixtures: full, tied, diag, spherical (default full;
+    /// diag for HMMs).
+    #[arg(long)]
+    pub covariance: Option<String>,
     /// Class priors: learned (class frequencies) or uniform.
     #[arg(long, default_value = "learned")]
     pub priors: String,
@@ -82,27 +122,107 @@ pub struct ClassifierFile<M> {
     /// Threshold applied to the features (binary models).
     #[serde(default)]
     pub binarize: Option<f64>,
+    /// Height and width of the images, when trained on images.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_shape: Option<(usize, usize)>,
+    /// How an image is read as a sequence (HMMs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sequence: Option<ImageReading>,
 }
 
-impl ModelFile for ClassifierFile<GaussianMixture> {
-    const FAMILY: &'static str = "classifier-gmm";
-    const VERSION: u32 = 1;
-    fn validate_loaded(&self) -> std::result::Result<(), String> {
-        validate(&self.classifier)
+/// A class-conditional model the CLI can save, read data for, describe and draw from.
+pub trait ClassModel: Sized + Serialize + DeserializeOwned + LogLikelihood<Self::Data> {
+    /// What the model scores: rows, or sequences.
+    type Data: Subset;
+    /// The model's data from rows of features.
+    fn data(x: &Array2<f64>, f: &ClassifierFile<Self>) -> Result<Self::Data>;
+    /// Checks a loaded model.
+    fn check(&self) -> std::result::Result<(), String>;
+    /// Components (or states) and free parameters.
+    fn sizes(&self) -> (usize, usize);
+    /// `n` new instances, as rows of features.
+    fn draw(
+        &self,
+        n: usize,
+        f: &ClassifierFile<Self>,
+        rng: &mut dyn RngCore,
+    ) -> Result<Array2<f64>>;
+}
+
+impl<C: Components + Serialize + DeserializeOwned> ClassModel for Mixture<C> {
+    type Data = Array2<f64>;
+    fn data(x: &Array2<f64>, _: &ClassifierFile<Self>) -> Result<Array2<f64>> {
+        Ok(x.clone())
+    }
+    fn check(&self) -> std::result::Result<(), String> {
+        self.validate()
+    }
+    fn sizes(&self) -> (usize, usize) {
+        (self.n_components(), self.n_parameters())
+    }
+    fn draw(
+        &self,
+        n: usize,
+        _: &ClassifierFile<Self>,
+        rng: &mut dyn RngCore,
+    ) -> Result<Array2<f64>> {
+        Ok(self.sample(n, rng)?.x)
     }
 }
 
-impl ModelFile for ClassifierFile<BernoulliMixture> {
-    const FAMILY: &'static str = "classifier-bernoulli-mixture";
-    const VERSION: u32 = 1;
-    fn validate_loaded(&self) -> std::result::Result<(), String> {
-        validate(&self.classifier)
+impl<E: Components + Serialize + DeserializeOwned> ClassModel for Hmm<E> {
+    type Data = genmodels::core::data::Sequences;
+    fn data(x: &Array2<f64>, f: &ClassifierFile<Self>) -> Result<Self::Data> {
+        let (shape, reading) = f.image_shape.zip(f.sequence).ok_or_else(|| {
+            usage("this HMM classifier's file does not say how its images are read as sequences")
+        })?;
+        Ok(image_sequences(x, shape, reading)?)
+    }
+    fn check(&self) -> std::result::Result<(), String> {
+        self.validate()
+    }
+    fn sizes(&self) -> (usize, usize) {
+        (self.n_states(), self.n_parameters())
+    }
+    fn draw(
+        &self,
+        n: usize,
+        f: &ClassifierFile<Self>,
+        rng: &mut dyn RngCore,
+    ) -> Result<Array2<f64>> {
+        let (shape, reading) = f.image_shape.zip(f.sequence).ok_or_else(|| {
+            usage("this HMM classifier's file does not say how its images are read as sequences")
+        })?;
+        let (steps, width) = reading.steps_and_width(shape);
+        let mut all = Array2::zeros((n * steps, width));
+        for i in 0..n {
+            let s = self.sample_sequence(steps, rng)?;
+            all.slice_mut(ndarray::s![i * steps..(i + 1) * steps, ..])
+                .assign(&s.x);
+        }
+        Ok(images_from_sequences(&all, shape, reading)?)
     }
 }
 
-fn validate<C: Components>(
-    c: &GenerativeClassifier<Mixture<C>>,
-) -> std::result::Result<(), String> {
+macro_rules! classifier_file {
+    ($model:ty, $family:literal) => {
+        impl ModelFile for ClassifierFile<$model> {
+            const FAMILY: &'static str = $family;
+            const VERSION: u32 = 1;
+            fn validate_loaded(&self) -> std::result::Result<(), String> {
+                validate(&self.classifier)
+            }
+        }
+    };
+}
+
+classifier_file!(GaussianMixture, "classifier-gmm");
+classifier_file!(BernoulliMixture, "classifier-bernoulli-mixture");
+classifier_file!(Hmm<GaussianComponents>, "classifier-hmm-gaussian");
+classifier_file!(Hmm<GaussianMixtureEmission>, "classifier-hmm-gmm");
+classifier_file!(Hmm<BernoulliComponents>, "classifier-hmm-bernoulli");
+
+fn validate<M: ClassModel>(c: &GenerativeClassifier<M>) -> std::result::Result<(), String> {
     if c.classes.is_empty()
         || c.classes.len() != c.models.len()
         || c.log_priors.len() != c.models.len()
@@ -113,11 +233,17 @@ fn validate<C: Components>(
     if (total - 1.0).abs() > 1e-6 {
         return Err(format!("the class priors sum to {total}, not 1"));
     }
-    c.models.iter().try_for_each(|m| m.validate())
+    c.models.iter().try_for_each(|m| m.check())
 }
 
-/// Features, their column names, and the labels when the file has the label column.
-type Labelled = (Array2<f64>, Vec<String>, Option<Vec<String>>);
+/// Features, their column names, the labels when the file has them, and the image shape
+/// for images.
+type Labelled = (
+    Array2<f64>,
+    Vec<String>,
+    Option<Vec<String>>,
+    Option<(usize, usize)>,
+);
 
 /// Reads features (and labels, when `label_column` is in the file).
 fn read(path: &Path, features: Option<&[String]>, label_column: &str) -> Result<Labelled> {
@@ -144,26 +270,101 @@ fn read(path: &Path, features: Option<&[String]>, label_column: &str) -> Result<
         .iter()
         .position(|h| h == label_column)
         .map(|j| t.rows.iter().map(|(_, r)| r[j].clone()).collect());
-    Ok((x, cols, labels))
+    Ok((x, cols, labels, None))
 }
 
-fn fit_with<P>(
-    a: &FitArgs,
-    params: &P,
-    x: &Array2<f64>,
-    names: &[String],
-    labels: &[String],
-) -> Result<(GenerativeClassifier<P::Model>, Vec<usize>)>
-where
-    P: genmodels::core::Fit<Array2<f64>>,
-{
-    let mut classes: Vec<String> = labels.to_vec();
-    classes.sort();
-    classes.dedup();
-    let codes: Vec<usize> = labels
+/// Whether a classifier's data file holds images (IDX or .npy, or anything with `--labels`)
+/// rather than a CSV with a label column.
+fn is_image_input(path: &Path, labels: Option<&Path>) -> bool {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    labels.is_some() || !matches!(ext.as_str(), "csv" | "txt" | "tsv")
+}
+
+/// Classes from an IDX label file, or from the first column of a CSV (with a header row).
+fn read_labels(path: &Path) -> Result<Vec<String>> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if ext == "csv" || ext == "txt" {
+        let t = genmodels::io::read_csv(path)?;
+        return Ok(t.rows.iter().map(|(_, r)| r[0].clone()).collect());
+    }
+    Ok(genmodels::io::idx::read_idx_labels(path)?
         .iter()
-        .map(|l| classes.binary_search(l).expect("from the same labels"))
+        .map(|b| b.to_string())
+        .collect())
+}
+
+/// Images (one per row, values in [0, 1] for 8-bit input), named x1…xD, with their labels
+/// when a label file is given, and their shape.
+fn read_images(path: &Path, labels: Option<&Path>) -> Result<Labelled> {
+    let im = Images::read(path)?;
+    let x = im.pixels.mapv(f64::from);
+    let labels = match labels {
+        Some(l) => {
+            let v = read_labels(l)?;
+            if v.len() != x.nrows() {
+                return Err(usage(format!(
+                    "{} has {} labels but {} has {} images",
+                    l.display(),
+                    v.len(),
+                    path.display(),
+                    x.nrows()
+                )));
+            }
+            Some(v)
+        }
+        None => None,
+    };
+    let names = (1..=x.ncols()).map(|j| format!("x{j}")).collect();
+    Ok((x, names, labels, Some((im.height, im.width))))
+}
+
+fn class_codes(labels: &[String]) -> (Vec<String>, Vec<usize>) {
+    let mut classes: Vec<String> = labels.to_vec();
+    // Numeric classes (digits) sort as numbers, others as text.
+    classes.sort_by(|a, b| match (a.parse::<f64>(), b.parse::<f64>()) {
+        (Ok(x), Ok(y)) => x.total_cmp(&y),
+        _ => a.cmp(b),
+    });
+    classes.dedup();
+    let codes = labels
+        .iter()
+        .map(|l| {
+            classes
+                .iter()
+                .position(|c| c == l)
+                .expect("from the same labels")
+        })
         .collect();
+    (classes, codes)
+}
+
+/// What a fit needs besides the hyper-parameters.
+struct Training<'a> {
+    args: &'a FitArgs,
+    x: Array2<f64>,
+    names: Vec<String>,
+    labels: Vec<String>,
+    image_shape: Option<(usize, usize)>,
+    sequence: Option<ImageReading>,
+}
+
+/// Fits one `M` per class, saves the classifier, and returns the training summary.
+fn fit_save<M, P>(t: &Training<'_>, params: &P, out: &OutputFlags) -> Result<serde_json::Value>
+where
+    M: ClassModel,
+    P: Fit<M::Data, Model = M>,
+    ClassifierFile<M>: ModelFile,
+{
+    let a = t.args;
+    let (classes, codes) = class_codes(&t.labels);
     let priors = match a.priors.as_str() {
         "learned" => Priors::Learned,
         "uniform" => Priors::Uniform,
@@ -173,10 +374,30 @@ where
             )))
         }
     };
-    let mut progress = Progress::new(true, "EM");
-    let clf = fit_classifier(params, x, &codes, classes, priors, &mut progress)
-        .map_err(|e| in_file(e, &a.data, names))?;
-    Ok((clf, codes))
+    let mut file = ClassifierFile {
+        classifier: GenerativeClassifier {
+            classes: Vec::new(),
+            log_priors: ndarray::Array1::zeros(0),
+            models: Vec::new(),
+        },
+        features: t.names.clone(),
+        label_column: a.label_column.clone(),
+        binarize: a.binarize,
+        image_shape: t.image_shape,
+        sequence: t.sequence,
+    };
+    let data = M::data(&t.x, &file)?;
+    let mut progress = Progress::new(out.quiet || out.json, &a.model);
+    let clf = fit_classifier(params, &data, &codes, classes, priors, &mut progress)
+        .map_err(|e| in_file(e, &a.data, &t.names))?;
+    progress.finish();
+    let m = metrics(&clf.predict_proba(&data)?, &codes)?;
+    let summary = json!({"family": "classifier", "model": a.model, "classes": clf.classes,
+        "n_samples": t.x.nrows(), "train_accuracy": m.accuracy, "train_log_loss": m.log_loss,
+        "seconds": progress.seconds()});
+    file.classifier = clf;
+    save_model(&file, &a.output)?;
+    Ok(summary)
 }
 
 /// Runs `fit classifier`.
@@ -185,57 +406,126 @@ pub fn fit(a: &FitArgs, out: &OutputFlags) -> Result<()> {
     if a.model == "bn" {
         return super::bn::fit_classifier(a, out);
     }
-    let (mut x, names, labels) = read(&a.data, a.columns.as_deref(), &a.label_column)?;
-    let labels = labels.ok_or_else(|| {
-        usage(format!(
-            "{}: no column {:?} for the labels",
-            a.data.display(),
-            a.label_column
-        ))
+    let images = is_image_input(&a.data, a.labels.as_deref());
+    let (mut x, names, labels, image_shape) = if images {
+        read_images(&a.data, a.labels.as_deref())?
+    } else {
+        read(&a.data, a.columns.as_deref(), &a.label_column)?
+    };
+    let mut labels = labels.ok_or_else(|| {
+        if images {
+            usage(format!(
+                "{}: image data needs --labels FILE (an IDX label file or a one-column CSV)",
+                a.data.display()
+            ))
+        } else {
+            usage(format!(
+                "{}: no column {:?} for the labels",
+                a.data.display(),
+                a.label_column
+            ))
+        }
     })?;
+    if let Some(n) = a.limit {
+        if n == 0 {
+            return Err(usage("--limit 0 leaves nothing to train on"));
+        }
+        let n = n.min(x.nrows());
+        x = x.slice(ndarray::s![..n, ..]).to_owned();
+        labels.truncate(n);
+    }
     binarize(&mut x, a.binarize);
+    let mut t = Training {
+        args: a,
+        x,
+        names,
+        labels,
+        image_shape,
+        sequence: None,
+    };
+    let reg = |default: f64| a.reg_covar.unwrap_or(default);
     let summary = match a.model.as_str() {
         "gmm" => {
-            let cov: CovarianceType = a.covariance.parse()?;
+            let cov: CovarianceType = a.covariance.as_deref().unwrap_or("full").parse()?;
             let params = GaussianMixture::params(a.components)
                 .covariance(cov)
+                .reg_covar(reg(1e-6))
                 .max_iter(a.max_iter)
                 .n_init(a.n_init)
                 .seed(a.seed);
-            let (clf, codes) = fit_with(a, &params, &x, &names, &labels)?;
-            let s = train_summary(&clf, &x, &codes)?;
-            save_model(
-                &ClassifierFile {
-                    classifier: clf,
-                    features: names.clone(),
-                    label_column: a.label_column.clone(),
-                    binarize: a.binarize,
-                },
-                &a.output,
-            )?;
-            s
+            fit_save::<GaussianMixture, _>(&t, &params, out)?
         }
         "bernoulli-mixture" | "bernoulli" => {
             let params = BernoulliMixture::params(a.components)
                 .max_iter(a.max_iter)
                 .n_init(a.n_init)
                 .seed(a.seed);
-            let (clf, codes) = fit_with(a, &params, &x, &names, &labels)?;
-            let s = train_summary(&clf, &x, &codes)?;
-            save_model(
-                &ClassifierFile {
-                    classifier: clf,
-                    features: names.clone(),
-                    label_column: a.label_column.clone(),
-                    binarize: a.binarize,
-                },
-                &a.output,
-            )?;
-            s
+            fit_save::<BernoulliMixture, _>(&t, &params, out)?
+        }
+        "hmm" => {
+            let shape = image_shape.ok_or_else(|| {
+                usage("--model hmm reads each image as a sequence of pixel rows or columns: give images (IDX or .npy) with --labels")
+            })?;
+            let reading: ImageReading = a.sequence.parse()?;
+            t.sequence = Some(reading);
+            let (steps, _) = reading.steps_and_width(shape);
+            let topology = match a.topology.as_str() {
+                "left-right" => Topology::LeftRight,
+                "ergodic" | "full" => Topology::Ergodic,
+                other => {
+                    return Err(usage(format!(
+                        "--topology {other:?}: expected left-right or ergodic"
+                    )))
+                }
+            };
+            let cov: CovarianceType = a.covariance.as_deref().unwrap_or("diag").parse()?;
+            match a.emission.as_str() {
+                "gaussian" => {
+                    let init = GaussianInit {
+                        covariance: cov,
+                        reg_covar: reg(1e-2),
+                    };
+                    let p = HmmParams::new(a.states, SegmentInit::new(steps, init))
+                        .topology(topology)
+                        .max_iter(a.max_iter)
+                        .n_init(a.n_init)
+                        .tol(1e-3)
+                        .seed(a.seed);
+                    fit_save::<Hmm<GaussianComponents>, _>(&t, &p, out)?
+                }
+                "gmm" => {
+                    let init = GmmInit {
+                        reg_covar: reg(1e-2),
+                        ..GmmInit::new(a.mixtures, cov)
+                    };
+                    let p = HmmParams::new(a.states, SegmentInit::new(steps, init))
+                        .topology(topology)
+                        .max_iter(a.max_iter)
+                        .n_init(a.n_init)
+                        .tol(1e-3)
+                        .seed(a.seed);
+                    fit_save::<Hmm<GaussianMixtureEmission>, _>(&t, &p, out)?
+                }
+                "bernoulli" => {
+                    let p =
+                        HmmParams::new(a.states, SegmentInit::new(steps, BernoulliInit::default()))
+                            .topology(topology)
+                            .max_iter(a.max_iter)
+                            .n_init(a.n_init)
+                            .tol(1e-3)
+                            .seed(a.seed);
+                    fit_save::<Hmm<BernoulliComponents>, _>(&t, &p, out)?
+                }
+                other => {
+                    return Err(usage(format!(
+                        "--emission {other:?}: expected gaussian, gmm or bernoulli"
+                    )))
+                }
+            }
         }
         other => {
             return Err(usage(format!(
-                "--model {other:?}: expected gmm, bernoulli-mixture or bn"
+                "--model {other:?}: expected gmm, bernoulli-mixture, hmm or bn"
             )))
         }
     };
@@ -244,12 +534,17 @@ pub fn fit(a: &FitArgs, out: &OutputFlags) -> Result<()> {
         v["output"] = json!(a.output.display().to_string());
         print_json(&v);
     } else {
+        let what = if a.model == "hmm" {
+            format!("{} states", a.states)
+        } else {
+            format!("{} components", a.components)
+        };
         println!(
-            "Fitted a generative classifier ({} per class, {} components) on {} rows, {} classes; training accuracy {:.1} %",
+            "Fitted a generative classifier ({} per class, {what}) on {} rows, {} classes in {:.1} s; training accuracy {:.1} %",
             a.model,
-            a.components,
-            x.nrows(),
+            t.x.nrows(),
             summary["classes"].as_array().map(|c| c.len()).unwrap_or(0),
+            summary["seconds"].as_f64().unwrap_or(f64::NAN),
             100.0 * summary["train_accuracy"].as_f64().unwrap_or(f64::NAN)
         );
         println!("wrote {}", a.output.display());
@@ -257,39 +552,62 @@ pub fn fit(a: &FitArgs, out: &OutputFlags) -> Result<()> {
     Ok(())
 }
 
-fn train_summary<M: LogLikelihood<Array2<f64>>>(
-    clf: &GenerativeClassifier<M>,
-    x: &Array2<f64>,
-    codes: &[usize],
-) -> Result<serde_json::Value> {
-    let m = metrics(&clf.predict_proba(x)?, codes)?;
-    Ok(
-        json!({"family": "classifier", "classes": clf.classes, "n_samples": x.nrows(), "train_accuracy": m.accuracy, "train_log_loss": m.log_loss}),
-    )
-}
-
-/// A loaded classifier over mixtures.
-pub struct ClassifierCli<C> {
-    file: ClassifierFile<Mixture<C>>,
+/// A loaded classifier.
+pub struct ClassifierCli<M> {
+    file: ClassifierFile<M>,
     path: PathBuf,
 }
 
 /// Loads a `genmodels/classifier-*` file.
-pub fn load<C>(path: &Path) -> Result<Box<dyn Family>>
+pub fn load<M>(path: &Path) -> Result<Box<dyn Family>>
 where
-    C: Components + 'static,
-    ClassifierFile<Mixture<C>>: ModelFile,
+    M: ClassModel + 'static,
+    ClassifierFile<M>: ModelFile,
 {
     Ok(Box::new(ClassifierCli {
-        file: load_model::<ClassifierFile<Mixture<C>>>(path)?,
+        file: load_model::<ClassifierFile<M>>(path)?,
         path: path.to_path_buf(),
     }))
 }
 
-impl<C: Components> ClassifierCli<C> {
-    fn data(&self, path: &Path) -> Result<(Array2<f64>, Option<Vec<usize>>)> {
+impl<M: ClassModel> ClassifierCli<M> {
+    /// The model's data and, when present, the class codes of the rows.
+    fn data(
+        &self,
+        path: &Path,
+        labels: Option<&Path>,
+        limit: Option<usize>,
+    ) -> Result<(M::Data, Option<Vec<usize>>)> {
         let f = &self.file;
-        let (mut x, _, labels) = read(path, Some(&f.features), &f.label_column)?;
+        let (mut x, labels) = match f.image_shape {
+            Some(shape) => {
+                let (x, _, l, s) = read_images(path, labels)?;
+                let s = s.expect("images have a shape");
+                if x.ncols() != shape.0 * shape.1 {
+                    return Err(usage(format!(
+                        "{}: {}×{} images, but the classifier was trained on {}×{} images",
+                        path.display(),
+                        s.0,
+                        s.1,
+                        shape.0,
+                        shape.1
+                    )));
+                }
+                (x, l)
+            }
+            None => {
+                let (x, _, l, _) = read(path, Some(&f.features), &f.label_column)?;
+                (x, l)
+            }
+        };
+        let mut labels = labels;
+        if let Some(n) = limit {
+            let n = n.min(x.nrows());
+            x = x.slice(ndarray::s![..n, ..]).to_owned();
+            if let Some(l) = labels.as_mut() {
+                l.truncate(n);
+            }
+        }
         binarize(&mut x, f.binarize);
         let codes = match labels {
             Some(l) => Some(
@@ -301,9 +619,9 @@ impl<C: Components> ClassifierCli<C> {
                             .position(|c| c == s)
                             .ok_or_else(|| {
                                 usage(format!(
-                                    "{}: unknown class {s:?} in column {:?}",
+                                    "{}: unknown class {s:?} (the classes are {})",
                                     path.display(),
-                                    f.label_column
+                                    f.classifier.classes.join(", ")
                                 ))
                             })
                     })
@@ -311,73 +629,85 @@ impl<C: Components> ClassifierCli<C> {
             ),
             None => None,
         };
-        Ok((x, codes))
+        Ok((M::data(&x, f)?, codes))
+    }
+
+    fn proba(&self, data: &M::Data, path: &Path) -> Result<Array2<f64>> {
+        self.file
+            .classifier
+            .predict_proba(data)
+            .map_err(|e| in_file(e, path, &self.file.features))
     }
 }
 
-impl<C: Components> Family for ClassifierCli<C> {
+impl<M: ClassModel> Family for ClassifierCli<M> {
     fn info(&self, out: &OutputFlags) -> Result<()> {
         let c = &self.file.classifier;
         let priors: Vec<f64> = c.log_priors.iter().map(|l| l.exp()).collect();
+        let (family, _) = genmodels::io::peek_format(&self.path)?;
         if out.json {
             print_json(&json!({
                 "family": "classifier",
+                "format": family,
                 "path": self.path.display().to_string(),
                 "classes": c.classes,
                 "priors": priors,
-                "features": self.file.features,
+                "features": self.file.features.len(),
+                "image_shape": self.file.image_shape,
+                "sequence": self.file.sequence,
                 "label_column": self.file.label_column,
-                "components_per_class": c.models.iter().map(|m| m.n_components()).collect::<Vec<_>>(),
+                "components_per_class": c.models.iter().map(|m| m.sizes().0).collect::<Vec<_>>(),
+                "parameters_per_class": c.models.iter().map(|m| m.sizes().1).collect::<Vec<_>>(),
             }));
             return Ok(());
         }
-        println!("Generative classifier — {}", self.path.display());
-        println!(
-            "  label column {:?}, features {}",
-            self.file.label_column,
-            self.file.features.join(", ")
-        );
+        println!("Generative classifier ({family}) — {}", self.path.display());
+        match (self.file.image_shape, self.file.sequence) {
+            (Some((h, w)), Some(r)) => println!("  {h}×{w} images read as sequences of {r:?}"),
+            (Some((h, w)), None) => println!("  {h}×{w} images"),
+            _ => println!(
+                "  label column {:?}, features {}",
+                self.file.label_column,
+                self.file.features.join(", ")
+            ),
+        }
         let rows: Vec<Vec<String>> = c
             .classes
             .iter()
             .zip(&priors)
             .zip(&c.models)
             .map(|((name, p), m)| {
-                vec![
-                    name.clone(),
-                    num(*p),
-                    m.n_components().to_string(),
-                    m.n_parameters().to_string(),
-                ]
+                let (k, np) = m.sizes();
+                vec![name.clone(), num(*p), k.to_string(), np.to_string()]
             })
             .collect();
         print_table(
-            &["class", "prior", "components", "parameters"].map(String::from),
+            &["class", "prior", "components/states", "parameters"].map(String::from),
             &rows,
         );
         Ok(())
     }
 
     fn score(&self, a: &ScoreArgs, out: &OutputFlags) -> Result<()> {
-        let (x, codes) = self.data(&a.data)?;
+        let (data, codes) = self.data(&a.data, a.labels.as_deref(), a.limit)?;
         let codes = codes.ok_or_else(|| {
-            usage(format!(
-                "{}: scoring a classifier needs the label column {:?}",
-                a.data.display(),
-                self.file.label_column
-            ))
+            if self.file.image_shape.is_some() {
+                usage("scoring an image classifier needs the true classes: --labels FILE")
+            } else {
+                usage(format!(
+                    "{}: scoring a classifier needs the label column {:?}",
+                    a.data.display(),
+                    self.file.label_column
+                ))
+            }
         })?;
-        let p = self
-            .file
-            .classifier
-            .predict_proba(&x)
-            .map_err(|e| in_file(e, &a.data, &self.file.features))?;
+        let p = self.proba(&data, &a.data)?;
         let m = metrics(&p, &codes)?;
         let classes = &self.file.classifier.classes;
         if out.json {
-            print_json(&metrics_json(classes, &m, x.nrows()));
+            print_json(&metrics_json(classes, &m, p.nrows()));
         } else {
-            print_metrics(classes, &m, x.nrows());
+            print_metrics(classes, &m, p.nrows());
         }
         Ok(())
     }
@@ -386,12 +716,8 @@ impl<C: Components> Family for ClassifierCli<C> {
         if a.impute {
             return Err(usage("--impute is available for Gaussian mixtures"));
         }
-        let (x, _) = self.data(&a.data)?;
-        let p = self
-            .file
-            .classifier
-            .predict_proba(&x)
-            .map_err(|e| in_file(e, &a.data, &self.file.features))?;
+        let (data, _) = self.data(&a.data, a.labels.as_deref(), None)?;
+        let p = self.proba(&data, &a.data)?;
         if a.proba || out.json || a.output.is_some() {
             return predict_output(&p, a, out);
         }
@@ -419,27 +745,81 @@ impl<C: Components> Family for ClassifierCli<C> {
         Ok(())
     }
 
+    /// New instances of `--label`'s class; for image classifiers without `--label`, `n` of
+    /// every class, one row of the picture per class.
     fn sample(&self, a: &SampleArgs, out: &OutputFlags) -> Result<()> {
         let classes = &self.file.classifier.classes;
-        let label = a.label.as_ref().ok_or_else(|| {
-            usage(format!(
-                "sampling a classifier needs --label (one of {})",
-                classes.join(", ")
-            ))
-        })?;
-        let k = classes.iter().position(|c| c == label).ok_or_else(|| {
-            usage(format!(
-                "--label {label:?}: the classes are {}",
-                classes.join(", ")
-            ))
-        })?;
-        let s = self.file.classifier.models[k].sample(a.n, &mut rng_from_seed(a.seed))?;
-        sample_output(&s, &self.file.features, a, out)
+        let mut rng = rng_from_seed(a.seed);
+        let png = a
+            .output
+            .as_ref()
+            .and_then(|p| p.extension())
+            .is_some_and(|e| e.eq_ignore_ascii_case("png"));
+        let which: Vec<usize> = match &a.label {
+            Some(label) => vec![classes.iter().position(|c| c == label).ok_or_else(|| {
+                usage(format!(
+                    "--label {label:?}: the classes are {}",
+                    classes.join(", ")
+                ))
+            })?],
+            None if png => (0..classes.len()).collect(),
+            None => {
+                return Err(usage(format!(
+                    "sampling a classifier needs --label (one of {}){}",
+                    classes.join(", "),
+                    if self.file.image_shape.is_some() {
+                        "; or write a .png to draw every class, one row each"
+                    } else {
+                        ""
+                    }
+                )))
+            }
+        };
+        let parts = which
+            .iter()
+            .map(|&k| self.file.classifier.models[k].draw(a.n, &self.file, &mut rng))
+            .collect::<Result<Vec<_>>>()?;
+        let views: Vec<_> = parts.iter().map(|p| p.view()).collect();
+        let x = ndarray::concatenate(Axis(0), &views)?;
+        if png {
+            let path = a.output.as_ref().expect("png implies an output");
+            let shape = self.file.image_shape.ok_or_else(|| {
+                usage("a .png picture needs a classifier trained on images; write .csv or .npy")
+            })?;
+            let columns = if which.len() > 1 {
+                a.n
+            } else {
+                a.columns
+                    .unwrap_or_else(|| (a.n as f64).sqrt().ceil() as usize)
+            };
+            write_png_grid(path, x.mapv(|v| v as f32).view(), shape, columns.max(1), 2)?;
+            if out.json {
+                print_json(&json!({"n": x.nrows(), "output": path.display().to_string()}));
+            } else if !out.quiet {
+                eprintln!(
+                    "wrote {} samples ({} per class, classes {}) to {}",
+                    x.nrows(),
+                    a.n,
+                    which
+                        .iter()
+                        .map(|&k| classes[k].as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    path.display()
+                );
+            }
+            return Ok(());
+        }
+        let labels: Vec<String> = which
+            .iter()
+            .flat_map(|&k| std::iter::repeat_n(classes[k].clone(), a.n))
+            .collect();
+        rows_output(&x, &self.file.features, Some(("class", labels)), a, out)
     }
 
     fn plot(&self, _: &PlotArgs, _: &OutputFlags) -> Result<()> {
         Err(usage(
-            "plotting a classifier is not available yet; plot a class model by fitting it alone",
+            "plotting a classifier is not available; for image classifiers, `sample MODEL -n 8 -o classes.png` draws every class",
         ))
     }
 }

@@ -68,11 +68,23 @@ const LOADERS: &[(&str, Loader)] = &[
     ("bernoulli-mixture", bernoulli::load),
     (
         "classifier-gmm",
-        classifier::load::<genmodels::mixture::GaussianComponents>,
+        classifier::load::<genmodels::mixture::GaussianMixture>,
     ),
     (
         "classifier-bernoulli-mixture",
-        classifier::load::<genmodels::mixture::BernoulliComponents>,
+        classifier::load::<genmodels::mixture::BernoulliMixture>,
+    ),
+    (
+        "classifier-hmm-gaussian",
+        classifier::load::<genmodels::hmm::Hmm<genmodels::mixture::GaussianComponents>>,
+    ),
+    (
+        "classifier-hmm-gmm",
+        classifier::load::<genmodels::hmm::Hmm<genmodels::hmm::GaussianMixtureEmission>>,
+    ),
+    (
+        "classifier-hmm-bernoulli",
+        classifier::load::<genmodels::hmm::Hmm<genmodels::mixture::BernoulliComponents>>,
     ),
     (
         "hmm-gaussian",

@@ -10,6 +10,7 @@
 //! hyper-parameters as JSON metadata ([`checkpoint`]).
 
 pub mod checkpoint;
+pub mod rbm;
 
 pub use burn;
 

@@ -11,6 +11,7 @@
 
 pub mod checkpoint;
 pub mod logistic;
+pub mod rbm;
 
 pub use burn;
 

@@ -10,6 +10,10 @@
 //! hyper-parameters as JSON metadata ([`checkpoint`]).
 
 pub mod checkpoint;
+pub mod train;
+pub mod eval;
+pub mod gan;
+pub mod vae;
 
 pub use burn;
 

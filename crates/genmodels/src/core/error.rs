@@ -190,6 +190,14 @@ pub enum NumericalError {
         /// The value.
         value: f64,
     },
+    /// A neural fit diverged (its loss became NaN or infinite).
+    #[error("the fit diverged at epoch {iteration}: {detail}")]
+    Diverged {
+        /// The epoch (1-based).
+        iteration: usize,
+        /// What happened and what to change.
+        detail: String,
+    },
 }
 
 /// A Bayesian network, a query on one, or discrete data for one that cannot be used.

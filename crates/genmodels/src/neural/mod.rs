@@ -10,8 +10,12 @@
 //! hyper-parameters as JSON metadata ([`checkpoint`]).
 
 pub mod checkpoint;
+pub mod eval;
+pub mod gan;
 pub mod logistic;
 pub mod rbm;
+pub mod train;
+pub mod vae;
 
 pub use burn;
 

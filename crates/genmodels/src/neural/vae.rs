@@ -1,0 +1,992 @@
+//! Variational autoencoders (Kingma & Welling 2014): an encoder `q(z | x) = N(μ(x), diag σ²(x))`,
+//! a decoder `p(x | z)` (Bernoulli or Gaussian), a standard normal prior, trained by maximising
+//! the evidence lower bound (ELBO) with the reparameterisation trick. β-VAE (weight β on the KL
+//! term), the conditional VAE (a one-hot label given to the encoder and the decoder), MLP and
+//! convolutional networks; the importance-weighted bound (IWAE, Burda et al. 2015) with `k`
+//! samples as a log-likelihood estimate; encoding, decoding, interpolation and latent attribute
+//! vectors.
+//!
+//! Every random draw (initial weights, shuffling, the reparameterisation noise) comes from the
+//! seeded [`NeuralRng`](super::NeuralRng): a fit with a seed is reproducible on one machine.
+//!
+//! ```
+//! use genmodels::neural::vae::{Vae, VaeConfig};
+//! use genmodels::neural::train::TrainConfig;
+//! use ndarray::Array2;
+//! # fn main() -> genmodels::core::Result<()> {
+//! // 64 binary "images" of 2×4 pixels: two patterns.
+//! let x = Array2::from_shape_fn((64, 8), |(i, j)| ((i % 2 == 0) == (j < 4)) as u8 as f32);
+//! let cfg = VaeConfig { hidden: vec![16], latent: 2, ..VaeConfig::mlp(8, (2, 4)) };
+//! let train = TrainConfig { epochs: 20, batch_size: 16, lr: 1e-2, ..TrainConfig::default() };
+//! let mut vae = Vae::new(cfg, train.seed)?;
+//! vae.fit(&x, None, &train, None, &mut genmodels::core::Silent, &mut |_, _| Ok(()))?;
+//! let ll = vae.iwae(&x, None, 50, &mut genmodels::neural::neural_rng(1))?;
+//! assert!(ll.iter().all(|v| *v < 0.0));
+//! let s = vae.sample(4, None, &mut genmodels::neural::neural_rng(2))?;
+//! assert_eq!(s.dim(), (4, 8));
+//! # Ok(()) }
+//! ```
+
+use std::path::Path;
+use std::time::Instant;
+
+use burn::module::{Module, Param};
+use burn::nn::conv::{Conv2d, ConvTranspose2d};
+use burn::nn::Linear;
+use burn::optim::GradientsParams;
+use burn::tensor::activation::{relu, sigmoid, softplus};
+use burn::tensor::{Device, Tensor};
+use ndarray::{Array1, Array2};
+use serde::{Deserialize, Serialize};
+
+use super::checkpoint::{self, CheckpointMeta};
+use super::train::{
+    check_labels, init_conv2d, init_conv_transpose2d, init_linear, one_hot_rows, scalar,
+    EarlyStopping, EpochRecord, FitReport, TrainConfig,
+};
+use super::{neural_rng, normal_tensor, tensor_from_rows, NeuralRng};
+use crate::core::{DataError, Flow, Monitor, ParamError, Result, Step};
+
+const LN_2PI: f64 = 1.837_877_066_409_345_3;
+
+/// The likelihood `p(x | z)` of the decoder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Likelihood {
+    /// Independent Bernoulli pixels (data in `[0, 1]`, binary for a true likelihood).
+    Bernoulli,
+    /// Independent Gaussian pixels with a learned standard deviation per pixel.
+    Gaussian,
+}
+
+/// The network architecture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Arch {
+    /// Fully connected layers (ReLU) of the widths in `hidden`.
+    Mlp,
+    /// Two stride-2 4×4 convolutions (32, 64 channels) before the dense layers, two transposed
+    /// convolutions after them (images with sides divisible by 4).
+    Conv,
+}
+
+/// The shape of a VAE.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VaeConfig {
+    /// Values per image.
+    pub input_dim: usize,
+    /// Image height and width (`height · width = input_dim`).
+    pub image_shape: (usize, usize),
+    /// Latent dimensions.
+    pub latent: usize,
+    /// Widths of the encoder's hidden layers (the decoder mirrors them); empty: linear maps.
+    pub hidden: Vec<usize>,
+    /// The decoder's likelihood.
+    pub likelihood: Likelihood,
+    /// MLP or convolutional.
+    pub arch: Arch,
+    /// Number of classes of a conditional VAE (`None`: unconditional).
+    pub n_classes: Option<usize>,
+    /// Weight of the KL term (1: the ELBO; > 1: a β-VAE).
+    pub beta: f64,
+}
+
+impl VaeConfig {
+    /// An MLP VAE for images of `input_dim` values shaped `image_shape`: 400 hidden units,
+    /// 20 latent dimensions, Bernoulli pixels (Kingma & Welling's MNIST model).
+    pub fn mlp(input_dim: usize, image_shape: (usize, usize)) -> Self {
+        VaeConfig {
+            input_dim,
+            image_shape,
+            latent: 20,
+            hidden: vec![400],
+            likelihood: Likelihood::Bernoulli,
+            arch: Arch::Mlp,
+            n_classes: None,
+            beta: 1.0,
+        }
+    }
+
+    /// An error naming the first setting that cannot be used.
+    pub fn check(&self) -> Result<()> {
+        let invalid = |name, value: String, expected: &str| -> crate::core::Error {
+            ParamError::Invalid {
+                name,
+                value,
+                expected: expected.into(),
+            }
+            .into()
+        };
+        if self.input_dim == 0 {
+            return Err(invalid("input_dim", "0".into(), "at least 1 value per image"));
+        }
+        if self.image_shape.0 * self.image_shape.1 != self.input_dim {
+            return Err(invalid(
+                "image_shape",
+                format!("{:?}", self.image_shape),
+                &format!("height × width = {}", self.input_dim),
+            ));
+        }
+        if self.latent == 0 {
+            return Err(invalid("latent", "0".into(), "at least 1 latent dimension"));
+        }
+        if let Some(h) = self.hidden.iter().find(|&&h| h == 0) {
+            return Err(invalid("hidden", h.to_string(), "at least 1 unit per hidden layer"));
+        }
+        if !(self.beta.is_finite() && self.beta > 0.0) {
+            return Err(invalid("beta", self.beta.to_string(), "a finite number > 0"));
+        }
+        if self.n_classes == Some(0) {
+            return Err(invalid("n_classes", "0".into(), "at least 1 class"));
+        }
+        if self.arch == Arch::Conv {
+            let (h, w) = self.image_shape;
+            if h % 4 != 0 || w % 4 != 0 {
+                return Err(invalid(
+                    "arch",
+                    format!("conv for {h}×{w} images"),
+                    "sides divisible by 4 (or use the MLP)",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn conv_flat(&self) -> usize {
+        64 * (self.image_shape.0 / 4) * (self.image_shape.1 / 4)
+    }
+
+    fn classes(&self) -> usize {
+        self.n_classes.unwrap_or(0)
+    }
+}
+
+/// The encoder and decoder networks.
+#[derive(Module, Debug)]
+pub struct VaeNet {
+    enc_conv: Vec<Conv2d>,
+    enc: Vec<Linear>,
+    mu: Linear,
+    logvar: Linear,
+    dec: Vec<Linear>,
+    out: Linear,
+    dec_conv: Vec<ConvTranspose2d>,
+    log_sigma: Option<Param<Tensor<1>>>,
+}
+
+impl VaeNet {
+    fn new(c: &VaeConfig, rng: &mut NeuralRng, dev: &Device) -> Self {
+        let k = c.classes();
+        let mut enc_conv = Vec::new();
+        let mut dec_conv = Vec::new();
+        let feat = match c.arch {
+            Arch::Mlp => c.input_dim,
+            Arch::Conv => {
+                enc_conv.push(init_conv2d(1, 32, 4, 2, 1, rng, dev));
+                enc_conv.push(init_conv2d(32, 64, 4, 2, 1, rng, dev));
+                c.conv_flat()
+            }
+        };
+        let mut enc = Vec::new();
+        let mut w = feat + k;
+        for &h in &c.hidden {
+            enc.push(init_linear(w, h, rng, dev));
+            w = h;
+        }
+        let mu = init_linear(w, c.latent, rng, dev);
+        let logvar = init_linear(w, c.latent, rng, dev);
+        let mut dec = Vec::new();
+        let mut w = c.latent + k;
+        for &h in c.hidden.iter().rev() {
+            dec.push(init_linear(w, h, rng, dev));
+            w = h;
+        }
+        let out = init_linear(w, feat, rng, dev);
+        if c.arch == Arch::Conv {
+            dec_conv.push(init_conv_transpose2d(64, 32, 4, 2, 1, rng, dev));
+            dec_conv.push(init_conv_transpose2d(32, 1, 4, 2, 1, rng, dev));
+        }
+        let log_sigma = (c.likelihood == Likelihood::Gaussian).then(|| {
+            Param::from_tensor(Tensor::zeros([c.input_dim], dev))
+        });
+        VaeNet {
+            enc_conv,
+            enc,
+            mu,
+            logvar,
+            dec,
+            out,
+            dec_conv,
+            log_sigma,
+        }
+    }
+
+    /// `(μ, log σ²)` of `q(z | x, y)`.
+    fn encode(&self, c: &VaeConfig, x: Tensor<2>, y: Option<Tensor<2>>) -> (Tensor<2>, Tensor<2>) {
+        let mut h = x;
+        if !self.enc_conv.is_empty() {
+            let b = h.dims()[0];
+            let (ih, iw) = c.image_shape;
+            let mut t: Tensor<4> = h.reshape([b, 1, ih, iw]);
+            for l in &self.enc_conv {
+                t = relu(l.forward(t));
+            }
+            h = t.reshape([b, c.conv_flat()]);
+        }
+        if let Some(y) = y {
+            h = Tensor::cat(vec![h, y], 1);
+        }
+        for l in &self.enc {
+            h = relu(l.forward(h));
+        }
+        (self.mu.forward(h.clone()), self.logvar.forward(h))
+    }
+
+    /// The decoder's output: logits (Bernoulli) or means (Gaussian), `[B, D]`.
+    fn decode(&self, c: &VaeConfig, z: Tensor<2>, y: Option<Tensor<2>>) -> Tensor<2> {
+        let mut h = z;
+        if let Some(y) = y {
+            h = Tensor::cat(vec![h, y], 1);
+        }
+        for l in &self.dec {
+            h = relu(l.forward(h));
+        }
+        let h = self.out.forward(h);
+        if self.dec_conv.is_empty() {
+            return h;
+        }
+        let b = h.dims()[0];
+        let (ih, iw) = c.image_shape;
+        let mut t: Tensor<4> = relu(h).reshape([b, 64, ih / 4, iw / 4]);
+        let n = self.dec_conv.len();
+        for (i, l) in self.dec_conv.iter().enumerate() {
+            t = l.forward(t);
+            if i + 1 < n {
+                t = relu(t);
+            }
+        }
+        t.reshape([b, c.input_dim])
+    }
+
+    /// `log p(x | z)` per row, `[B]`, from the decoder's output.
+    fn log_px(&self, c: &VaeConfig, x: Tensor<2>, out: Tensor<2>) -> Tensor<1> {
+        let b = x.dims()[0];
+        let per = match &self.log_sigma {
+            None => x * out.clone() - softplus(out, 1.0),
+            Some(ls) => {
+                let ls: Tensor<2> = ls.val().clamp(-7.0, 5.0).unsqueeze_dim(0);
+                let zsq = ((x - out) * (ls.clone() * -1.0).exp()).square();
+                zsq * -0.5 - ls - 0.5 * LN_2PI
+            }
+        };
+        let _ = c;
+        per.sum_dim(1).reshape([b])
+    }
+
+    /// `KL(q(z | x) ‖ N(0, I))` per row, `[B]`.
+    fn kl(mu: Tensor<2>, lv: Tensor<2>) -> Tensor<1> {
+        let b = mu.dims()[0];
+        ((mu.square() + lv.clone().exp() - lv - 1.0) * 0.5)
+            .sum_dim(1)
+            .reshape([b])
+    }
+
+    /// `(−ELBO_β, log p(x|z), KL)` per row with the given noise.
+    fn terms(
+        &self,
+        c: &VaeConfig,
+        x: Tensor<2>,
+        y: Option<Tensor<2>>,
+        eps: Tensor<2>,
+    ) -> (Tensor<1>, Tensor<1>) {
+        let (mu, lv) = self.encode(c, x.clone(), y.clone());
+        let z = mu.clone() + (lv.clone() * 0.5).exp() * eps;
+        let out = self.decode(c, z, y);
+        (self.log_px(c, x, out), Self::kl(mu, lv))
+    }
+}
+
+/// A variational autoencoder: its configuration, networks and fit report.
+#[derive(Debug)]
+pub struct Vae {
+    /// The shape of the networks.
+    pub config: VaeConfig,
+    /// What the fits did, epoch by epoch.
+    pub report: FitReport,
+    net: VaeNet,
+    device: Device,
+}
+
+fn data_checks(c: &VaeConfig, x: &Array2<f32>, what: &str) -> Result<()> {
+    if x.nrows() == 0 {
+        return Err(DataError::Empty { what: what.into() }.into());
+    }
+    if x.ncols() != c.input_dim {
+        return Err(DataError::Columns {
+            expected: c.input_dim,
+            found: x.ncols(),
+            hint: format!(
+                " (the model was trained on {}×{} images)",
+                c.image_shape.0, c.image_shape.1
+            ),
+        }
+        .into());
+    }
+    for (r, row) in x.outer_iter().enumerate() {
+        for (j, &v) in row.iter().enumerate() {
+            if !v.is_finite() {
+                return Err(DataError::NonFinite {
+                    row: r + 1,
+                    column: (j + 1).to_string(),
+                    value: v.to_string(),
+                    hint: String::new(),
+                }
+                .into());
+            }
+            if c.likelihood == Likelihood::Bernoulli && !(0.0..=1.0).contains(&v) {
+                return Err(DataError::Support {
+                    row: r + 1,
+                    column: j + 1,
+                    value: v.to_string(),
+                    support: "[0, 1] for Bernoulli pixels; scale the data or use the Gaussian likelihood".into(),
+                }
+                .into());
+            }
+        }
+    }
+    Ok(())
+}
+
+impl Vae {
+    /// A VAE with initial weights drawn from `seed`, on the CPU.
+    pub fn new(config: VaeConfig, seed: u64) -> Result<Self> {
+        Self::new_on(config, seed, &super::cpu())
+    }
+
+    /// A VAE with initial weights drawn from `seed`, on `device` (a plain, non-autodiff device).
+    pub fn new_on(config: VaeConfig, seed: u64, device: &Device) -> Result<Self> {
+        config.check()?;
+        let net = VaeNet::new(&config, &mut neural_rng(seed), device);
+        Ok(Vae {
+            config,
+            report: FitReport::default(),
+            net,
+            device: device.clone(),
+        })
+    }
+
+    /// Checks images (and their labels, for a conditional VAE) against the model.
+    pub fn check_data(&self, x: &Array2<f32>, labels: Option<&[usize]>) -> Result<()> {
+        data_checks(&self.config, x, "the images")?;
+        self.check_labels(labels, x.nrows())
+    }
+
+    fn check_labels(&self, labels: Option<&[usize]>, n: usize) -> Result<()> {
+        match (self.config.n_classes, labels) {
+            (Some(k), Some(l)) => check_labels(l, n, k),
+            (Some(_), None) => Err(DataError::Other(
+                "a conditional VAE needs the label of every image".into(),
+            )
+            .into()),
+            (None, _) => Ok(()),
+        }
+    }
+
+    fn onehot(&self, labels: Option<&[usize]>, idx: &[usize], dev: &Device) -> Option<Tensor<2>> {
+        match (self.config.n_classes, labels) {
+            (Some(k), Some(l)) => Some(one_hot_rows(l, idx, k, dev)),
+            _ => None,
+        }
+    }
+
+    /// Trains (or goes on training) on `x` (one image per row) with `labels` for a conditional
+    /// VAE, reporting each epoch's mean negative ELBO to `monitor` (which may stop the fit) and
+    /// calling `on_epoch` with the model after each epoch (for snapshots). With a validation set
+    /// and `train.patience`, stops when the validation loss has not improved for that many
+    /// epochs. Epochs already in the report count: a resumed fit continues the numbering.
+    #[allow(clippy::type_complexity)]
+    pub fn fit(
+        &mut self,
+        x: &Array2<f32>,
+        labels: Option<&[usize]>,
+        train: &TrainConfig,
+        validation: Option<(&Array2<f32>, Option<&[usize]>)>,
+        monitor: &mut dyn Monitor,
+        on_epoch: &mut dyn FnMut(&Vae, &EpochRecord) -> Result<()>,
+    ) -> Result<()> {
+        train.check()?;
+        self.check_data(x, labels)?;
+        if let Some((v, vl)) = validation {
+            data_checks(&self.config, v, "the validation images")?;
+            self.check_labels(vl, v.nrows())?;
+        }
+        let done = self.report.epochs.len();
+        let mut rng = neural_rng(train.seed.wrapping_add(0x5EED_0000_u64.wrapping_mul(done as u64 + 1)));
+        let mut net = self.net.clone().train();
+        let tdev = net.mu.weight.val().device();
+        let mut opt = train.adam();
+        let mut stop = train.patience.map(EarlyStopping::new);
+        let c = self.config.clone();
+        self.report.n_train = x.nrows();
+        for e in 0..train.epochs {
+            let t0 = Instant::now();
+            let mut total = 0.0;
+            for idx in super::shuffled_batches(x.nrows(), train.batch_size, &mut rng) {
+                let xb = tensor_from_rows(x, &idx, &tdev);
+                let yb = self.onehot(labels, &idx, &tdev);
+                let eps = normal_tensor(&mut rng, [idx.len(), c.latent], &tdev);
+                let (lpx, kl) = net.terms(&c, xb, yb, eps);
+                let loss = (kl * c.beta - lpx).sum() / idx.len() as f64;
+                total += scalar(loss.clone().detach()) * idx.len() as f64;
+                let grads = GradientsParams::from_grads(loss.backward(), &net);
+                net = opt.step(train.lr, net, grads);
+            }
+            let train_loss = total / x.nrows() as f64;
+            if !train_loss.is_finite() {
+                return Err(crate::core::NumericalError::Diverged {
+                    iteration: done + e + 1,
+                    detail: format!(
+                        "the training loss became {train_loss}; lower the learning rate (--lr)"
+                    ),
+                }
+                .into());
+            }
+            self.net = net.valid();
+            let val = match validation {
+                Some((v, vl)) => {
+                    let elbo = self.elbo(v, vl, &mut neural_rng(train.seed ^ 0xE1B0))?;
+                    Some(-elbo.mean().unwrap_or(f64::NAN))
+                }
+                None => None,
+            };
+            let rec = EpochRecord {
+                epoch: done + e + 1,
+                train_loss,
+                train_loss2: None,
+                validation: val,
+                seconds: t0.elapsed().as_secs_f64(),
+            };
+            self.report.epochs.push(rec.clone());
+            on_epoch(self, &rec)?;
+            let flow = monitor.on_step(Step {
+                run: 0,
+                iteration: done + e + 1,
+                max_iterations: done + train.epochs,
+                objective: -train_loss,
+            });
+            let early = match (&mut stop, val) {
+                (Some(s), Some(v)) => s.update(v),
+                _ => false,
+            };
+            if flow == Flow::Stop || early {
+                self.report.stopped_early = true;
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// The mean and log-variance of `q(z | x)` of each row.
+    pub fn encode(
+        &self,
+        x: &Array2<f32>,
+        labels: Option<&[usize]>,
+    ) -> Result<(Array2<f32>, Array2<f32>)> {
+        self.check_data(x, labels)?;
+        let mut mu = Array2::zeros((x.nrows(), self.config.latent));
+        let mut lv = mu.clone();
+        for (b, idx) in chunks(x.nrows(), 1024).enumerate() {
+            let xb = tensor_from_rows(x, &idx, &self.device);
+            let (m, l) = self
+                .net
+                .encode(&self.config, xb, self.onehot(labels, &idx, &self.device));
+            let r0 = b * 1024;
+            mu.slice_mut(ndarray::s![r0..r0 + idx.len(), ..])
+                .assign(&super::array_from_tensor(m));
+            lv.slice_mut(ndarray::s![r0..r0 + idx.len(), ..])
+                .assign(&super::array_from_tensor(l));
+        }
+        Ok((mu, lv))
+    }
+
+    /// The decoder's mean image (pixel probabilities, or Gaussian means) of each latent row.
+    pub fn decode(&self, z: &Array2<f32>, labels: Option<&[usize]>) -> Result<Array2<f32>> {
+        if z.ncols() != self.config.latent {
+            return Err(DataError::Columns {
+                expected: self.config.latent,
+                found: z.ncols(),
+                hint: " (latent dimensions)".into(),
+            }
+            .into());
+        }
+        self.check_labels(labels, z.nrows())?;
+        let mut out = Array2::zeros((z.nrows(), self.config.input_dim));
+        for (b, idx) in chunks(z.nrows(), 1024).enumerate() {
+            let zb = tensor_from_rows(z, &idx, &self.device);
+            let o = self
+                .net
+                .decode(&self.config, zb, self.onehot(labels, &idx, &self.device));
+            let o = match self.config.likelihood {
+                Likelihood::Bernoulli => sigmoid(o),
+                Likelihood::Gaussian => o,
+            };
+            let r0 = b * 1024;
+            out.slice_mut(ndarray::s![r0..r0 + idx.len(), ..])
+                .assign(&super::array_from_tensor(o));
+        }
+        Ok(out)
+    }
+
+    /// `n` new images (decoder means of `z ~ N(0, I)`); a conditional VAE needs `labels`
+    /// (one per image).
+    pub fn sample(
+        &self,
+        n: usize,
+        labels: Option<&[usize]>,
+        rng: &mut NeuralRng,
+    ) -> Result<Array2<f32>> {
+        let z = super::array_from_tensor(normal_tensor(rng, [n, self.config.latent], &self.device));
+        self.decode(&z, labels)
+    }
+
+    /// The single-sample ELBO of each row: `log p(x | z) − KL(q(z|x) ‖ p(z))` with one draw
+    /// `z ~ q(z | x)` and the KL term in closed form (β is not applied: this is the bound).
+    pub fn elbo(
+        &self,
+        x: &Array2<f32>,
+        labels: Option<&[usize]>,
+        rng: &mut NeuralRng,
+    ) -> Result<Array1<f64>> {
+        self.check_data(x, labels)?;
+        let mut out = Vec::with_capacity(x.nrows());
+        for idx in chunks(x.nrows(), 1024) {
+            let xb = tensor_from_rows(x, &idx, &self.device);
+            let eps = normal_tensor(rng, [idx.len(), self.config.latent], &self.device);
+            let (lpx, kl) =
+                self.net
+                    .terms(&self.config, xb, self.onehot(labels, &idx, &self.device), eps);
+            out.extend(to_vec(lpx - kl).into_iter().map(f64::from));
+        }
+        Ok(Array1::from(out))
+    }
+
+    /// The importance-weighted bound with `k` samples of each row (Burda et al. 2015):
+    /// `log (1/k) Σ p(x, zᵢ) / q(zᵢ | x)`, `zᵢ ~ q(z | x)` — a lower bound on `log p(x)` in
+    /// expectation that tightens as `k` grows. Computed in chunks of at most 8192 decoded
+    /// samples, with the log-mean-exp accumulated in f64, so `k = 5000` fits in memory.
+    pub fn iwae(
+        &self,
+        x: &Array2<f32>,
+        labels: Option<&[usize]>,
+        k: usize,
+        rng: &mut NeuralRng,
+    ) -> Result<Array1<f64>> {
+        if k == 0 {
+            return Err(ParamError::Invalid {
+                name: "iwae",
+                value: "0".into(),
+                expected: "at least 1 importance sample".into(),
+            }
+            .into());
+        }
+        self.check_data(x, labels)?;
+        const CHUNK: usize = 8192;
+        let c = &self.config;
+        let dev = &self.device;
+        let (kc, rows) = if k >= CHUNK {
+            (CHUNK, 1)
+        } else {
+            (k, (CHUNK / k).max(1))
+        };
+        let mut out = Vec::with_capacity(x.nrows());
+        for idx in chunks(x.nrows(), rows) {
+            let b = idx.len();
+            let xb = tensor_from_rows(x, &idx, dev);
+            let yb = self.onehot(labels, &idx, dev);
+            let (mu, lv) = self.net.encode(c, xb.clone(), yb.clone());
+            // Running log-sum-exp per row.
+            let mut m = vec![f64::NEG_INFINITY; b];
+            let mut s = vec![0f64; b];
+            let mut left = k;
+            while left > 0 {
+                let kk = left.min(kc);
+                left -= kk;
+                let rep = |t: Tensor<2>| -> Tensor<2> {
+                    let d = t.dims()[1];
+                    t.unsqueeze_dim::<3>(1).repeat_dim(1, kk).reshape([b * kk, d])
+                };
+                let eps = normal_tensor(rng, [b * kk, c.latent], dev);
+                let mur = rep(mu.clone());
+                let lvr = rep(lv.clone());
+                let z = mur + (lvr.clone() * 0.5).exp() * eps.clone();
+                let out_t = self.net.decode(c, z.clone(), yb.clone().map(rep));
+                let lpx = self.net.log_px(c, rep(xb.clone()), out_t);
+                let lpz = (z.square() * -0.5 - 0.5 * LN_2PI).sum_dim(1).reshape([b * kk]);
+                let lqz = (eps.square() * -0.5 - lvr * 0.5 - 0.5 * LN_2PI)
+                    .sum_dim(1)
+                    .reshape([b * kk]);
+                let lw = to_vec(lpx + lpz - lqz);
+                for r in 0..b {
+                    for &w in &lw[r * kk..(r + 1) * kk] {
+                        let w = f64::from(w);
+                        if w > m[r] {
+                            s[r] = s[r] * (m[r] - w).exp() + 1.0;
+                            m[r] = w;
+                        } else {
+                            s[r] += (w - m[r]).exp();
+                        }
+                    }
+                }
+            }
+            out.extend((0..b).map(|r| m[r] + s[r].ln() - (k as f64).ln()));
+        }
+        Ok(Array1::from(out))
+    }
+
+    /// `steps` images on the straight line between the latent means of `a` and `b` (both
+    /// ends included); a conditional VAE decodes them all with `label`.
+    pub fn interpolate(
+        &self,
+        a: &[f32],
+        b: &[f32],
+        steps: usize,
+        label: Option<usize>,
+    ) -> Result<Array2<f32>> {
+        if steps < 2 {
+            return Err(ParamError::Invalid {
+                name: "steps",
+                value: steps.to_string(),
+                expected: "at least 2 (the two ends)".into(),
+            }
+            .into());
+        }
+        let d = self.config.input_dim;
+        let x = Array2::from_shape_vec((2, a.len()), [a, b].concat()).map_err(|_| {
+            DataError::Other(format!(
+                "the two images differ in size ({} and {} values)",
+                a.len(),
+                b.len()
+            ))
+        })?;
+        let _ = d;
+        let lab = label.map(|l| vec![l; 2]);
+        let (mu, _) = self.encode(&x, lab.as_deref())?;
+        let z = Array2::from_shape_fn((steps, self.config.latent), |(i, j)| {
+            let t = i as f32 / (steps - 1) as f32;
+            (1.0 - t) * mu[[0, j]] + t * mu[[1, j]]
+        });
+        let lab = label.map(|l| vec![l; steps]);
+        self.decode(&z, lab.as_deref())
+    }
+
+    /// The latent attribute vector from class `from` to class `to`: the mean latent mean of
+    /// the images labelled `to` minus that of the images labelled `from`.
+    pub fn attribute_vector(
+        &self,
+        x: &Array2<f32>,
+        labels: &[usize],
+        from: usize,
+        to: usize,
+    ) -> Result<Array1<f32>> {
+        if labels.len() != x.nrows() {
+            return Err(DataError::Length {
+                what: "the labels".into(),
+                found: labels.len(),
+                expected: x.nrows(),
+            }
+            .into());
+        }
+        if self.config.n_classes.is_some() {
+            return Err(DataError::Other(
+                "latent attribute vectors need an unconditional VAE (a conditional VAE's latent space does not carry the class)".into(),
+            )
+            .into());
+        }
+        let (mu, _) = self.encode(x, None)?;
+        let mean_of = |c: usize| -> Result<Array1<f32>> {
+            let rows: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] == c).collect();
+            if rows.is_empty() {
+                return Err(DataError::Other(format!("no image is labelled {c}")).into());
+            }
+            Ok(mu.select(ndarray::Axis(0), &rows).mean_axis(ndarray::Axis(0)).expect("rows"))
+        };
+        Ok(mean_of(to)? - mean_of(from)?)
+    }
+
+    /// Each image moved by `amount × direction` in latent space (from its latent mean), decoded.
+    pub fn shift(
+        &self,
+        x: &Array2<f32>,
+        direction: &Array1<f32>,
+        amount: f32,
+    ) -> Result<Array2<f32>> {
+        let (mu, _) = self.encode(x, None)?;
+        let z = mu + &(direction * amount);
+        self.decode(&z, None)
+    }
+
+    /// Number of trainable parameters.
+    pub fn n_parameters(&self) -> usize {
+        self.net.num_params()
+    }
+
+    /// Saves the weights with the configuration and report as metadata (format `vae`).
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let meta = CheckpointMeta {
+            format: "vae".into(),
+            version: 1,
+            config: serde_json::to_value(&self.config).expect("serialisable"),
+            report: serde_json::to_value(&self.report).expect("serialisable"),
+        };
+        checkpoint::save_module(&self.net, &meta, path)
+    }
+
+    /// Loads a VAE checkpoint onto `device` (a plain device, e.g. [`cpu`](super::cpu)).
+    pub fn load(path: &Path, device: &Device) -> Result<Self> {
+        let meta = checkpoint::peek(path)?;
+        checkpoint::check_family(&meta, path, "vae")?;
+        let bad = |e: String| -> crate::core::Error {
+            crate::core::ModelFileError::Corrupt {
+                path: path.into(),
+                reason: e,
+            }
+            .into()
+        };
+        let config: VaeConfig =
+            serde_json::from_value(meta.config.clone()).map_err(|e| bad(format!("bad VAE configuration: {e}")))?;
+        config.check().map_err(|e| bad(e.to_string()))?;
+        let report: FitReport = serde_json::from_value(meta.report.clone()).unwrap_or_default();
+        let net = VaeNet::new(&config, &mut neural_rng(0), device);
+        let (net, _) = checkpoint::load_module(net, path, "vae")?;
+        Ok(Vae {
+            config,
+            report,
+            net,
+            device: device.clone(),
+        })
+    }
+}
+
+fn chunks(n: usize, size: usize) -> impl Iterator<Item = Vec<usize>> {
+    (0..n).step_by(size).map(move |s| (s..(s + size).min(n)).collect())
+}
+
+fn to_vec(t: Tensor<1>) -> Vec<f32> {
+    t.into_data()
+        .convert::<f32>()
+        .try_into_vec()
+        .expect("a float tensor converts to f32")
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use burn::tensor::TensorData;
+    use crate::neural::{cpu, cpu_train};
+
+    fn tiny_cfg(arch: Arch) -> VaeConfig {
+        VaeConfig {
+            hidden: vec![6],
+            latent: 3,
+            arch,
+            ..VaeConfig::mlp(16, (4, 4))
+        }
+    }
+
+    fn data(n: usize, seed: u64) -> Array2<f32> {
+        use rand::Rng;
+        let mut r = neural_rng(seed);
+        Array2::from_shape_fn((n, 16), |(i, j)| {
+            let p = if (i % 2 == 0) == (j % 4 < 2) { 0.9 } else { 0.1 };
+            (r.random::<f32>() < p) as u8 as f32
+        })
+    }
+
+    #[test]
+    fn kl_matches_closed_form() {
+        let dev = cpu();
+        let mu = [0.3f32, -1.2, 0.0, 2.0];
+        let lv = [0.1f32, -0.5, 1.3, -2.0];
+        let t = |v: &[f32]| Tensor::<2>::from_data(TensorData::new(v.to_vec(), [2, 2]), &dev);
+        let kl = to_vec(VaeNet::kl(t(&mu), t(&lv)));
+        for r in 0..2 {
+            let mut want = 0.0f64;
+            for j in 0..2 {
+                let (m, l) = (f64::from(mu[2 * r + j]), f64::from(lv[2 * r + j]));
+                // KL(N(m, s²) ‖ N(0, 1)) = log(1/s) + (s² + m²)/2 − 1/2
+                let s2 = l.exp();
+                want += -0.5 * l + (s2 + m * m) / 2.0 - 0.5;
+            }
+            assert!((f64::from(kl[r]) - want).abs() < 1e-5, "{} vs {want}", kl[r]);
+        }
+    }
+
+    /// Finite differences against autodiff for one weight of every layer kind (dense, conv,
+    /// transposed conv) and for the Gaussian likelihood's log σ.
+    #[test]
+    fn gradients_match_finite_differences() {
+        for (arch, lik) in [
+            (Arch::Conv, Likelihood::Bernoulli),
+            (Arch::Mlp, Likelihood::Gaussian),
+        ] {
+            let cfg = VaeConfig {
+                likelihood: lik,
+                n_classes: Some(2),
+                ..tiny_cfg(arch)
+            };
+            let dev = cpu_train();
+            let net = VaeNet::new(&cfg, &mut neural_rng(3), &dev);
+            let x = data(5, 1);
+            let idx: Vec<usize> = (0..5).collect();
+            let labels = [0usize, 1, 1, 0, 1];
+            let eps = normal_tensor(&mut neural_rng(9), [5, 3], &cpu());
+            let loss_of = |net: &VaeNet| -> Tensor<1> {
+                let d = net.mu.weight.val().device();
+                let xb = tensor_from_rows(&x, &idx, &d);
+                let y = one_hot_rows(&labels, &idx, 2, &d);
+                let (lpx, kl) = net.terms(&cfg, xb, Some(y), eps.clone().to_device(&d));
+                (kl - lpx).sum()
+            };
+            let grads = loss_of(&net).backward();
+            // (name, getter of the parameter tensor, setter)
+            type Get = fn(&VaeNet) -> Tensor<4>;
+            type Set = fn(&mut VaeNet, Tensor<4>);
+            let mut cases: Vec<(&str, Get, Set)> = vec![
+                (
+                    "encoder dense",
+                    |n| n.enc[0].weight.val().unsqueeze(),
+                    |n, t| n.enc[0].weight = Param::from_tensor(t.squeeze_dims(&[0, 1])),
+                ),
+                (
+                    "decoder dense",
+                    |n| n.out.weight.val().unsqueeze(),
+                    |n, t| n.out.weight = Param::from_tensor(t.squeeze_dims(&[0, 1])),
+                ),
+            ];
+            if arch == Arch::Conv {
+                cases.push(("conv", |n| n.enc_conv[1].weight.val(), |n, t| {
+                    n.enc_conv[1].weight = Param::from_tensor(t)
+                }));
+                cases.push(("transposed conv", |n| n.dec_conv[0].weight.val(), |n, t| {
+                    n.dec_conv[0].weight = Param::from_tensor(t)
+                }));
+            } else {
+                cases.push((
+                    "log sigma",
+                    |n| n.log_sigma.as_ref().unwrap().val().unsqueeze(),
+                    |n, t| {
+                        n.log_sigma = Some(Param::from_tensor(t.squeeze_dims(&[0, 1, 2])))
+                    },
+                ));
+            }
+            let plain = net.valid();
+            for (name, get, set) in cases {
+                let p = get(&net);
+                let g: Vec<f32> = {
+                    // The gradient of the same parameter on the autodiff net.
+                    let g4 = match name {
+                        "encoder dense" => net.enc[0].weight.grad(&grads).map(|t| t.unsqueeze()),
+                        "decoder dense" => net.out.weight.grad(&grads).map(|t| t.unsqueeze()),
+                        "conv" => net.enc_conv[1].weight.grad(&grads),
+                        "transposed conv" => net.dec_conv[0].weight.grad(&grads),
+                        _ => net.log_sigma.as_ref().unwrap().grad(&grads).map(|t| t.unsqueeze()),
+                    };
+                    g4.expect("a gradient").into_data().convert::<f32>().try_into_vec::<f32>().unwrap()
+                };
+                let base: Vec<f32> = p.clone().inner().into_data().convert::<f32>().try_into_vec::<f32>().unwrap();
+                let shape = p.dims();
+                // The coordinates with the largest gradients (well above f32 noise).
+                let mut order: Vec<usize> = (0..g.len()).collect();
+                order.sort_by(|&a, &b| g[b].abs().partial_cmp(&g[a].abs()).unwrap());
+                for &i in order.iter().take(3) {
+                    let h = 1e-3f32;
+                    let eval = |delta: f32| -> f64 {
+                        let mut v = base.clone();
+                        v[i] += delta;
+                        let mut m = plain.clone();
+                        set(&mut m, Tensor::from_data(TensorData::new(v, shape), &cpu()));
+                        scalar(loss_of(&m))
+                    };
+                    let fd = (eval(h) - eval(-h)) / (2.0 * f64::from(h));
+                    let ad = f64::from(g[i]);
+                    assert!(
+                        (fd - ad).abs() <= 2e-2 * ad.abs().max(1.0),
+                        "{arch:?} {name}[{i}]: finite difference {fd} vs autodiff {ad}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn fit_is_reproducible_and_save_load_is_exact() {
+        let x = data(64, 2);
+        let train = TrainConfig {
+            epochs: 2,
+            batch_size: 16,
+            lr: 1e-2,
+            seed: 5,
+            ..TrainConfig::default()
+        };
+        let fit = || {
+            let mut v = Vae::new(tiny_cfg(Arch::Mlp), 5).unwrap();
+            v.fit(&x, None, &train, None, &mut crate::core::Silent, &mut |_, _| Ok(()))
+                .unwrap();
+            v
+        };
+        let (a, b) = (fit(), fit());
+        assert_eq!(a.report.epochs.len(), 2);
+        assert_eq!(
+            a.report.epochs.iter().map(|e| e.train_loss).collect::<Vec<_>>(),
+            b.report.epochs.iter().map(|e| e.train_loss).collect::<Vec<_>>()
+        );
+        let ea = a.encode(&x, None).unwrap();
+        assert_eq!(ea, b.encode(&x, None).unwrap());
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("v.safetensors");
+        a.save(&p).unwrap();
+        let c = Vae::load(&p, &cpu()).unwrap();
+        assert_eq!(c.config, a.config);
+        assert_eq!(c.report, a.report);
+        assert_eq!(c.encode(&x, None).unwrap(), ea);
+        assert_eq!(
+            c.iwae(&x, None, 7, &mut neural_rng(1)).unwrap(),
+            a.iwae(&x, None, 7, &mut neural_rng(1)).unwrap()
+        );
+        // Truncated checkpoint: a clear error.
+        let bytes = std::fs::read(&p).unwrap();
+        std::fs::write(&p, &bytes[..bytes.len() / 2]).unwrap();
+        assert!(Vae::load(&p, &cpu())
+            .unwrap_err()
+            .to_string()
+            .contains("truncated"));
+    }
+
+    #[test]
+    fn bad_input_is_refused() {
+        let v = Vae::new(tiny_cfg(Arch::Mlp), 1).unwrap();
+        let e = v.encode(&Array2::zeros((3, 15)), None).unwrap_err().to_string();
+        assert!(e.contains("15 columns"), "{e}");
+        let mut x = data(3, 1);
+        x[[1, 2]] = f32::NAN;
+        assert!(v.encode(&x, None).unwrap_err().to_string().contains("NaN"));
+        assert!(v
+            .encode(&Array2::zeros((0, 16)), None)
+            .unwrap_err()
+            .to_string()
+            .contains("empty"));
+        let e = Vae::new(VaeConfig { latent: 0, ..tiny_cfg(Arch::Mlp) }, 1)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("latent"), "{e}");
+        assert!(Vae::new(VaeConfig { hidden: vec![0], ..tiny_cfg(Arch::Mlp) }, 1).is_err());
+        assert!(Vae::new(tiny_cfg(Arch::Conv), 1).is_ok());
+        assert!(Vae::new(VaeConfig { image_shape: (2, 8), ..tiny_cfg(Arch::Conv) }, 1).is_err());
+        let cv = Vae::new(VaeConfig { n_classes: Some(3), ..tiny_cfg(Arch::Mlp) }, 1).unwrap();
+        let x = data(3, 1);
+        assert!(cv.encode(&x, Some(&[0, 1])).unwrap_err().to_string().contains("length 2"));
+        assert!(cv.encode(&x, Some(&[0, 1, 3])).unwrap_err().to_string().contains("label 3"));
+        assert!(cv.encode(&x, None).is_err());
+        assert!(v.iwae(&x, None, 0, &mut neural_rng(0)).is_err());
+    }
+}

@@ -112,7 +112,11 @@ fn cv_logistic(
     for held in folds {
         let train: Vec<usize> = (0..y.len()).filter(|i| !held.contains(i)).collect();
         let ytr: Vec<usize> = train.iter().map(|&i| y[i]).collect();
-        let m = LogisticParams::default().fit(&ndarray::ArrayRef2::select(x, Axis(0), &train), &ytr, n_classes)?;
+        let m = LogisticParams::default().fit(
+            &ndarray::ArrayRef2::select(x, Axis(0), &train),
+            &ytr,
+            n_classes,
+        )?;
         let p = m.predict_proba(&ndarray::ArrayRef2::select(x, Axis(0), held))?;
         let yte: Vec<usize> = held.iter().map(|&i| y[i]).collect();
         let mm = metrics(&p, &yte)?;

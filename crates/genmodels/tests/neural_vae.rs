@@ -151,7 +151,10 @@ fn sym_eigenvalues(mut a: Array2<f64>) -> Vec<f64> {
 fn linear_gaussian_vae_recovers_the_ppca_marginal_likelihood() {
     let (n, d, q) = (2000, 5, 2);
     let mut r = neural_rng(7);
-    let w = Array2::from_shape_fn((d, q), |_| StandardNormal.sample(&mut r) * 0.3f64);
+    let w = Array2::from_shape_fn((d, q), |_| {
+        let v: f64 = StandardNormal.sample(&mut r);
+        v * 0.3
+    });
     let b = Array1::from_shape_fn(d, |i| 0.1 * i as f64);
     let x64 = Array2::from_shape_fn((n, d), |_| 0.0f64);
     let mut x64 = x64;

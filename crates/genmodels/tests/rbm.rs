@@ -10,9 +10,7 @@ use genmodels::core::{DataError, Error, Fit, ModelFileError, ParamError};
 use genmodels::io::images::Images;
 use genmodels::neural::neural_rng;
 use genmodels::neural::rbm::ais::exact_visible_distribution;
-use genmodels::neural::rbm::{
-    AisParams, GibbsStart, LrSchedule, Method, Rbm, RbmParams, Visible,
-};
+use genmodels::neural::rbm::{AisParams, GibbsStart, LrSchedule, Method, Rbm, RbmParams, Visible};
 use ndarray::{Array1, Array2};
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
@@ -96,7 +94,11 @@ fn exact_log_z_equals_brute_force_on_both_sides() {
         let lz = rbm.exact_log_z().unwrap();
         assert!(lz.is_exact());
         let brute = brute_log_z(&rbm);
-        assert!((lz.log_z - brute).abs() < 1e-9, "{nv}x{nh}: {} vs {brute}", lz.log_z);
+        assert!(
+            (lz.log_z - brute).abs() < 1e-9,
+            "{nv}x{nh}: {} vs {brute}",
+            lz.log_z
+        );
     }
     // Probabilities of every visible state sum to one.
     let rbm = random_rbm(6, 4, 1.0, 4);
@@ -121,7 +123,11 @@ fn ais_agrees_with_exact_log_z_within_its_error() {
     };
     let ais = rbm.ais_log_z(Some(data.view()), &params).unwrap();
     assert!(!ais.is_exact());
-    assert!(ais.stderr > 0.0 && ais.stderr < 0.2, "stderr {}", ais.stderr);
+    assert!(
+        ais.stderr > 0.0 && ais.stderr < 0.2,
+        "stderr {}",
+        ais.stderr
+    );
     let diff = (ais.log_z - exact).abs();
     // Within 3 reported standard errors (plus f32 rounding of the 3000-step sums).
     assert!(
@@ -390,7 +396,9 @@ fn clamped_units_never_change() {
         }
     });
     for steps in [0, 1, 50] {
-        let s = rbm.sample_clamped(x.view(), steps, &mut neural_rng(4)).unwrap();
+        let s = rbm
+            .sample_clamped(x.view(), steps, &mut neural_rng(4))
+            .unwrap();
         for ((&xv, &sv), &mv) in x.iter().zip(s.states.iter()).zip(s.means.iter()) {
             if xv.is_nan() {
                 assert!(sv == 0.0 || sv == 1.0, "a missing unit is sampled as 0/1");
@@ -533,24 +541,26 @@ fn checkpoint_round_trip_gives_identical_outputs() {
         assert_eq!(back.report, rbm.report);
         assert_eq!(back.parameters(), rbm.parameters());
         let x = data.pixels.view();
-        assert_eq!(
-            back.free_energy(x).unwrap(),
-            rbm.free_energy(x).unwrap()
-        );
+        assert_eq!(back.free_energy(x).unwrap(), rbm.free_energy(x).unwrap());
         assert_eq!(
             back.hidden_probabilities(x).unwrap(),
             rbm.hidden_probabilities(x).unwrap()
         );
         assert_eq!(
-            back.gibbs(3, 5, GibbsStart::Random, &mut neural_rng(1)).unwrap(),
-            rbm.gibbs(3, 5, GibbsStart::Random, &mut neural_rng(1)).unwrap()
+            back.gibbs(3, 5, GibbsStart::Random, &mut neural_rng(1))
+                .unwrap(),
+            rbm.gibbs(3, 5, GibbsStart::Random, &mut neural_rng(1))
+                .unwrap()
         );
         // A truncated file is a clear error.
         let bytes = std::fs::read(&path).unwrap();
         let cut = dir.path().join("cut.safetensors");
         std::fs::write(&cut, &bytes[..bytes.len() - 7]).unwrap();
         let e = Rbm::load(&cut).unwrap_err();
-        assert!(matches!(e, Error::ModelFile(ModelFileError::Corrupt { .. })), "{e}");
+        assert!(
+            matches!(e, Error::ModelFile(ModelFileError::Corrupt { .. })),
+            "{e}"
+        );
         assert!(e.to_string().contains("truncated"), "{e}");
     }
 }
@@ -558,11 +568,25 @@ fn checkpoint_round_trip_gives_identical_outputs() {
 #[test]
 fn bad_input_is_a_clear_error() {
     let data = prototypes(20, 4, 3);
-    let rbm = RbmParams::new(2).epochs(1).batch_size(5).fit(&data).unwrap();
+    let rbm = RbmParams::new(2)
+        .epochs(1)
+        .batch_size(5)
+        .fit(&data)
+        .unwrap();
     // Non-binary data for a Bernoulli RBM.
     let x = ndarray::array![[0.0f32, 0.5, 1.0, 1.0]];
     let e = rbm.free_energy(x.view()).unwrap_err();
-    assert!(matches!(e, Error::Data(DataError::Support { row: 1, column: 2, .. })), "{e}");
+    assert!(
+        matches!(
+            e,
+            Error::Data(DataError::Support {
+                row: 1,
+                column: 2,
+                ..
+            })
+        ),
+        "{e}"
+    );
     assert!(e.to_string().contains("--binarize"), "{e}");
     let e = RbmParams::new(2)
         .fit(&Images::new(x.clone(), 1, 4).unwrap())
@@ -572,13 +596,23 @@ fn bad_input_is_a_clear_error() {
     let x = Array2::<f32>::zeros((2, 5));
     let e = rbm.hidden_probabilities(x.view()).unwrap_err();
     assert!(
-        matches!(e, Error::Data(DataError::Columns { expected: 4, found: 5, .. })),
+        matches!(
+            e,
+            Error::Data(DataError::Columns {
+                expected: 4,
+                found: 5,
+                ..
+            })
+        ),
         "{e}"
     );
     // NaN.
     let x = ndarray::array![[0.0f32, f32::NAN, 1.0, 1.0]];
     let e = rbm.free_energy(x.view()).unwrap_err();
-    assert!(matches!(e, Error::Data(DataError::NonFinite { row: 1, .. })), "{e}");
+    assert!(
+        matches!(e, Error::Data(DataError::NonFinite { row: 1, .. })),
+        "{e}"
+    );
     // Empty.
     let x = Array2::<f32>::zeros((0, 4));
     let e = rbm.free_energy(x.view()).unwrap_err();
@@ -607,7 +641,14 @@ fn bad_input_is_a_clear_error() {
     let big = random_rbm(30, 25, 0.1, 1);
     assert!(big.exact_log_z().is_err());
     // Weights of inconsistent shapes.
-    assert!(Rbm::from_weights(Array2::zeros((3, 2)), Array1::zeros(2), Array1::zeros(2), None, None).is_err());
+    assert!(Rbm::from_weights(
+        Array2::zeros((3, 2)),
+        Array1::zeros(2),
+        Array1::zeros(2),
+        None,
+        None
+    )
+    .is_err());
     // A flip index out of range.
     let x = Array2::<f32>::zeros((1, 4));
     assert!(rbm.pseudo_likelihood_flipping(x.view(), &[4]).is_err());

@@ -229,7 +229,11 @@ impl Rbm {
 
     /// log Z exactly when the model is small enough (≤ [`MAX_EXACT_UNITS`] units to
     /// enumerate), else by AIS.
-    pub fn log_z(&self, base_data: Option<ArrayView2<'_, f32>>, params: &AisParams) -> Result<LogZ> {
+    pub fn log_z(
+        &self,
+        base_data: Option<ArrayView2<'_, f32>>,
+        params: &AisParams,
+    ) -> Result<LogZ> {
         let enum_units = if self.is_gaussian() {
             self.n_hidden()
         } else {

@@ -36,7 +36,6 @@
 pub mod ais;
 pub mod recommend;
 
-
 use std::path::Path;
 use std::time::Instant;
 
@@ -51,9 +50,7 @@ pub use ais::{AisParams, LogZ, LogZMethod};
 
 use super::checkpoint::{self, CheckpointMeta};
 use super::{cpu, neural_rng, normal_tensor, shuffled_batches, uniform_tensor, NeuralRng};
-use crate::core::{
-    DataError, Flow, Monitor, NumericalError, ParamError, Result, Sample, Step,
-};
+use crate::core::{DataError, Flow, Monitor, NumericalError, ParamError, Result, Sample, Step};
 use crate::io::images::Images;
 
 /// The checkpoint format name of a (non-recommender) RBM.
@@ -241,23 +238,31 @@ impl RbmParams {
             return bad("hidden", "0".into(), "at least 1 hidden unit is needed");
         }
         if self.k == 0 {
-            return bad("k", "0".into(), "at least 1 Gibbs step per update is needed");
+            return bad(
+                "k",
+                "0".into(),
+                "at least 1 Gibbs step per update is needed",
+            );
         }
         if self.epochs == 0 {
             return bad("epochs", "0".into(), "at least 1 epoch is needed");
         }
         if self.batch_size == 0 {
-            return bad("batch_size", "0".into(), "at least 1 row per batch is needed");
+            return bad(
+                "batch_size",
+                "0".into(),
+                "at least 1 row per batch is needed",
+            );
         }
         if self.n_chains == Some(0) {
-            return bad("n_chains", "0".into(), "at least 1 persistent chain is needed");
+            return bad(
+                "n_chains",
+                "0".into(),
+                "at least 1 persistent chain is needed",
+            );
         }
         if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
-            return bad(
-                "lr",
-                self.learning_rate.to_string(),
-                "a finite number > 0",
-            );
+            return bad("lr", self.learning_rate.to_string(), "a finite number > 0");
         }
         if !(0.0..1.0).contains(&self.momentum) {
             return bad("momentum", self.momentum.to_string(), "a number in [0, 1)");
@@ -270,7 +275,11 @@ impl RbmParams {
             );
         }
         if !(self.init_std.is_finite() && self.init_std >= 0.0) {
-            return bad("init_std", self.init_std.to_string(), "a finite number >= 0");
+            return bad(
+                "init_std",
+                self.init_std.to_string(),
+                "a finite number >= 0",
+            );
         }
         if let LrSchedule::Exponential { gamma } = self.schedule {
             if !(gamma > 0.0 && gamma <= 1.0) {
@@ -637,7 +646,12 @@ fn train(
     let dev = cpu();
     let mut rng = neural_rng(p.seed);
     let gaussian = p.visible.is_gaussian();
-    let learn_var = matches!(p.visible, Visible::Gaussian { learn_variance: true });
+    let learn_var = matches!(
+        p.visible,
+        Visible::Gaussian {
+            learn_variance: true
+        }
+    );
 
     let (_, var0) = column_stats(x);
     let b0 = base_rate_biases(x.view(), gaussian);
@@ -907,12 +921,10 @@ impl Rbm {
         image_shape: Option<(usize, usize)>,
     ) -> Result<Rbm> {
         let (nv, nh) = w.dim();
-        let shape_err = |name: &'static str, found: usize, expected: usize| {
-            ParamError::InitShape {
-                name,
-                found: found.to_string(),
-                expected: expected.to_string(),
-            }
+        let shape_err = |name: &'static str, found: usize, expected: usize| ParamError::InitShape {
+            name,
+            found: found.to_string(),
+            expected: expected.to_string(),
         };
         if nv == 0 || nh == 0 {
             return Err(ParamError::Invalid {
@@ -1124,7 +1136,11 @@ impl Rbm {
     }
 
     /// `log P(v) = −F(v) − log Z` of each row, given log Z (exact or estimated).
-    pub fn log_likelihood_given(&self, x: ArrayView2<'_, f32>, log_z: &LogZ) -> Result<Array1<f64>> {
+    pub fn log_likelihood_given(
+        &self,
+        x: ArrayView2<'_, f32>,
+        log_z: &LogZ,
+    ) -> Result<Array1<f64>> {
         self.check_data(x)?;
         Ok(net_log_likelihood(&self.net(), x, log_z.log_z))
     }
@@ -1153,7 +1169,8 @@ impl Rbm {
         let h0 = bernoulli(ph0.clone(), rng);
         let (vk, phk) = net.gibbs_from_hidden(h0, k, rng);
         let g = gradient(&net, v0, ph0, vk, phk, false);
-        let f64s = |t: Tensor<2>| Array1::from(to_vec(t).into_iter().map(f64::from).collect::<Vec<_>>());
+        let f64s =
+            |t: Tensor<2>| Array1::from(to_vec(t).into_iter().map(f64::from).collect::<Vec<_>>());
         Ok(RbmGradient {
             w: array_of(g.w).mapv(f64::from),
             b: f64s(g.b),

@@ -289,10 +289,18 @@ impl RecommenderParams {
             ));
         }
         if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
-            return Err(bad("lr", self.learning_rate.to_string(), "a finite number > 0"));
+            return Err(bad(
+                "lr",
+                self.learning_rate.to_string(),
+                "a finite number > 0",
+            ));
         }
         if !(0.0..1.0).contains(&self.momentum) {
-            return Err(bad("momentum", self.momentum.to_string(), "a number in [0, 1)"));
+            return Err(bad(
+                "momentum",
+                self.momentum.to_string(),
+                "a number in [0, 1)",
+            ));
         }
         if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
             return Err(bad(
@@ -683,9 +691,7 @@ impl Recommender {
 
     /// The mean training rating of an item (None for an unknown item or one without ratings).
     pub fn item_mean(&self, item: &str) -> Option<f64> {
-        self.item_index
-            .get(item)
-            .and_then(|&i| self.item_means[i])
+        self.item_index.get(item).and_then(|&i| self.item_means[i])
     }
 
     /// Whether the user has training ratings.
@@ -802,7 +808,12 @@ impl Recommender {
     /// The top `n` items that the user has not rated (in training or `extra`), best first.
     /// A user without any ratings gets the items with the highest mean rating (cold start,
     /// marked [`Source::ItemMean`]).
-    pub fn recommend(&self, user: &str, n: usize, extra: &[(String, f64)]) -> Result<Recommendations> {
+    pub fn recommend(
+        &self,
+        user: &str,
+        n: usize,
+        extra: &[(String, f64)],
+    ) -> Result<Recommendations> {
         let known = self.known(user, extra)?;
         let items = &self.config.ratings.items;
         let (scores, source): (Vec<f64>, Source) = if known.is_empty() {

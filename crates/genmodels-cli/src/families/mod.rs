@@ -15,6 +15,7 @@ pub mod classifier;
 pub mod gmm;
 pub mod hmm;
 pub mod mixture;
+pub mod rbm;
 
 /// `genmodels fit <family>`
 #[derive(Subcommand, Debug)]
@@ -31,6 +32,9 @@ pub enum FitFamily {
     /// Discrete Bayesian network: structure (hill climbing, Chow-Liu, TAN, naive Bayes, or a
     /// given graph) and tables, from a CSV of categories; written as BIF or XMLBIF.
     Bn(bn::FitArgs),
+    /// Restricted Boltzmann machine (CD-k / PCD) on binary or real vectors and images, or a
+    /// recommender RBM on ratings (--ratings user,item,rating); a safetensors checkpoint.
+    Rbm(rbm::FitArgs),
 }
 
 impl FitFamily {
@@ -42,6 +46,7 @@ impl FitFamily {
             FitFamily::Hmm(a) => hmm::fit(a, out),
             FitFamily::Classifier(a) => classifier::fit(a, out),
             FitFamily::Bn(a) => bn::fit(a, out),
+            FitFamily::Rbm(a) => rbm::fit(a, out),
         }
     }
 }
@@ -109,7 +114,13 @@ const LOADERS: &[(&str, Loader)] = &[
 ];
 
 /// The neural families' checkpoint formats (safetensors metadata `format`) and their loaders.
-const NEURAL_LOADERS: &[(&str, Loader)] = &[];
+const NEURAL_LOADERS: &[(&str, Loader)] = &[
+    (genmodels::neural::rbm::FORMAT, rbm::load),
+    (
+        genmodels::neural::rbm::recommend::FORMAT,
+        rbm::load_recommender,
+    ),
+];
 
 /// Loads any model file, dispatching on its `format` field (JSON model files, safetensors
 /// checkpoints) or its extension (networks).

@@ -20,6 +20,7 @@ use crate::common::{num, print_json, OutputFlags};
 use crate::plot;
 
 mod classify;
+mod rbm;
 
 /// The bundled data, compiled into the binary so the demo runs from any directory.
 const FAITHFUL: &str = include_str!("../../../data/old_faithful.csv");
@@ -491,6 +492,7 @@ pub fn run(a: &DemoArgs, out: &OutputFlags) -> Result<()> {
     let bn = bayesnet_section(&mut md, &path_of, a.quick)?;
 
     let clf = classify::section(&mut md, &path_of, a.quick, &progress)?;
+    let rbm = rbm::section(&mut md, &path_of, a.quick, &progress)?;
 
     let total = start.elapsed().as_secs_f64();
     let _ = writeln!(md, "---\nWhole demo: {total:.2} s.");
@@ -511,6 +513,7 @@ pub fn run(a: &DemoArgs, out: &OutputFlags) -> Result<()> {
             "geyser": {"n_states": ghmm.n_states()},
             "bayesnet": {"p_rain_given_wet": bn.p_rain_given_wet, "alarm_learned_shd": bn.shd, "alarm_learned_edges": bn.learned_edges},
             "classifiers": clf.rows.iter().map(|r| json!({"data": r.data, "model": r.model, "kind": r.kind, "accuracy": r.accuracy, "log_loss": r.log_loss})).collect::<Vec<_>>(),
+            "rbm": rbm.as_ref().map(|r| json!({"test_log_likelihood": r.test_log_likelihood, "log_z_stderr": r.log_z_stderr})),
             "seconds": total,
         }));
     } else {
@@ -545,6 +548,12 @@ pub fn run(a: &DemoArgs, out: &OutputFlags) -> Result<()> {
                 r.model,
                 r.kind,
                 100.0 * r.accuracy
+            );
+        }
+        if let Some(r) = &rbm {
+            println!(
+                "RBM on MNIST: mean test log-likelihood {:.2} nats (AIS estimate, log Z ± {:.2})",
+                r.test_log_likelihood, r.log_z_stderr
             );
         }
         println!(

@@ -714,6 +714,14 @@ fn tour_demo_quick_writes_report_with_bic_table() {
         assert!(report.contains(needle), "{needle}:\n{report}");
     }
     assert!(is_png(&d.join("demo-dir/mnist_class_samples.png")));
+    // The RBM: filters, samples and an AIS log-likelihood marked as an estimate.
+    assert!(
+        report.contains("## Restricted Boltzmann machine"),
+        "{report}"
+    );
+    assert!(report.contains("nats** (an estimate"), "{report}");
+    assert!(is_png(&d.join("demo-dir/rbm_filters.png")));
+    assert!(is_png(&d.join("demo-dir/rbm_samples.png")));
     // The same report as one self-contained page: every picture embedded, none linked.
     let html = fs::read_to_string(d.join("demo-dir/report.html")).expect("report.html");
     assert!(html.starts_with("<!DOCTYPE html>"));

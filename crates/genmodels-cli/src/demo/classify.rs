@@ -27,7 +27,7 @@ const IRIS: &str = include_str!("../../../../data/iris.csv");
 const DIGITS8: &str = include_str!("../../../../data/digits.csv");
 
 /// Where the bundled MNIST files are (read at run time: 11 MB is too much to compile in).
-fn mnist(name: &str) -> PathBuf {
+pub fn mnist(name: &str) -> PathBuf {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/mnist")).join(name)
 }
 

@@ -14,8 +14,20 @@ fn binary_data(n: usize, seed: u64) -> Array2<f32> {
     let mut r = neural_rng(seed);
     Array2::from_shape_fn((n, 16), |(i, j)| {
         let p = match i % 3 {
-            0 => if j < 8 { 0.9 } else { 0.1 },
-            1 => if j % 2 == 0 { 0.85 } else { 0.1 },
+            0 => {
+                if j < 8 {
+                    0.9
+                } else {
+                    0.1
+                }
+            }
+            1 => {
+                if j % 2 == 0 {
+                    0.85
+                } else {
+                    0.1
+                }
+            }
             _ => 0.3,
         };
         (r.random::<f64>() < p) as u8 as f32
@@ -43,17 +55,54 @@ fn iwae_bounds_increase_with_k_and_exceed_the_elbo() {
         .unwrap();
     let seeds = 20u64;
     let avg = |f: &dyn Fn(u64) -> f64| (0..seeds).map(f).sum::<f64>() / seeds as f64;
-    let elbo = avg(&|s| vae.elbo(&x, None, &mut neural_rng(s)).unwrap().mean().unwrap());
-    let iw = |k: usize| avg(&|s| vae.iwae(&x, None, k, &mut neural_rng(100 + s)).unwrap().mean().unwrap());
+    let elbo = avg(&|s| {
+        vae.elbo(&x, None, &mut neural_rng(s))
+            .unwrap()
+            .mean()
+            .unwrap()
+    });
+    let iw = |k: usize| {
+        avg(&|s| {
+            vae.iwae(&x, None, k, &mut neural_rng(100 + s))
+                .unwrap()
+                .mean()
+                .unwrap()
+        })
+    };
     let (i1, i5, i50) = (iw(1), iw(5), iw(50));
     // IWAE(1) is the ELBO (estimated with a sampled rather than closed-form KL).
     assert!((i1 - elbo).abs() < 0.1, "IWAE(1) {i1} vs ELBO {elbo}");
-    assert!(elbo < i5 && i5 < i50, "ELBO {elbo}, IWAE(5) {i5}, IWAE(50) {i50}");
-    assert!(i50 - elbo > 0.05, "the bound should tighten visibly: {elbo} → {i50}");
+    assert!(
+        elbo < i5 && i5 < i50,
+        "ELBO {elbo}, IWAE(5) {i5}, IWAE(50) {i50}"
+    );
+    assert!(
+        i50 - elbo > 0.05,
+        "the bound should tighten visibly: {elbo} → {i50}"
+    );
     // Chunked accumulation (k above the chunk of 8192 samples) agrees with one chunk.
-    let one = vae.iwae(&x.slice(ndarray::s![..2, ..]).to_owned(), None, 9000, &mut neural_rng(5)).unwrap();
+    let one = vae
+        .iwae(
+            &x.slice(ndarray::s![..2, ..]).to_owned(),
+            None,
+            9000,
+            &mut neural_rng(5),
+        )
+        .unwrap();
     assert!(one.iter().all(|v| v.is_finite() && *v < 0.0));
-    assert!((one[0] - vae.iwae(&x.slice(ndarray::s![..1, ..]).to_owned(), None, 4000, &mut neural_rng(6)).unwrap()[0]).abs() < 0.05);
+    assert!(
+        (one[0]
+            - vae
+                .iwae(
+                    &x.slice(ndarray::s![..1, ..]).to_owned(),
+                    None,
+                    4000,
+                    &mut neural_rng(6)
+                )
+                .unwrap()[0])
+            .abs()
+            < 0.05
+    );
 }
 
 /// Eigenvalues of a symmetric matrix (cyclic Jacobi).
@@ -102,7 +151,10 @@ fn sym_eigenvalues(mut a: Array2<f64>) -> Vec<f64> {
 fn linear_gaussian_vae_recovers_the_ppca_marginal_likelihood() {
     let (n, d, q) = (2000, 5, 2);
     let mut r = neural_rng(7);
-    let w = Array2::from_shape_fn((d, q), |_| StandardNormal.sample(&mut r) * 0.3f64);
+    let w = Array2::from_shape_fn((d, q), |_| {
+        let v: f64 = StandardNormal.sample(&mut r);
+        v * 0.3
+    });
     let b = Array1::from_shape_fn(d, |i| 0.1 * i as f64);
     let x64 = Array2::from_shape_fn((n, d), |_| 0.0f64);
     let mut x64 = x64;
@@ -138,13 +190,24 @@ fn linear_gaussian_vae_recovers_the_ppca_marginal_likelihood() {
     let mut vae = Vae::new(cfg, 2).unwrap();
     vae.fit(&x, None, &train, None, &mut Silent, &mut |_, _| Ok(()))
         .unwrap();
-    let iwae = vae.iwae(&x, None, 200, &mut neural_rng(3)).unwrap().mean().unwrap();
-    let elbo = vae.elbo(&x, None, &mut neural_rng(4)).unwrap().mean().unwrap();
+    let iwae = vae
+        .iwae(&x, None, 200, &mut neural_rng(3))
+        .unwrap()
+        .mean()
+        .unwrap();
+    let elbo = vae
+        .elbo(&x, None, &mut neural_rng(4))
+        .unwrap()
+        .mean()
+        .unwrap();
     assert!(
         (iwae - ppca).abs() < 0.03,
         "IWAE {iwae} vs probabilistic PCA's maximum likelihood {ppca} (ELBO {elbo})"
     );
     // The diagonal posterior is exact for a linear-Gaussian model at the optimum: the ELBO is
     // (nearly) tight.
-    assert!(elbo <= iwae + 0.01 && iwae - elbo < 0.05, "ELBO {elbo}, IWAE {iwae}");
+    assert!(
+        elbo <= iwae + 0.01 && iwae - elbo < 0.05,
+        "ELBO {elbo}, IWAE {iwae}"
+    );
 }

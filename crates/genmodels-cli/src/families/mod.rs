@@ -12,9 +12,11 @@ use crate::verbs::{PlotArgs, PredictArgs, SampleArgs, ScoreArgs};
 pub mod bernoulli;
 pub mod bn;
 pub mod classifier;
+pub mod gan;
 pub mod gmm;
 pub mod hmm;
 pub mod mixture;
+pub mod vae;
 
 /// `genmodels fit <family>`
 #[derive(Subcommand, Debug)]
@@ -31,6 +33,12 @@ pub enum FitFamily {
     /// Discrete Bayesian network: structure (hill climbing, Chow-Liu, TAN, naive Bayes, or a
     /// given graph) and tables, from a CSV of categories; written as BIF or XMLBIF.
     Bn(bn::FitArgs),
+    /// Variational autoencoder (MLP or convolutional, Bernoulli or Gaussian pixels, β-VAE,
+    /// conditional) on images.
+    Vae(vae::FitArgs),
+    /// Generative adversarial network (MLP or DCGAN-style, non-saturating or WGAN-GP loss,
+    /// conditional) on images.
+    Gan(gan::FitArgs),
 }
 
 impl FitFamily {
@@ -42,6 +50,8 @@ impl FitFamily {
             FitFamily::Hmm(a) => hmm::fit(a, out),
             FitFamily::Classifier(a) => classifier::fit(a, out),
             FitFamily::Bn(a) => bn::fit(a, out),
+            FitFamily::Vae(a) => vae::fit(a, out),
+            FitFamily::Gan(a) => gan::fit(a, out),
         }
     }
 }
@@ -97,7 +107,7 @@ const LOADERS: &[(&str, Loader)] = &[
 ];
 
 /// The neural families' checkpoint formats (safetensors metadata `format`) and their loaders.
-const NEURAL_LOADERS: &[(&str, Loader)] = &[];
+const NEURAL_LOADERS: &[(&str, Loader)] = &[("vae", vae::load), ("gan", gan::load)];
 
 /// Loads any model file, dispatching on its `format` field (JSON model files, safetensors
 /// checkpoints) or its extension (networks).

@@ -124,7 +124,9 @@ pub fn parzen_select_sigma(
 
 /// The σ grid of Goodfellow et al.'s code (`np.logspace(-1, 0, 10)`) widened to 0.05–1.
 pub fn default_sigma_grid() -> Vec<f64> {
-    (0..=13).map(|i| 10f64.powf(-1.3 + 0.1 * i as f64)).collect()
+    (0..=13)
+        .map(|i| 10f64.powf(-1.3 + 0.1 * i as f64))
+        .collect()
 }
 
 /// The result of a classifier two-sample test.
@@ -245,7 +247,11 @@ mod tests {
         for (r, row) in x.outer_iter().enumerate() {
             let mut acc = 0.0;
             for si in s.outer_iter() {
-                let d2: f64 = row.iter().zip(si.iter()).map(|(a, b)| f64::from(a - b).powi(2)).sum();
+                let d2: f64 = row
+                    .iter()
+                    .zip(si.iter())
+                    .map(|(a, b)| f64::from(a - b).powi(2))
+                    .sum();
                 acc += (-d2 / (2.0 * sigma * sigma)).exp()
                     / (2.0 * std::f64::consts::PI * sigma * sigma);
             }

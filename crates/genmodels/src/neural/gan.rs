@@ -123,14 +123,27 @@ impl GanConfig {
         if self.latent == 0 {
             return Err(invalid("latent", "0".into(), "at least 1 latent dimension"));
         }
-        if let Some(h) = self.g_hidden.iter().chain(&self.d_hidden).find(|&&h| h == 0) {
-            return Err(invalid("hidden", h.to_string(), "at least 1 unit per hidden layer"));
+        if let Some(h) = self
+            .g_hidden
+            .iter()
+            .chain(&self.d_hidden)
+            .find(|&&h| h == 0)
+        {
+            return Err(invalid(
+                "hidden",
+                h.to_string(),
+                "at least 1 unit per hidden layer",
+            ));
         }
         if self.n_critic == 0 {
             return Err(invalid("n_critic", "0".into(), "at least 1"));
         }
         if !(self.gp_weight.is_finite() && self.gp_weight >= 0.0) {
-            return Err(invalid("gp_weight", self.gp_weight.to_string(), "a finite number >= 0"));
+            return Err(invalid(
+                "gp_weight",
+                self.gp_weight.to_string(),
+                "a finite number >= 0",
+            ));
         }
         if self.n_classes == Some(0) {
             return Err(invalid("n_classes", "0".into(), "at least 1 class"));
@@ -346,7 +359,11 @@ impl Gan {
             .into());
         }
         for (r, row) in x.outer_iter().enumerate() {
-            if let Some((j, v)) = row.iter().enumerate().find(|(_, v)| !(0.0..=1.0).contains(*v)) {
+            if let Some((j, v)) = row
+                .iter()
+                .enumerate()
+                .find(|(_, v)| !(0.0..=1.0).contains(*v))
+            {
                 if !v.is_finite() {
                     return Err(DataError::NonFinite {
                         row: r + 1,
@@ -403,8 +420,11 @@ impl Gan {
         self.check_data(x, labels)?;
         let c = self.config.clone();
         let done = self.report.epochs.len();
-        let mut rng =
-            neural_rng(train.seed.wrapping_add(0x6A4E_0000_u64.wrapping_mul(done as u64 + 1)));
+        let mut rng = neural_rng(
+            train
+                .seed
+                .wrapping_add(0x6A4E_0000_u64.wrapping_mul(done as u64 + 1)),
+        );
         let mut g = self.nets.g.clone().train();
         let mut d = self.nets.d.clone().train();
         let dev = g.out.weight.val().device();
@@ -473,7 +493,9 @@ impl Gan {
             if !d_loss.is_finite() {
                 return Err(crate::core::NumericalError::Diverged {
                     iteration: done + e + 1,
-                    detail: format!("the discriminator's loss became {d_loss}; lower the learning rate (--lr)"),
+                    detail: format!(
+                        "the discriminator's loss became {d_loss}; lower the learning rate (--lr)"
+                    ),
                 }
                 .into());
             }
@@ -505,7 +527,12 @@ impl Gan {
     }
 
     /// Latent draws `N(0, I)`, each coordinate redrawn until within `±truncation` when given.
-    pub fn latent(&self, n: usize, truncation: Option<f64>, rng: &mut NeuralRng) -> Result<Array2<f32>> {
+    pub fn latent(
+        &self,
+        n: usize,
+        truncation: Option<f64>,
+        rng: &mut NeuralRng,
+    ) -> Result<Array2<f32>> {
         if let Some(t) = truncation {
             if !(t.is_finite() && t > 0.0) {
                 return Err(ParamError::Invalid {
@@ -516,13 +543,16 @@ impl Gan {
                 .into());
             }
         }
-        Ok(Array2::from_shape_simple_fn((n, self.config.latent), || loop {
-            let v: f64 = StandardNormal.sample(rng);
-            match truncation {
-                Some(t) if v.abs() > t => continue,
-                _ => break v as f32,
-            }
-        }))
+        Ok(Array2::from_shape_simple_fn(
+            (n, self.config.latent),
+            || loop {
+                let v: f64 = StandardNormal.sample(rng);
+                match truncation {
+                    Some(t) if v.abs() > t => continue,
+                    _ => break v as f32,
+                }
+            },
+        ))
     }
 
     /// The generator's images for latent rows `z` (with `labels` for a conditional GAN).
@@ -573,7 +603,10 @@ impl Gan {
             .nets
             .d
             .forward(&self.config, xb, self.onehot(labels, &idx, &self.device));
-        Ok(s.into_data().convert::<f32>().try_into_vec::<f32>().expect("f32"))
+        Ok(s.into_data()
+            .convert::<f32>()
+            .try_into_vec::<f32>()
+            .expect("f32"))
     }
 
     /// Number of trainable parameters (generator, discriminator).
@@ -660,8 +693,10 @@ mod tests {
                 ..TrainConfig::default()
             };
             let mut gan = Gan::new(cfg, 3).unwrap();
-            gan.fit(&x, None, &train, &mut crate::core::Silent, &mut |_, _| Ok(()))
-                .unwrap();
+            gan.fit(&x, None, &train, &mut crate::core::Silent, &mut |_, _| {
+                Ok(())
+            })
+            .unwrap();
             let s = gan.sample(4000, None, None, &mut neural_rng(9)).unwrap();
             let frac = |lo: f32, hi: f32| {
                 s.iter().filter(|&&v| v >= lo && v < hi).count() as f64 / s.len() as f64
@@ -696,14 +731,26 @@ mod tests {
         };
         let fit = || {
             let mut g = Gan::new(cfg.clone(), 1).unwrap();
-            g.fit(&x, Some(&labels), &train, &mut crate::core::Silent, &mut |_, _| Ok(()))
-                .unwrap();
+            g.fit(
+                &x,
+                Some(&labels),
+                &train,
+                &mut crate::core::Silent,
+                &mut |_, _| Ok(()),
+            )
+            .unwrap();
             g
         };
         let (a, b) = (fit(), fit());
         let la = [1usize; 5];
-        let sa = a.sample(5, Some(&la), Some(1.0), &mut neural_rng(4)).unwrap();
-        assert_eq!(sa, b.sample(5, Some(&la), Some(1.0), &mut neural_rng(4)).unwrap());
+        let sa = a
+            .sample(5, Some(&la), Some(1.0), &mut neural_rng(4))
+            .unwrap();
+        assert_eq!(
+            sa,
+            b.sample(5, Some(&la), Some(1.0), &mut neural_rng(4))
+                .unwrap()
+        );
         let z = a.latent(500, Some(0.5), &mut neural_rng(1)).unwrap();
         assert!(z.iter().all(|v| v.abs() <= 0.5));
         let dir = tempfile::tempdir().unwrap();
@@ -711,21 +758,47 @@ mod tests {
         a.save(&p).unwrap();
         let c = Gan::load(&p, &cpu()).unwrap();
         assert_eq!(c.config, a.config);
-        assert_eq!(c.sample(5, Some(&la), Some(1.0), &mut neural_rng(4)).unwrap(), sa);
+        assert_eq!(
+            c.sample(5, Some(&la), Some(1.0), &mut neural_rng(4))
+                .unwrap(),
+            sa
+        );
         assert_eq!(
             c.discriminate(&x, Some(&labels)).unwrap(),
             a.discriminate(&x, Some(&labels)).unwrap()
         );
         // Bad input.
-        assert!(a.sample(2, Some(&[2, 0]), None, &mut neural_rng(0)).unwrap_err().to_string().contains("label 2"));
+        assert!(a
+            .sample(2, Some(&[2, 0]), None, &mut neural_rng(0))
+            .unwrap_err()
+            .to_string()
+            .contains("label 2"));
         assert!(a.sample(2, None, None, &mut neural_rng(0)).is_err());
-        assert!(a.discriminate(&Array2::zeros((2, 15)), Some(&[0, 1])).unwrap_err().to_string().contains("15 columns"));
+        assert!(a
+            .discriminate(&Array2::zeros((2, 15)), Some(&[0, 1]))
+            .unwrap_err()
+            .to_string()
+            .contains("15 columns"));
         let mut bad = x.clone();
         bad[[0, 0]] = f32::NAN;
-        assert!(a.discriminate(&bad, Some(&labels)).unwrap_err().to_string().contains("NaN"));
-        assert!(Gan::new(GanConfig { latent: 0, ..cfg.clone() }, 0).is_err());
+        assert!(a
+            .discriminate(&bad, Some(&labels))
+            .unwrap_err()
+            .to_string()
+            .contains("NaN"));
+        assert!(Gan::new(
+            GanConfig {
+                latent: 0,
+                ..cfg.clone()
+            },
+            0
+        )
+        .is_err());
         let bytes = std::fs::read(&p).unwrap();
         std::fs::write(&p, &bytes[..bytes.len() - 9]).unwrap();
-        assert!(Gan::load(&p, &cpu()).unwrap_err().to_string().contains("truncated"));
+        assert!(Gan::load(&p, &cpu())
+            .unwrap_err()
+            .to_string()
+            .contains("truncated"));
     }
 }

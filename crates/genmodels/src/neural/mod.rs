@@ -10,9 +10,9 @@
 //! hyper-parameters as JSON metadata ([`checkpoint`]).
 
 pub mod checkpoint;
-pub mod train;
 pub mod eval;
 pub mod gan;
+pub mod train;
 pub mod vae;
 
 pub use burn;

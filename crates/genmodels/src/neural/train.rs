@@ -95,7 +95,11 @@ impl TrainConfig {
             }
         }
         if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
-            return Err(invalid("weight_decay", self.weight_decay, "a finite number >= 0"));
+            return Err(invalid(
+                "weight_decay",
+                self.weight_decay,
+                "a finite number >= 0",
+            ));
         }
         if let Some(c) = self.grad_clip {
             if !(c.is_finite() && c > 0.0) {
@@ -287,7 +291,12 @@ pub fn check_labels(labels: &[usize], n_rows: usize, n_classes: usize) -> Result
 }
 
 /// One-hot rows of `labels[idx]` over `n_classes` classes, as a tensor.
-pub fn one_hot_rows(labels: &[usize], idx: &[usize], n_classes: usize, device: &Device) -> Tensor<2> {
+pub fn one_hot_rows(
+    labels: &[usize],
+    idx: &[usize],
+    n_classes: usize,
+    device: &Device,
+) -> Tensor<2> {
     let mut v = vec![0f32; idx.len() * n_classes];
     for (r, &i) in idx.iter().enumerate() {
         v[r * n_classes + labels[i]] = 1.0;

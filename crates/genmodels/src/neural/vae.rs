@@ -118,7 +118,11 @@ impl VaeConfig {
             .into()
         };
         if self.input_dim == 0 {
-            return Err(invalid("input_dim", "0".into(), "at least 1 value per image"));
+            return Err(invalid(
+                "input_dim",
+                "0".into(),
+                "at least 1 value per image",
+            ));
         }
         if self.image_shape.0 * self.image_shape.1 != self.input_dim {
             return Err(invalid(
@@ -131,10 +135,18 @@ impl VaeConfig {
             return Err(invalid("latent", "0".into(), "at least 1 latent dimension"));
         }
         if let Some(h) = self.hidden.iter().find(|&&h| h == 0) {
-            return Err(invalid("hidden", h.to_string(), "at least 1 unit per hidden layer"));
+            return Err(invalid(
+                "hidden",
+                h.to_string(),
+                "at least 1 unit per hidden layer",
+            ));
         }
         if !(self.beta.is_finite() && self.beta > 0.0) {
-            return Err(invalid("beta", self.beta.to_string(), "a finite number > 0"));
+            return Err(invalid(
+                "beta",
+                self.beta.to_string(),
+                "a finite number > 0",
+            ));
         }
         if self.n_classes == Some(0) {
             return Err(invalid("n_classes", "0".into(), "at least 1 class"));
@@ -206,9 +218,8 @@ impl VaeNet {
             dec_conv.push(init_conv_transpose2d(64, 32, 4, 2, 1, rng, dev));
             dec_conv.push(init_conv_transpose2d(32, 1, 4, 2, 1, rng, dev));
         }
-        let log_sigma = (c.likelihood == Likelihood::Gaussian).then(|| {
-            Param::from_tensor(Tensor::zeros([c.input_dim], dev))
-        });
+        let log_sigma = (c.likelihood == Likelihood::Gaussian)
+            .then(|| Param::from_tensor(Tensor::zeros([c.input_dim], dev)));
         VaeNet {
             enc_conv,
             enc,
@@ -348,7 +359,9 @@ fn data_checks(c: &VaeConfig, x: &Array2<f32>, what: &str) -> Result<()> {
                     row: r + 1,
                     column: j + 1,
                     value: v.to_string(),
-                    support: "[0, 1] for Bernoulli pixels; scale the data or use the Gaussian likelihood".into(),
+                    support:
+                        "[0, 1] for Bernoulli pixels; scale the data or use the Gaussian likelihood"
+                            .into(),
                 }
                 .into());
             }
@@ -421,7 +434,11 @@ impl Vae {
             self.check_labels(vl, v.nrows())?;
         }
         let done = self.report.epochs.len();
-        let mut rng = neural_rng(train.seed.wrapping_add(0x5EED_0000_u64.wrapping_mul(done as u64 + 1)));
+        let mut rng = neural_rng(
+            train
+                .seed
+                .wrapping_add(0x5EED_0000_u64.wrapping_mul(done as u64 + 1)),
+        );
         let mut net = self.net.clone().train();
         let tdev = net.mu.weight.val().device();
         let mut opt = train.adam();
@@ -562,9 +579,12 @@ impl Vae {
         for idx in chunks(x.nrows(), 1024) {
             let xb = tensor_from_rows(x, &idx, &self.device);
             let eps = normal_tensor(rng, [idx.len(), self.config.latent], &self.device);
-            let (lpx, kl) =
-                self.net
-                    .terms(&self.config, xb, self.onehot(labels, &idx, &self.device), eps);
+            let (lpx, kl) = self.net.terms(
+                &self.config,
+                xb,
+                self.onehot(labels, &idx, &self.device),
+                eps,
+            );
             out.extend(to_vec(lpx - kl).into_iter().map(f64::from));
         }
         Ok(Array1::from(out))
@@ -613,7 +633,9 @@ impl Vae {
                 left -= kk;
                 let rep = |t: Tensor<2>| -> Tensor<2> {
                     let d = t.dims()[1];
-                    t.unsqueeze_dim::<3>(1).repeat_dim(1, kk).reshape([b * kk, d])
+                    t.unsqueeze_dim::<3>(1)
+                        .repeat_dim(1, kk)
+                        .reshape([b * kk, d])
                 };
                 let eps = normal_tensor(rng, [b * kk, c.latent], dev);
                 let mur = rep(mu.clone());
@@ -621,7 +643,9 @@ impl Vae {
                 let z = mur + (lvr.clone() * 0.5).exp() * eps.clone();
                 let out_t = self.net.decode(c, z.clone(), yb.clone().map(rep));
                 let lpx = self.net.log_px(c, rep(xb.clone()), out_t);
-                let lpz = (z.square() * -0.5 - 0.5 * LN_2PI).sum_dim(1).reshape([b * kk]);
+                let lpz = (z.square() * -0.5 - 0.5 * LN_2PI)
+                    .sum_dim(1)
+                    .reshape([b * kk]);
                 let lqz = (eps.square() * -0.5 - lvr * 0.5 - 0.5 * LN_2PI)
                     .sum_dim(1)
                     .reshape([b * kk]);
@@ -708,7 +732,10 @@ impl Vae {
             if rows.is_empty() {
                 return Err(DataError::Other(format!("no image is labelled {c}")).into());
             }
-            Ok(mu.select(ndarray::Axis(0), &rows).mean_axis(ndarray::Axis(0)).expect("rows"))
+            Ok(mu
+                .select(ndarray::Axis(0), &rows)
+                .mean_axis(ndarray::Axis(0))
+                .expect("rows"))
         };
         Ok(mean_of(to)? - mean_of(from)?)
     }
@@ -752,8 +779,8 @@ impl Vae {
             }
             .into()
         };
-        let config: VaeConfig =
-            serde_json::from_value(meta.config.clone()).map_err(|e| bad(format!("bad VAE configuration: {e}")))?;
+        let config: VaeConfig = serde_json::from_value(meta.config.clone())
+            .map_err(|e| bad(format!("bad VAE configuration: {e}")))?;
         config.check().map_err(|e| bad(e.to_string()))?;
         let report: FitReport = serde_json::from_value(meta.report.clone()).unwrap_or_default();
         let net = VaeNet::new(&config, &mut neural_rng(0), device);
@@ -768,7 +795,9 @@ impl Vae {
 }
 
 fn chunks(n: usize, size: usize) -> impl Iterator<Item = Vec<usize>> {
-    (0..n).step_by(size).map(move |s| (s..(s + size).min(n)).collect())
+    (0..n)
+        .step_by(size)
+        .map(move |s| (s..(s + size).min(n)).collect())
 }
 
 fn to_vec(t: Tensor<1>) -> Vec<f32> {
@@ -781,8 +810,8 @@ fn to_vec(t: Tensor<1>) -> Vec<f32> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use burn::tensor::TensorData;
     use crate::neural::{cpu, cpu_train};
+    use burn::tensor::TensorData;
 
     fn tiny_cfg(arch: Arch) -> VaeConfig {
         VaeConfig {
@@ -797,7 +826,11 @@ pub(crate) mod tests {
         use rand::Rng;
         let mut r = neural_rng(seed);
         Array2::from_shape_fn((n, 16), |(i, j)| {
-            let p = if (i % 2 == 0) == (j % 4 < 2) { 0.9 } else { 0.1 };
+            let p = if (i % 2 == 0) == (j % 4 < 2) {
+                0.9
+            } else {
+                0.1
+            };
             (r.random::<f32>() < p) as u8 as f32
         })
     }
@@ -817,7 +850,11 @@ pub(crate) mod tests {
                 let s2 = l.exp();
                 want += -0.5 * l + (s2 + m * m) / 2.0 - 0.5;
             }
-            assert!((f64::from(kl[r]) - want).abs() < 1e-5, "{} vs {want}", kl[r]);
+            assert!(
+                (f64::from(kl[r]) - want).abs() < 1e-5,
+                "{} vs {want}",
+                kl[r]
+            );
         }
     }
 
@@ -864,19 +901,21 @@ pub(crate) mod tests {
                 ),
             ];
             if arch == Arch::Conv {
-                cases.push(("conv", |n| n.enc_conv[1].weight.val(), |n, t| {
-                    n.enc_conv[1].weight = Param::from_tensor(t)
-                }));
-                cases.push(("transposed conv", |n| n.dec_conv[0].weight.val(), |n, t| {
-                    n.dec_conv[0].weight = Param::from_tensor(t)
-                }));
+                cases.push((
+                    "conv",
+                    |n| n.enc_conv[1].weight.val(),
+                    |n, t| n.enc_conv[1].weight = Param::from_tensor(t),
+                ));
+                cases.push((
+                    "transposed conv",
+                    |n| n.dec_conv[0].weight.val(),
+                    |n, t| n.dec_conv[0].weight = Param::from_tensor(t),
+                ));
             } else {
                 cases.push((
                     "log sigma",
                     |n| n.log_sigma.as_ref().unwrap().val().unsqueeze(),
-                    |n, t| {
-                        n.log_sigma = Some(Param::from_tensor(t.squeeze_dims(&[0, 1, 2])))
-                    },
+                    |n, t| n.log_sigma = Some(Param::from_tensor(t.squeeze_dims(&[0, 1, 2]))),
                 ));
             }
             let plain = net.valid();
@@ -889,11 +928,26 @@ pub(crate) mod tests {
                         "decoder dense" => net.out.weight.grad(&grads).map(|t| t.unsqueeze()),
                         "conv" => net.enc_conv[1].weight.grad(&grads),
                         "transposed conv" => net.dec_conv[0].weight.grad(&grads),
-                        _ => net.log_sigma.as_ref().unwrap().grad(&grads).map(|t| t.unsqueeze()),
+                        _ => net
+                            .log_sigma
+                            .as_ref()
+                            .unwrap()
+                            .grad(&grads)
+                            .map(|t| t.unsqueeze()),
                     };
-                    g4.expect("a gradient").into_data().convert::<f32>().try_into_vec::<f32>().unwrap()
+                    g4.expect("a gradient")
+                        .into_data()
+                        .convert::<f32>()
+                        .try_into_vec::<f32>()
+                        .unwrap()
                 };
-                let base: Vec<f32> = p.clone().inner().into_data().convert::<f32>().try_into_vec::<f32>().unwrap();
+                let base: Vec<f32> = p
+                    .clone()
+                    .inner()
+                    .into_data()
+                    .convert::<f32>()
+                    .try_into_vec::<f32>()
+                    .unwrap();
                 let shape = p.dims();
                 // The coordinates with the largest gradients (well above f32 noise).
                 let mut order: Vec<usize> = (0..g.len()).collect();
@@ -930,15 +984,30 @@ pub(crate) mod tests {
         };
         let fit = || {
             let mut v = Vae::new(tiny_cfg(Arch::Mlp), 5).unwrap();
-            v.fit(&x, None, &train, None, &mut crate::core::Silent, &mut |_, _| Ok(()))
-                .unwrap();
+            v.fit(
+                &x,
+                None,
+                &train,
+                None,
+                &mut crate::core::Silent,
+                &mut |_, _| Ok(()),
+            )
+            .unwrap();
             v
         };
         let (a, b) = (fit(), fit());
         assert_eq!(a.report.epochs.len(), 2);
         assert_eq!(
-            a.report.epochs.iter().map(|e| e.train_loss).collect::<Vec<_>>(),
-            b.report.epochs.iter().map(|e| e.train_loss).collect::<Vec<_>>()
+            a.report
+                .epochs
+                .iter()
+                .map(|e| e.train_loss)
+                .collect::<Vec<_>>(),
+            b.report
+                .epochs
+                .iter()
+                .map(|e| e.train_loss)
+                .collect::<Vec<_>>()
         );
         let ea = a.encode(&x, None).unwrap();
         assert_eq!(ea, b.encode(&x, None).unwrap());
@@ -965,7 +1034,10 @@ pub(crate) mod tests {
     #[test]
     fn bad_input_is_refused() {
         let v = Vae::new(tiny_cfg(Arch::Mlp), 1).unwrap();
-        let e = v.encode(&Array2::zeros((3, 15)), None).unwrap_err().to_string();
+        let e = v
+            .encode(&Array2::zeros((3, 15)), None)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("15 columns"), "{e}");
         let mut x = data(3, 1);
         x[[1, 2]] = f32::NAN;
@@ -975,17 +1047,52 @@ pub(crate) mod tests {
             .unwrap_err()
             .to_string()
             .contains("empty"));
-        let e = Vae::new(VaeConfig { latent: 0, ..tiny_cfg(Arch::Mlp) }, 1)
-            .unwrap_err()
-            .to_string();
+        let e = Vae::new(
+            VaeConfig {
+                latent: 0,
+                ..tiny_cfg(Arch::Mlp)
+            },
+            1,
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("latent"), "{e}");
-        assert!(Vae::new(VaeConfig { hidden: vec![0], ..tiny_cfg(Arch::Mlp) }, 1).is_err());
+        assert!(Vae::new(
+            VaeConfig {
+                hidden: vec![0],
+                ..tiny_cfg(Arch::Mlp)
+            },
+            1
+        )
+        .is_err());
         assert!(Vae::new(tiny_cfg(Arch::Conv), 1).is_ok());
-        assert!(Vae::new(VaeConfig { image_shape: (2, 8), ..tiny_cfg(Arch::Conv) }, 1).is_err());
-        let cv = Vae::new(VaeConfig { n_classes: Some(3), ..tiny_cfg(Arch::Mlp) }, 1).unwrap();
+        assert!(Vae::new(
+            VaeConfig {
+                image_shape: (2, 8),
+                ..tiny_cfg(Arch::Conv)
+            },
+            1
+        )
+        .is_err());
+        let cv = Vae::new(
+            VaeConfig {
+                n_classes: Some(3),
+                ..tiny_cfg(Arch::Mlp)
+            },
+            1,
+        )
+        .unwrap();
         let x = data(3, 1);
-        assert!(cv.encode(&x, Some(&[0, 1])).unwrap_err().to_string().contains("length 2"));
-        assert!(cv.encode(&x, Some(&[0, 1, 3])).unwrap_err().to_string().contains("label 3"));
+        assert!(cv
+            .encode(&x, Some(&[0, 1]))
+            .unwrap_err()
+            .to_string()
+            .contains("length 2"));
+        assert!(cv
+            .encode(&x, Some(&[0, 1, 3]))
+            .unwrap_err()
+            .to_string()
+            .contains("label 3"));
         assert!(cv.encode(&x, None).is_err());
         assert!(v.iwae(&x, None, 0, &mut neural_rng(0)).is_err());
     }

@@ -57,6 +57,8 @@
 //! * `hc`: `HillClimb::new(ScoreKind::Bic).fit(&data)` (states as in the data); `edges` by name,
 //!   and the SHD against the network's own graph (`missing`, `extra`, `reversed`, `shd`).
 
+mod neural;
+
 use std::error::Error;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -187,6 +189,8 @@ fn run() -> BoxResult<()> {
         Some("gmm") => run_gmm(parse_args(it)?),
         Some("hmm") => run_hmm(parse_hmm_args(it)?),
         Some("bn") => run_bn(parse_bn_args(it)?),
+        Some("vae") => neural::run_vae(it),
+        Some("gan") => neural::run_gan(it),
         Some("-h" | "--help") => {
             println!("{USAGE}");
             Ok(())
@@ -659,6 +663,9 @@ fn run_bn(args: BnArgs) -> BoxResult<()> {
     println!("{out}");
     Ok(())
 }
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     match run() {

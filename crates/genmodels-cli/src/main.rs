@@ -13,6 +13,9 @@ mod verbs;
 
 use common::{exit_code, OutputFlags};
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Fit, score, sample and query generative models.
 #[derive(Parser, Debug)]
 #[command(name = "genmodels", version, about, long_about = None, after_help = "Examples:\n  genmodels fit gmm data/old_faithful.csv --columns eruptions,waiting --components 1..6 -o faithful.json\n  genmodels info faithful.json\n  genmodels sample faithful.json -n 5 --given waiting=80\n  genmodels demo")]
@@ -45,6 +48,9 @@ enum Cmd {
     Plot(verbs::PlotArgs),
     /// Every family on the bundled data, with a report.
     Demo(demo::DemoArgs),
+    /// A VAE's latent space: interpolate between two images, shift images along an attribute.
+    #[command(subcommand)]
+    Vae(families::vae::VaeCmd),
 }
 
 fn run(cli: Cli) -> Result<()> {
@@ -65,6 +71,7 @@ fn run(cli: Cli) -> Result<()> {
         Cmd::Plot(a) => families::load(&a.model)?.plot(a, out),
         Cmd::Query(a) => families::bn::query(a, out),
         Cmd::Demo(a) => demo::run(a, out),
+        Cmd::Vae(c) => families::vae::run(c, out),
     }
 }
 

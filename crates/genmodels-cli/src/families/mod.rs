@@ -12,10 +12,12 @@ use crate::verbs::{PlotArgs, PredictArgs, SampleArgs, ScoreArgs};
 pub mod bernoulli;
 pub mod bn;
 pub mod classifier;
+pub mod gan;
 pub mod gmm;
 pub mod hmm;
 pub mod mixture;
 pub mod rbm;
+pub mod vae;
 
 /// `genmodels fit <family>`
 #[derive(Subcommand, Debug)]
@@ -35,6 +37,12 @@ pub enum FitFamily {
     /// Restricted Boltzmann machine (CD-k / PCD) on binary or real vectors and images, or a
     /// recommender RBM on ratings (--ratings user,item,rating); a safetensors checkpoint.
     Rbm(rbm::FitArgs),
+    /// Variational autoencoder (MLP or convolutional, Bernoulli or Gaussian pixels, β-VAE,
+    /// conditional) on images.
+    Vae(vae::FitArgs),
+    /// Generative adversarial network (MLP or DCGAN-style, non-saturating or WGAN-GP loss,
+    /// conditional) on images.
+    Gan(gan::FitArgs),
 }
 
 impl FitFamily {
@@ -47,6 +55,8 @@ impl FitFamily {
             FitFamily::Classifier(a) => classifier::fit(a, out),
             FitFamily::Bn(a) => bn::fit(a, out),
             FitFamily::Rbm(a) => rbm::fit(a, out),
+            FitFamily::Vae(a) => vae::fit(a, out),
+            FitFamily::Gan(a) => gan::fit(a, out),
         }
     }
 }
@@ -120,6 +130,8 @@ const NEURAL_LOADERS: &[(&str, Loader)] = &[
         genmodels::neural::rbm::recommend::FORMAT,
         rbm::load_recommender,
     ),
+    ("vae", vae::load),
+    ("gan", gan::load),
 ];
 
 /// Loads any model file, dispatching on its `format` field (JSON model files, safetensors

@@ -350,7 +350,7 @@ pub fn fit(a: &FitArgs, out: &OutputFlags) -> Result<()> {
     }
     let c = vae.config.clone();
     let fixed = {
-        let mut r = neural_rng(t.seed ^ 0x5A4D_1E5);
+        let mut r = neural_rng(t.seed ^ 0x05A4_D1E5);
         genmodels::neural::array_from_tensor(genmodels::neural::normal_tensor(
             &mut r,
             [64, c.latent],

@@ -9,8 +9,8 @@ use clap::Args;
 use genmodels::classifier::{fit_classifier, metrics, GenerativeClassifier, Priors, Subset};
 use genmodels::core::{rng_from_seed, Fit, LogLikelihood, Sample};
 use genmodels::hmm::{
-    image_sequences, images_from_sequences, BernoulliInit, GaussianInit, GaussianMixtureEmission,
-    GmmInit, Hmm, HmmParams, ImageReading, SegmentInit, Topology,
+    image_sequences, images_from_sequences, BernoulliInit, EmissionInit, GaussianInit,
+    GaussianMixtureEmission, GmmInit, Hmm, HmmParams, ImageReading, SegmentInit, Topology,
 };
 use genmodels::io::images::{write_png_grid, Images};
 use genmodels::io::{load_model, save_model, ModelFile};
@@ -479,18 +479,26 @@ pub fn fit(a: &FitArgs, out: &OutputFlags) -> Result<()> {
                 }
             };
             let cov: CovarianceType = a.covariance.as_deref().unwrap_or("diag").parse()?;
+            // The same Baum-Welch settings whatever the emissions.
+            fn hmm_params<I: EmissionInit>(
+                a: &FitArgs,
+                topology: &Topology,
+                init: I,
+            ) -> HmmParams<I> {
+                HmmParams::new(a.states, init)
+                    .topology(topology.clone())
+                    .max_iter(a.max_iter)
+                    .n_init(a.n_init)
+                    .tol(1e-3)
+                    .seed(a.seed)
+            }
             match a.emission.as_str() {
                 "gaussian" => {
                     let init = GaussianInit {
                         covariance: cov,
                         reg_covar: reg(1e-2),
                     };
-                    let p = HmmParams::new(a.states, SegmentInit::new(steps, init))
-                        .topology(topology)
-                        .max_iter(a.max_iter)
-                        .n_init(a.n_init)
-                        .tol(1e-3)
-                        .seed(a.seed);
+                    let p = hmm_params(a, &topology, SegmentInit::new(steps, init));
                     fit_save::<Hmm<GaussianComponents>, _>(&t, &p, out)?
                 }
                 "gmm" => {
@@ -498,22 +506,15 @@ pub fn fit(a: &FitArgs, out: &OutputFlags) -> Result<()> {
                         reg_covar: reg(1e-2),
                         ..GmmInit::new(a.mixtures, cov)
                     };
-                    let p = HmmParams::new(a.states, SegmentInit::new(steps, init))
-                        .topology(topology)
-                        .max_iter(a.max_iter)
-                        .n_init(a.n_init)
-                        .tol(1e-3)
-                        .seed(a.seed);
+                    let p = hmm_params(a, &topology, SegmentInit::new(steps, init));
                     fit_save::<Hmm<GaussianMixtureEmission>, _>(&t, &p, out)?
                 }
                 "bernoulli" => {
-                    let p =
-                        HmmParams::new(a.states, SegmentInit::new(steps, BernoulliInit::default()))
-                            .topology(topology)
-                            .max_iter(a.max_iter)
-                            .n_init(a.n_init)
-                            .tol(1e-3)
-                            .seed(a.seed);
+                    let p = hmm_params(
+                        a,
+                        &topology,
+                        SegmentInit::new(steps, BernoulliInit::default()),
+                    );
                     fit_save::<Hmm<BernoulliComponents>, _>(&t, &p, out)?
                 }
                 other => {

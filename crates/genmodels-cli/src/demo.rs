@@ -20,6 +20,7 @@ use crate::common::{num, print_json, OutputFlags};
 use crate::plot;
 
 mod classify;
+mod neural;
 mod rbm;
 
 /// The bundled data, compiled into the binary so the demo runs from any directory.
@@ -493,6 +494,9 @@ pub fn run(a: &DemoArgs, out: &OutputFlags) -> Result<()> {
 
     let clf = classify::section(&mut md, &path_of, a.quick, &progress)?;
     let rbm = rbm::section(&mut md, &path_of, a.quick, &progress)?;
+    let judge = clf.mnist_logistic.as_ref();
+    let vae = neural::vae_section(&mut md, &path_of, a.quick, &progress, judge)?;
+    let gan = neural::gan_section(&mut md, &path_of, a.quick, &progress, judge)?;
 
     let total = start.elapsed().as_secs_f64();
     let _ = writeln!(md, "---\nWhole demo: {total:.2} s.");
@@ -514,6 +518,8 @@ pub fn run(a: &DemoArgs, out: &OutputFlags) -> Result<()> {
             "bayesnet": {"p_rain_given_wet": bn.p_rain_given_wet, "alarm_learned_shd": bn.shd, "alarm_learned_edges": bn.learned_edges},
             "classifiers": clf.rows.iter().map(|r| json!({"data": r.data, "model": r.model, "kind": r.kind, "accuracy": r.accuracy, "log_loss": r.log_loss})).collect::<Vec<_>>(),
             "rbm": rbm.as_ref().map(|r| json!({"test_log_likelihood": r.test_log_likelihood, "log_z_stderr": r.log_z_stderr})),
+            "vae": vae.as_ref().map(|v| json!({"test_iwae": v.test_log_likelihood, "iwae_k": v.iwae_k, "test_elbo": v.test_elbo})),
+            "gan": gan.as_ref().map(|g| json!({"digit_shares": g.digit_shares, "two_sample_accuracy": g.two_sample_accuracy})),
             "seconds": total,
         }));
     } else {
@@ -554,6 +560,24 @@ pub fn run(a: &DemoArgs, out: &OutputFlags) -> Result<()> {
             println!(
                 "RBM on MNIST: mean test log-likelihood {:.2} nats (AIS estimate, log Z ± {:.2})",
                 r.test_log_likelihood, r.log_z_stderr
+            );
+        }
+        if let Some(v) = &vae {
+            println!(
+                "VAE on MNIST: mean test IWAE({}) {:.2} nats (ELBO {:.2})",
+                v.iwae_k, v.test_log_likelihood, v.test_elbo
+            );
+        }
+        if let Some(g) = &gan {
+            if let Some(s) = &g.digit_shares {
+                println!(
+                    "GAN on MNIST: {} of the 10 digits make up 2 % or more of its samples",
+                    s.iter().filter(|&&v| v >= 0.02).count()
+                );
+            }
+            println!(
+                "GAN on MNIST: a fresh discriminator tells real from generated with {:.1} % accuracy",
+                100.0 * g.two_sample_accuracy
             );
         }
         println!(

@@ -30,8 +30,9 @@ struct Cli {
 enum Cmd {
     /// Fit a model to data and save it.
     Fit {
+        // Boxed: the fit arguments of all families are much larger than the other commands'.
         #[command(subcommand)]
-        family: families::FitFamily,
+        family: Box<families::FitFamily>,
     },
     /// Per-row (per-sequence) log-likelihood of data under a model.
     Score(verbs::ScoreArgs),

@@ -393,3 +393,96 @@ fn image_classifier_bad_input() {
     );
     assert_bad_input(&r, &["--label", "the classes are"]);
 }
+
+#[test]
+fn rbm_per_class_classifies_binarised_digits_with_ais_normalised_likelihoods() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // 1000 images (≈ 100 per class), 20 hidden units each: too many to enumerate, so each
+    // class's log Z comes from AIS.
+    let fit = one_json_object(&ok(
+        d,
+        &[
+            "fit",
+            "classifier",
+            MNIST_IMAGES,
+            "--labels",
+            MNIST_LABELS,
+            "--limit",
+            "1000",
+            "--model",
+            "rbm",
+            "--hidden",
+            "20",
+            "--epochs",
+            "5",
+            "--ais-runs",
+            "5",
+            "--ais-betas",
+            "300",
+            "--binarize",
+            "0.5",
+            "-o",
+            "rbm.json",
+            "--json",
+        ],
+    ));
+    assert_eq!(fit["classes"].as_array().unwrap().len(), 10);
+    let info = one_json_object(&ok(d, &["info", "rbm.json", "--json"]));
+    assert_eq!(info["format"], "classifier-rbm");
+    // Scored on the first 2000 images, 1000 of them unseen. Chance is 10 %.
+    let s = one_json_object(&ok(
+        d,
+        &[
+            "score",
+            "rbm.json",
+            MNIST_IMAGES,
+            "--labels",
+            MNIST_LABELS,
+            "--limit",
+            "2000",
+            "--json",
+        ],
+    ));
+    assert_eq!(u64_field(&s, "n"), 2000);
+    assert!(f64_field(&s, "accuracy") > 0.7, "{s:?}");
+    // One row of Gibbs samples per class.
+    ok(
+        d,
+        &[
+            "sample",
+            "rbm.json",
+            "-n",
+            "2",
+            "-o",
+            "classes.png",
+            "--quiet",
+        ],
+    );
+    assert_eq!(png_size(&d.join("classes.png")), (2 * 57 + 1, 10 * 57 + 1));
+    // Grey images without --binarize: a clear error, no file.
+    let r = genmodels(
+        d,
+        &[
+            "fit",
+            "classifier",
+            MNIST_IMAGES,
+            "--labels",
+            MNIST_LABELS,
+            "--limit",
+            "200",
+            "--model",
+            "rbm",
+            "-o",
+            "grey.json",
+        ],
+    );
+    assert_eq!(r.code, Some(2), "{}", r.stderr);
+    assert!(r.stderr.contains("--binarize"), "{}", r.stderr);
+    assert!(!d.join("grey.json").exists());
+    // A truncated model file is refused.
+    let text = std::fs::read_to_string(d.join("rbm.json")).unwrap();
+    write(d, "cut.json", &text[..text.len() / 2]);
+    let r = genmodels(d, &["info", "cut.json"]);
+    assert_eq!(r.code, Some(2), "{}", r.stderr);
+}

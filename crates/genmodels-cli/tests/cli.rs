@@ -710,6 +710,8 @@ fn tour_demo_quick_writes_report_with_bic_table() {
         "| iris | Gaussian per class, full (QDA) | generative |",
         "| digits 8×8 | HMM per class over pixel rows",
         "| MNIST | logistic regression",
+        "| MNIST | RBM per class",
+        "| MNIST | VAE per class",
     ] {
         assert!(report.contains(needle), "{needle}:\n{report}");
     }
@@ -722,6 +724,28 @@ fn tour_demo_quick_writes_report_with_bic_table() {
     assert!(report.contains("nats** (an estimate"), "{report}");
     assert!(is_png(&d.join("demo-dir/rbm_filters.png")));
     assert!(is_png(&d.join("demo-dir/rbm_samples.png")));
+    // The VAE: samples, an interpolation, a latent shift and an IWAE bound; the GAN: samples,
+    // judged by the logistic regression and a two-sample test.
+    assert!(report.contains("## Variational autoencoder"), "{report}");
+    assert!(report.contains("IWAE(10) **-"), "{report}");
+    for png in [
+        "vae_samples",
+        "vae_interpolation",
+        "vae_shift",
+        "gan_samples",
+    ] {
+        assert!(is_png(&d.join(format!("demo-dir/{png}.png"))), "{png}");
+        assert!(report.contains(&format!("({png}.png)")), "{png}:\n{report}");
+    }
+    assert!(
+        report.contains("## Generative adversarial network"),
+        "{report}"
+    );
+    assert!(
+        report.contains("of the 10 digits at 2 % or more"),
+        "{report}"
+    );
+    assert!(report.contains("tells them apart with **"), "{report}");
     // The same report as one self-contained page: every picture embedded, none linked.
     let html = fs::read_to_string(d.join("demo-dir/report.html")).expect("report.html");
     assert!(html.starts_with("<!DOCTYPE html>"));

@@ -653,3 +653,99 @@ fn bad_input_is_a_clear_error() {
     let x = Array2::<f32>::zeros((1, 4));
     assert!(rbm.pseudo_likelihood_flipping(x.view(), &[4]).is_err());
 }
+
+/// Rows of `d` binary pixels: class 0 near the pattern "first half on", class 1 near "second
+/// half on", each pixel flipped with probability 0.1.
+fn two_classes(n: usize, d: usize, seed: u64) -> (Array2<f64>, Vec<usize>) {
+    let mut rng = neural_rng(seed);
+    let labels: Vec<usize> = (0..n).map(|i| i % 2).collect();
+    let x = Array2::from_shape_fn((n, d), |(i, j)| {
+        let on = (j < d / 2) == (labels[i] == 0);
+        let flip = rng.random::<f64>() < 0.1;
+        f64::from(u8::from(on != flip))
+    });
+    (x, labels)
+}
+
+#[test]
+fn normalized_rbm_is_a_distribution_and_classifies_by_bayes_rule() {
+    use genmodels::classifier::{fit_classifier_silently, metrics, Priors};
+    use genmodels::core::{LikelihoodKind, LogLikelihood};
+    use genmodels::neural::rbm::{NormalizedRbm, NormalizedRbmParams};
+
+    let d = 8;
+    let (x, y) = two_classes(200, d, 5);
+    let params = NormalizedRbmParams::new(
+        RbmParams::new(6)
+            .epochs(30)
+            .batch_size(20)
+            .learning_rate(0.1)
+            .seed(1),
+    );
+    let clf = fit_classifier_silently(
+        &params,
+        &x,
+        &y,
+        vec!["left".into(), "right".into()],
+        Priors::Learned,
+    )
+    .unwrap();
+    // Every class model's log-likelihood is exact (6 hidden units are enumerated) and sums to
+    // 1 over all 2⁸ binary images.
+    let all = Array2::from_shape_fn((1 << d, d), |(v, j)| f64::from(((v >> j) & 1) as u8));
+    for m in &clf.models {
+        assert_eq!(m.kind(), LikelihoodKind::Exact);
+        let total: f64 = m.log_likelihood(&all).unwrap().mapv(f64::exp).sum();
+        assert!((total - 1.0).abs() < 1e-4, "Σ P(v) = {total}");
+    }
+    // Bayes' rule: probabilities sum to 1 and fresh data of each class is recognised.
+    let (xt, yt) = two_classes(200, d, 6);
+    let p = clf.predict_proba(&xt).unwrap();
+    for row in p.outer_iter() {
+        assert!((row.sum() - 1.0).abs() < 1e-12);
+    }
+    let m = metrics(&p, &yt).unwrap();
+    assert!(m.accuracy > 0.95, "accuracy {}", m.accuracy);
+
+    // Saved as plain arrays and read back: the same log-likelihoods.
+    let json = serde_json::to_string(&clf.models[0]).unwrap();
+    let back: NormalizedRbm = serde_json::from_str(&json).unwrap();
+    let a = clf.models[0].log_likelihood(&xt).unwrap();
+    let b = back.log_likelihood(&xt).unwrap();
+    assert!(a.iter().zip(&b).all(|(u, v)| (u - v).abs() < 1e-9));
+    // A stored model with a non-finite log Z is refused.
+    let broken = json.replace(
+        &format!("\"log_z\":{}", clf.models[0].log_z.log_z),
+        "\"log_z\":null",
+    );
+    assert_ne!(broken, json);
+    assert!(serde_json::from_str::<NormalizedRbm>(&broken).is_err());
+}
+
+#[test]
+fn normalized_rbm_with_ais_is_marked_as_an_estimate() {
+    use genmodels::core::{LikelihoodKind, LogLikelihood};
+    use genmodels::neural::rbm::NormalizedRbmParams;
+
+    // 20 visible and 20 hidden units: too many to enumerate, so log Z comes from AIS.
+    let (x, _) = two_classes(100, 20, 7);
+    let m = NormalizedRbmParams::new(RbmParams::new(20).epochs(5).seed(2))
+        .ais(AisParams {
+            runs: 10,
+            betas: 500,
+            seed: 3,
+        })
+        .fit(&x)
+        .unwrap();
+    assert!(!m.log_z.is_exact());
+    match m.kind() {
+        LikelihoodKind::Estimate { stderr } => assert!(stderr.is_finite() && stderr >= 0.0),
+        k => panic!("expected an estimate, got {k:?}"),
+    }
+    let ll = m.log_likelihood(&x).unwrap();
+    assert!(ll.iter().all(|l| l.is_finite() && *l < 0.0));
+    // Grey values are refused with the hint to binarise.
+    let grey = x.mapv(|v| v * 0.5);
+    let e = m.log_likelihood(&grey).unwrap_err().to_string();
+    assert!(e.contains("binar"), "{e}");
+}

@@ -18,6 +18,7 @@ use genmodels::mixture::{
     BernoulliComponents, BernoulliMixture, Components, CovarianceType, GaussianComponents,
     GaussianMixture, Mixture,
 };
+use genmodels::neural::rbm::{AisParams, NormalizedRbm, NormalizedRbmParams, RbmParams};
 use ndarray::{Array2, Axis};
 use rand::RngCore;
 use serde::de::DeserializeOwned;
@@ -56,7 +57,8 @@ pub struct FitArgs {
     #[arg(short, long)]
     pub output: PathBuf,
     /// The class-conditional model: gmm, bernoulli-mixture, hmm (images read as sequences of
-    /// pixel rows or columns) or bn (a naive-Bayes or TAN network over categories).
+    /// pixel rows or columns), rbm (a Bernoulli RBM per class, its log Z exact or by AIS; binary
+    /// data, see --binarize) or bn (a naive-Bayes or TAN network over categories).
     #[arg(long, default_value = "gmm")]
     pub model: String,
     /// For --model hmm: hidden states per class.
@@ -108,6 +110,28 @@ pub struct FitArgs {
     /// For --model bn: pseudo-count added to every table cell (Laplace smoothing; 0 = MLE).
     #[arg(long, default_value_t = 1.0)]
     pub alpha: f64,
+    /// For --model rbm: hidden units per class.
+    #[arg(long, default_value_t = 100)]
+    pub hidden: usize,
+    /// For --model rbm: cd or pcd (persistent chains).
+    #[arg(long, default_value = "pcd")]
+    pub method: String,
+    /// For --model rbm: passes over each class's data.
+    #[arg(long, default_value_t = 10)]
+    pub epochs: usize,
+    /// For --model rbm: learning rate.
+    #[arg(long, default_value_t = 0.05)]
+    pub lr: f64,
+    /// For --model rbm: rows per mini-batch.
+    #[arg(long, default_value_t = 100)]
+    pub batch_size: usize,
+    /// For --model rbm: AIS runs per class for log Z (a class whose smaller layer has at most
+    /// 16 units gets the exact log Z instead).
+    #[arg(long, default_value_t = 20)]
+    pub ais_runs: usize,
+    /// For --model rbm: AIS temperatures per run.
+    #[arg(long, default_value_t = 2000)]
+    pub ais_betas: usize,
 }
 
 /// A classifier as saved: the models plus what is needed to read new data for them.
@@ -221,6 +245,33 @@ classifier_file!(BernoulliMixture, "classifier-bernoulli-mixture");
 classifier_file!(Hmm<GaussianComponents>, "classifier-hmm-gaussian");
 classifier_file!(Hmm<GaussianMixtureEmission>, "classifier-hmm-gmm");
 classifier_file!(Hmm<BernoulliComponents>, "classifier-hmm-bernoulli");
+classifier_file!(NormalizedRbm, "classifier-rbm");
+
+impl ClassModel for NormalizedRbm {
+    type Data = Array2<f64>;
+    fn data(x: &Array2<f64>, _: &ClassifierFile<Self>) -> Result<Array2<f64>> {
+        Ok(x.clone())
+    }
+    fn check(&self) -> std::result::Result<(), String> {
+        // Built through `Rbm::from_weights`, which refuses non-finite weights.
+        if self.log_z.log_z.is_finite() {
+            Ok(())
+        } else {
+            Err(format!("log Z is {}", self.log_z.log_z))
+        }
+    }
+    fn sizes(&self) -> (usize, usize) {
+        (self.rbm.n_hidden(), self.rbm.n_parameters())
+    }
+    fn draw(
+        &self,
+        n: usize,
+        _: &ClassifierFile<Self>,
+        rng: &mut dyn RngCore,
+    ) -> Result<Array2<f64>> {
+        Ok(self.sample(n, rng)?)
+    }
+}
 
 fn validate<M: ClassModel>(c: &GenerativeClassifier<M>) -> std::result::Result<(), String> {
     if c.classes.is_empty()
@@ -524,9 +575,28 @@ pub fn fit(a: &FitArgs, out: &OutputFlags) -> Result<()> {
                 }
             }
         }
+        "rbm" => {
+            let mut params = NormalizedRbmParams::new(
+                RbmParams::new(a.hidden)
+                    .method(super::rbm::parse_method(&a.method)?)
+                    .epochs(a.epochs)
+                    .learning_rate(a.lr)
+                    .batch_size(a.batch_size)
+                    .seed(a.seed),
+            )
+            .ais(AisParams {
+                runs: a.ais_runs,
+                betas: a.ais_betas,
+                seed: a.seed,
+            });
+            if let Some(shape) = image_shape {
+                params = params.image_shape(shape);
+            }
+            fit_save::<NormalizedRbm, _>(&t, &params, out)?
+        }
         other => {
             return Err(usage(format!(
-                "--model {other:?}: expected gmm, bernoulli-mixture, hmm or bn"
+                "--model {other:?}: expected gmm, bernoulli-mixture, hmm, rbm or bn"
             )))
         }
     };
@@ -537,6 +607,8 @@ pub fn fit(a: &FitArgs, out: &OutputFlags) -> Result<()> {
     } else {
         let what = if a.model == "hmm" {
             format!("{} states", a.states)
+        } else if a.model == "rbm" {
+            format!("{} hidden units", a.hidden)
         } else {
             format!("{} components", a.components)
         };

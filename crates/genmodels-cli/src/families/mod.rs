@@ -29,7 +29,8 @@ pub enum FitFamily {
     Bernoulli(bernoulli::FitArgs),
     /// Hidden Markov model (Baum-Welch) with Gaussian, categorical or Poisson emissions.
     Hmm(hmm::FitArgs),
-    /// Generative classifier: one mixture per class, Bayes' rule for P(class | x).
+    /// Generative classifier: one model per class (Gaussian or Bernoulli mixture, HMM over
+    /// image rows, RBM, or a Bayesian network), Bayes' rule for P(class | x).
     Classifier(classifier::FitArgs),
     /// Discrete Bayesian network: structure (hill climbing, Chow-Liu, TAN, naive Bayes, or a
     /// given graph) and tables, from a CSV of categories; written as BIF or XMLBIF.
@@ -100,6 +101,10 @@ const LOADERS: &[(&str, Loader)] = &[
     (
         "classifier-hmm-bernoulli",
         classifier::load::<genmodels::hmm::Hmm<genmodels::mixture::BernoulliComponents>>,
+    ),
+    (
+        "classifier-rbm",
+        classifier::load::<genmodels::neural::rbm::NormalizedRbm>,
     ),
     (
         "hmm-gaussian",

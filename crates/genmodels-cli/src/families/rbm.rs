@@ -95,7 +95,7 @@ pub struct FitArgs {
     pub ais_betas: usize,
 }
 
-fn parse_method(s: &str) -> Result<Method> {
+pub(crate) fn parse_method(s: &str) -> Result<Method> {
     match s {
         "cd" => Ok(Method::Cd),
         "pcd" => Ok(Method::Pcd),

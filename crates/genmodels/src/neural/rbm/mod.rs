@@ -34,6 +34,7 @@
 //! ```
 
 pub mod ais;
+pub mod normalized;
 pub mod recommend;
 
 use std::path::Path;
@@ -47,6 +48,7 @@ use rand::{Rng, RngCore};
 use serde::{Deserialize, Serialize};
 
 pub use ais::{AisParams, LogZ, LogZMethod};
+pub use normalized::{NormalizedRbm, NormalizedRbmParams};
 
 use super::checkpoint::{self, CheckpointMeta};
 use super::{cpu, neural_rng, normal_tensor, shuffled_batches, uniform_tensor, NeuralRng};

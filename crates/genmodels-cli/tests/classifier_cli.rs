@@ -157,7 +157,69 @@ fn classifier_bad_input_is_exit_2_without_output() {
         "sepal_length,sepal_width,petal_length,petal_width,species\n5.1,3.5,1.4,0.2,rose\n",
     );
     let r = genmodels(d, &["score", "iris.json", "unknown.csv"]);
-    assert_bad_input(&r, &["unknown.csv", "rose"]);
+    assert_bad_input(&r, &["unknown.csv", "rose"]); // A label column with one class only, for a per-class model and for a network.
+    write(d, "one.csv", "a,b,y\n1,2,x\n2,3,x\n3,1,x\n");
+    assert_fails_cleanly(
+        d,
+        &[
+            "fit",
+            "classifier",
+            "one.csv",
+            "--label-column",
+            "y",
+            "-o",
+            "m.json",
+        ],
+        "m.json",
+        &["one class only", "\"x\""],
+    );
+    write(d, "one_cat.csv", "a,y\nu,x\nv,x\nu,x\n");
+    assert_fails_cleanly(
+        d,
+        &[
+            "fit",
+            "classifier",
+            "one_cat.csv",
+            "--label-column",
+            "y",
+            "--model",
+            "bn",
+            "-o",
+            "m.bif",
+        ],
+        "m.bif",
+        &["one class only", "\"x\""],
+    );
+    // A class with fewer rows than its model needs: the error names the class.
+    write(d, "few.csv", "a,b,y\n1,2,x\n2,3,x\n3,1,x\n4,4,x\n1,1,z\n");
+    assert_fails_cleanly(
+        d,
+        &[
+            "fit",
+            "classifier",
+            "few.csv",
+            "--label-column",
+            "y",
+            "-k",
+            "2",
+            "-o",
+            "m.json",
+        ],
+        "m.json",
+        &["class \"z\"", "too few"],
+    );
+    // Other feature columns at predict time than at fit time: the error names them.
+    write(
+        d,
+        "other.csv",
+        "sepal_length,sepal_width,petal_length,leaf\n5.1,3.5,1.4,0.2\n",
+    );
+    assert_fails_cleanly(
+        d,
+        &["predict", "iris.json", "other.csv", "-o", "p.csv"],
+        "p.csv",
+        &["other.csv", "petal_width", "leaf"],
+    );
 }
 
 const MNIST_IMAGES: &str = concat!(

@@ -106,6 +106,13 @@ where
     if let Some(bad) = labels.iter().find(|l| **l >= c) {
         return Err(DataError::Other(format!("label code {bad} but only {c} classes")).into());
     }
+    if c == 1 {
+        return Err(DataError::Other(format!(
+            "the labels hold one class only ({:?}): a classifier needs at least two",
+            classes[0]
+        ))
+        .into());
+    }
     let mut models = Vec::with_capacity(c);
     let mut counts = vec![0usize; c];
     for (k, name) in classes.iter().enumerate() {

@@ -159,7 +159,16 @@ fn metrics_and_bad_input() {
     assert!(
         e.to_string().contains("\"b\" has no training observations"),
         "{e}"
-    );
+    ); // One class only: nothing to classify.
+    let e = fit_classifier_silently(
+        &params,
+        &x,
+        &[0, 0, 0, 0],
+        vec!["a".into()],
+        Priors::Learned,
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("one class only (\"a\")"), "{e}");
 }
 
 #[test]

@@ -975,6 +975,13 @@ pub fn fit_classifier(a: &super::classifier::FitArgs, out: &OutputFlags) -> Resu
             data.names.join(", ")
         ))
     })?;
+    if let [only] = data.states[class].as_slice() {
+        return Err(usage(format!(
+            "{}: the column {:?} holds one class only ({only:?}): a classifier needs at least two",
+            a.data.display(),
+            a.label_column
+        )));
+    }
     let dag = match a.structure.as_str() {
         "tan" => tan(&data, class, None)?,
         "naive-bayes" | "nb" => naive_bayes(&data, class)?,

@@ -19,6 +19,8 @@ use genmodels::mixture::{
     GaussianMixture, Mixture,
 };
 use genmodels::neural::rbm::{AisParams, NormalizedRbm, NormalizedRbmParams, RbmParams};
+use genmodels::neural::train::TrainConfig;
+use genmodels::neural::vae::{ClassVae, VaeClassParams, VaeConfig};
 use ndarray::{Array2, Axis};
 use rand::RngCore;
 use serde::de::DeserializeOwned;
@@ -58,7 +60,8 @@ pub struct FitArgs {
     pub output: PathBuf,
     /// The class-conditional model: gmm, bernoulli-mixture, hmm (images read as sequences of
     /// pixel rows or columns), rbm (a Bernoulli RBM per class, its log Z exact or by AIS; binary
-    /// data, see --binarize) or bn (a naive-Bayes or TAN network over categories).
+    /// data, see --binarize), vae (an MLP VAE per class with Bernoulli pixels, scored by its
+    /// IWAE bound; values in [0, 1]) or bn (a naive-Bayes or TAN network over categories).
     #[arg(long, default_value = "gmm")]
     pub model: String,
     /// For --model hmm: hidden states per class.
@@ -110,19 +113,26 @@ pub struct FitArgs {
     /// For --model bn: pseudo-count added to every table cell (Laplace smoothing; 0 = MLE).
     #[arg(long, default_value_t = 1.0)]
     pub alpha: f64,
-    /// For --model rbm: hidden units per class.
-    #[arg(long, default_value_t = 100)]
-    pub hidden: usize,
+    /// For --model rbm: hidden units per class; --model vae: units of the encoder's (and the
+    /// decoder's) hidden layer (default 100 for an RBM, 400 for a VAE).
+    #[arg(long)]
+    pub hidden: Option<usize>,
+    /// For --model vae: latent dimensions.
+    #[arg(long, default_value_t = 20)]
+    pub latent: usize,
+    /// For --model vae: importance samples of the IWAE bound that stands in for log P(x | y).
+    #[arg(long, value_name = "K", default_value_t = 5)]
+    pub iwae: usize,
     /// For --model rbm: cd or pcd (persistent chains).
     #[arg(long, default_value = "pcd")]
     pub method: String,
-    /// For --model rbm: passes over each class's data.
+    /// For --model rbm or vae: passes over each class's data.
     #[arg(long, default_value_t = 10)]
     pub epochs: usize,
-    /// For --model rbm: learning rate.
-    #[arg(long, default_value_t = 0.05)]
-    pub lr: f64,
-    /// For --model rbm: rows per mini-batch.
+    /// For --model rbm or vae: learning rate (default 0.05 for an RBM, Adam's 0.001 for a VAE).
+    #[arg(long)]
+    pub lr: Option<f64>,
+    /// For --model rbm or vae: rows per mini-batch.
     #[arg(long, default_value_t = 100)]
     pub batch_size: usize,
     /// For --model rbm: AIS runs per class for log Z (a class whose smaller layer has at most
@@ -246,6 +256,29 @@ classifier_file!(Hmm<GaussianComponents>, "classifier-hmm-gaussian");
 classifier_file!(Hmm<GaussianMixtureEmission>, "classifier-hmm-gmm");
 classifier_file!(Hmm<BernoulliComponents>, "classifier-hmm-bernoulli");
 classifier_file!(NormalizedRbm, "classifier-rbm");
+classifier_file!(ClassVae, "classifier-vae");
+
+impl ClassModel for ClassVae {
+    type Data = Array2<f64>;
+    fn data(x: &Array2<f64>, _: &ClassifierFile<Self>) -> Result<Array2<f64>> {
+        Ok(x.clone())
+    }
+    fn check(&self) -> std::result::Result<(), String> {
+        // The weights were checked against the configuration when the checkpoint was read.
+        Ok(())
+    }
+    fn sizes(&self) -> (usize, usize) {
+        (self.vae.config.latent, self.vae.n_parameters())
+    }
+    fn draw(
+        &self,
+        n: usize,
+        _: &ClassifierFile<Self>,
+        rng: &mut dyn RngCore,
+    ) -> Result<Array2<f64>> {
+        Ok(self.sample(n, rng)?)
+    }
+}
 
 impl ClassModel for NormalizedRbm {
     type Data = Array2<f64>;
@@ -577,10 +610,10 @@ pub fn fit(a: &FitArgs, out: &OutputFlags) -> Result<()> {
         }
         "rbm" => {
             let mut params = NormalizedRbmParams::new(
-                RbmParams::new(a.hidden)
+                RbmParams::new(a.hidden.unwrap_or(100))
                     .method(super::rbm::parse_method(&a.method)?)
                     .epochs(a.epochs)
-                    .learning_rate(a.lr)
+                    .learning_rate(a.lr.unwrap_or(0.05))
                     .batch_size(a.batch_size)
                     .seed(a.seed),
             )
@@ -594,9 +627,28 @@ pub fn fit(a: &FitArgs, out: &OutputFlags) -> Result<()> {
             }
             fit_save::<NormalizedRbm, _>(&t, &params, out)?
         }
+        "vae" => {
+            let shape = image_shape.unwrap_or((1, t.x.ncols()));
+            let params = VaeClassParams {
+                config: VaeConfig {
+                    hidden: vec![a.hidden.unwrap_or(400)],
+                    latent: a.latent,
+                    ..VaeConfig::mlp(t.x.ncols(), shape)
+                },
+                train: TrainConfig {
+                    epochs: a.epochs,
+                    batch_size: a.batch_size,
+                    lr: a.lr.unwrap_or(1e-3),
+                    seed: a.seed,
+                    ..TrainConfig::default()
+                },
+                iwae_k: a.iwae,
+            };
+            fit_save::<ClassVae, _>(&t, &params, out)?
+        }
         other => {
             return Err(usage(format!(
-                "--model {other:?}: expected gmm, bernoulli-mixture, hmm, rbm or bn"
+                "--model {other:?}: expected gmm, bernoulli-mixture, hmm, rbm, vae or bn"
             )))
         }
     };
@@ -608,7 +660,9 @@ pub fn fit(a: &FitArgs, out: &OutputFlags) -> Result<()> {
         let what = if a.model == "hmm" {
             format!("{} states", a.states)
         } else if a.model == "rbm" {
-            format!("{} hidden units", a.hidden)
+            format!("{} hidden units", a.hidden.unwrap_or(100))
+        } else if a.model == "vae" {
+            format!("{} latent dimensions", a.latent)
         } else {
             format!("{} components", a.components)
         };

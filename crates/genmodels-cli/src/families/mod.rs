@@ -30,7 +30,7 @@ pub enum FitFamily {
     /// Hidden Markov model (Baum-Welch) with Gaussian, categorical or Poisson emissions.
     Hmm(hmm::FitArgs),
     /// Generative classifier: one model per class (Gaussian or Bernoulli mixture, HMM over
-    /// image rows, RBM, or a Bayesian network), Bayes' rule for P(class | x).
+    /// image rows, RBM, VAE, or a Bayesian network), Bayes' rule for P(class | x).
     Classifier(classifier::FitArgs),
     /// Discrete Bayesian network: structure (hill climbing, Chow-Liu, TAN, naive Bayes, or a
     /// given graph) and tables, from a CSV of categories; written as BIF or XMLBIF.
@@ -105,6 +105,10 @@ const LOADERS: &[(&str, Loader)] = &[
     (
         "classifier-rbm",
         classifier::load::<genmodels::neural::rbm::NormalizedRbm>,
+    ),
+    (
+        "classifier-vae",
+        classifier::load::<genmodels::neural::vae::ClassVae>,
     ),
     (
         "hmm-gaussian",

@@ -39,11 +39,7 @@ fn corrupt(path: &Path, reason: impl Into<String>) -> crate::core::Error {
 /// Reads only the header of a checkpoint: its [`CheckpointMeta`]. The whole file is read so
 /// that a truncated one is reported here, not when the weights are loaded.
 pub fn peek(path: &Path) -> Result<CheckpointMeta> {
-    let bytes = std::fs::read(path).map_err(|source| ModelFileError::Io {
-        path: path.into(),
-        source,
-    })?;
-    meta_of_bytes(&bytes, path)
+    meta_of_bytes(&read_bytes(path)?, path)
 }
 
 /// Whether a file looks like a safetensors checkpoint (by its first bytes: a little-endian
@@ -83,20 +79,30 @@ fn meta_of_bytes(bytes: &[u8], path: &Path) -> Result<CheckpointMeta> {
     serde_json::from_str(json).map_err(|e| corrupt(path, format!("bad genmodels metadata: {e}")))
 }
 
+/// A burn module's parameters with `meta`, as the bytes of a safetensors file (`path` names
+/// the destination in errors).
+pub fn module_bytes<M: ModuleSnapshot>(
+    module: &M,
+    meta: &CheckpointMeta,
+    path: &Path,
+) -> Result<Vec<u8>> {
+    let json = serde_json::to_string(meta).map_err(|e| corrupt(path, e.to_string()))?;
+    let mut store = SafetensorsStore::from_bytes(None).metadata(META_KEY, json);
+    module
+        .save_into(&mut store)
+        .map_err(|e| corrupt(path, format!("cannot serialise the weights: {e}")))?;
+    store
+        .get_bytes()
+        .map_err(|e| corrupt(path, format!("cannot serialise the weights: {e}")))
+}
+
 /// Saves a burn module's parameters with `meta`, atomically.
 pub fn save_module<M: ModuleSnapshot>(
     module: &M,
     meta: &CheckpointMeta,
     path: &Path,
 ) -> Result<()> {
-    let json = serde_json::to_string(meta).map_err(|e| corrupt(path, e.to_string()))?;
-    let mut store = SafetensorsStore::from_bytes(None).metadata(META_KEY, json);
-    module
-        .save_into(&mut store)
-        .map_err(|e| corrupt(path, format!("cannot serialise the weights: {e}")))?;
-    let bytes = store
-        .get_bytes()
-        .map_err(|e| corrupt(path, format!("cannot serialise the weights: {e}")))?;
+    let bytes = module_bytes(module, meta, path)?;
     write_atomic(path, |w| w.write_all(&bytes)).map_err(|source| {
         ModelFileError::Io {
             path: path.into(),
@@ -106,18 +112,40 @@ pub fn save_module<M: ModuleSnapshot>(
     })
 }
 
+/// Reads a checkpoint file whole (for [`module_from_bytes`]).
+pub fn read_bytes(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|source| {
+        ModelFileError::Io {
+            path: path.into(),
+            source,
+        }
+        .into()
+    })
+}
+
+/// The [`CheckpointMeta`] of a checkpoint's bytes (`path` names them in errors).
+pub fn meta_of(bytes: &[u8], path: &Path) -> Result<CheckpointMeta> {
+    meta_of_bytes(bytes, path)
+}
+
 /// Loads the weights of a checkpoint of family `format` into `module` (built from the
 /// checkpoint's config by the caller, see [`peek`]). Every parameter of the module must be in
 /// the file with the right shape, and nothing else may be.
 pub fn load_module<M: ModuleSnapshot>(
-    mut module: M,
+    module: M,
     path: &Path,
     format: &str,
 ) -> Result<(M, CheckpointMeta)> {
-    let bytes = std::fs::read(path).map_err(|source| ModelFileError::Io {
-        path: path.into(),
-        source,
-    })?;
+    module_from_bytes(module, read_bytes(path)?, path, format)
+}
+
+/// [`load_module`] from the bytes of a checkpoint (`path` names them in errors).
+pub fn module_from_bytes<M: ModuleSnapshot>(
+    mut module: M,
+    bytes: Vec<u8>,
+    path: &Path,
+    format: &str,
+) -> Result<(M, CheckpointMeta)> {
     let meta = meta_of_bytes(&bytes, path)?;
     check_family(&meta, path, format)?;
     let mut store = SafetensorsStore::from_bytes(Some(bytes));

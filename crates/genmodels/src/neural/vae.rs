@@ -757,20 +757,37 @@ impl Vae {
         self.net.num_params()
     }
 
-    /// Saves the weights with the configuration and report as metadata (format `vae`).
-    pub fn save(&self, path: &Path) -> Result<()> {
+    /// The checkpoint of [`save`](Self::save) as bytes (`path` names them in errors).
+    fn bytes_for(&self, path: &Path) -> Result<Vec<u8>> {
         let meta = CheckpointMeta {
             format: "vae".into(),
             version: 1,
             config: serde_json::to_value(&self.config).expect("serialisable"),
             report: serde_json::to_value(&self.report).expect("serialisable"),
         };
-        checkpoint::save_module(&self.net, &meta, path)
+        checkpoint::module_bytes(&self.net, &meta, path)
+    }
+
+    /// Saves the weights with the configuration and report as metadata (format `vae`).
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let bytes = self.bytes_for(path)?;
+        crate::io::write_atomic(path, |w| std::io::Write::write_all(w, &bytes)).map_err(|source| {
+            crate::core::ModelFileError::Io {
+                path: path.into(),
+                source,
+            }
+            .into()
+        })
     }
 
     /// Loads a VAE checkpoint onto `device` (a plain device, e.g. [`cpu`](super::cpu)).
     pub fn load(path: &Path, device: &Device) -> Result<Self> {
-        let meta = checkpoint::peek(path)?;
+        Self::from_checkpoint_bytes(checkpoint::read_bytes(path)?, path, device)
+    }
+
+    /// The VAE of a checkpoint's bytes (`path` names them in errors).
+    fn from_checkpoint_bytes(bytes: Vec<u8>, path: &Path, device: &Device) -> Result<Self> {
+        let meta = checkpoint::meta_of(&bytes, path)?;
         checkpoint::check_family(&meta, path, "vae")?;
         let bad = |e: String| -> crate::core::Error {
             crate::core::ModelFileError::Corrupt {
@@ -784,7 +801,7 @@ impl Vae {
         config.check().map_err(|e| bad(e.to_string()))?;
         let report: FitReport = serde_json::from_value(meta.report.clone()).unwrap_or_default();
         let net = VaeNet::new(&config, &mut neural_rng(0), device);
-        let (net, _) = checkpoint::load_module(net, path, "vae")?;
+        let (net, _) = checkpoint::module_from_bytes(net, bytes, path, "vae")?;
         Ok(Vae {
             config,
             report,
@@ -826,7 +843,7 @@ fn to_vec(t: Tensor<1>) -> Vec<f32> {
 /// };
 /// let clf = fit_classifier_silently(&params, &x, &y, vec!["l".into(), "r".into()], Priors::Learned)
 ///     .unwrap();
-/// assert_eq!(clf.predict(&x).unwrap(), y);
+/// assert_eq!(clf.predict(&x).unwrap().to_vec(), y);
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VaeClassParams {
@@ -840,7 +857,8 @@ pub struct VaeClassParams {
 
 /// A VAE whose IWAE bound is read as its log-likelihood: a class-conditional model of
 /// [`crate::classifier`]. The bound's draws are seeded, so scoring the same images twice gives
-/// the same numbers.
+/// the same numbers. It serialises (to JSON, say) with its weights as the base64 text of a
+/// safetensors checkpoint, so a classifier of VAEs is one file.
 #[derive(Debug)]
 pub struct ClassVae {
     /// The fitted VAE.
@@ -869,6 +887,56 @@ impl crate::core::Fit<Array2<f64>> for VaeClassParams {
             vae,
             iwae_k: self.iwae_k,
             seed: self.train.seed,
+        })
+    }
+}
+
+/// Where an embedded checkpoint is named in errors.
+const EMBEDDED: &str = "(a VAE inside a classifier file)";
+
+#[derive(Serialize, Deserialize)]
+struct StoredClassVae {
+    iwae_k: usize,
+    seed: u64,
+    /// A safetensors checkpoint (format `vae`), base64.
+    checkpoint: String,
+}
+
+impl Serialize for ClassVae {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use base64::Engine as _;
+        let bytes = self
+            .vae
+            .bytes_for(Path::new(EMBEDDED))
+            .map_err(serde::ser::Error::custom)?;
+        StoredClassVae {
+            iwae_k: self.iwae_k,
+            seed: self.seed,
+            checkpoint: base64::engine::general_purpose::STANDARD.encode(bytes),
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for ClassVae {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        use base64::Engine as _;
+        use serde::de::Error as _;
+        let st = StoredClassVae::deserialize(d)?;
+        if st.iwae_k == 0 {
+            return Err(D::Error::custom(
+                "iwae_k is 0: at least 1 importance sample",
+            ));
+        }
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(st.checkpoint.as_bytes())
+            .map_err(|e| D::Error::custom(format!("the VAE's checkpoint is not base64: {e}")))?;
+        let vae = Vae::from_checkpoint_bytes(bytes, Path::new(EMBEDDED), &super::cpu())
+            .map_err(D::Error::custom)?;
+        Ok(ClassVae {
+            vae,
+            iwae_k: st.iwae_k,
+            seed: st.seed,
         })
     }
 }

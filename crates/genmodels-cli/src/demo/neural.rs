@@ -41,18 +41,7 @@ pub struct GanSummary {
 
 /// The class the logistic regression gives each image.
 fn read_as(judge: &LogisticRegression, images: &Array2<f32>) -> Result<Vec<usize>> {
-    let p = judge.predict_proba(&images.mapv(f64::from))?;
-    Ok(p.outer_iter()
-        .map(|r| {
-            r.iter()
-                .enumerate()
-                .fold(
-                    (0, f64::NEG_INFINITY),
-                    |b, (k, &v)| if v > b.1 { (k, v) } else { b },
-                )
-                .0
-        })
-        .collect())
+    Ok(judge.predict(&images.mapv(f64::from))?)
 }
 
 /// The first index of each wanted label.

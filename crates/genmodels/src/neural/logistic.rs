@@ -171,6 +171,14 @@ impl LogisticRegression {
         let logits = xt.matmul(w) + bt.unsqueeze::<2>();
         Ok(array_from_tensor(activation::softmax(logits, 1)).mapv(f64::from))
     }
+
+    /// The most probable class of each row.
+    pub fn predict(&self, x: &Array2<f64>) -> Result<Vec<usize>> {
+        let p = self.predict_proba(x)?;
+        Ok(p.outer_iter()
+            .map(|r| crate::mixture::argmax_of(r.iter().copied()))
+            .collect())
+    }
 }
 
 #[cfg(test)]

@@ -621,6 +621,35 @@ fn vae_per_class_classifies_digits_by_its_iwae_bound_and_round_trips() {
         ],
     );
     assert_eq!(png_size(&d.join("classes.png")), (2 * 57 + 1, 10 * 57 + 1));
+    // Classes smaller than a few batches train little per epoch: the fit says so.
+    let r = genmodels(
+        d,
+        &[
+            "fit",
+            "classifier",
+            MNIST_IMAGES,
+            "--labels",
+            MNIST_LABELS,
+            "--limit",
+            "200",
+            "--model",
+            "vae",
+            "--hidden",
+            "20",
+            "--latent",
+            "2",
+            "--epochs",
+            "1",
+            "-o",
+            "small.json",
+        ],
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("under 4 batches of --batch-size 100"),
+        "{}",
+        r.stderr
+    );
     // A damaged embedded checkpoint is a clear error.
     let text = std::fs::read_to_string(d.join("vae.json")).unwrap();
     let key = text.find("\"checkpoint\"").unwrap() + 12;

@@ -471,6 +471,24 @@ where
         sequence: t.sequence,
     };
     let data = M::data(&t.x, &file)?;
+    if matches!(a.model.as_str(), "rbm" | "vae") && !out.quiet {
+        // A class smaller than a batch gets one update per epoch: say so before a weak model.
+        let mut counts = vec![0usize; classes.len()];
+        codes.iter().for_each(|&c| counts[c] += 1);
+        if let Some((k, n)) = counts
+            .iter()
+            .enumerate()
+            .filter(|(_, &n)| n < 4 * a.batch_size)
+            .min_by_key(|(_, &n)| n)
+        {
+            eprintln!(
+                "note: class {:?} has {n} rows, under 4 batches of --batch-size {}: its model gets only {} update(s) per epoch; a smaller --batch-size or more --epochs trains it further",
+                classes[k],
+                a.batch_size,
+                n.div_ceil(a.batch_size)
+            );
+        }
+    }
     let mut progress = Progress::new(out.quiet || out.json, &a.model);
     let clf = fit_classifier(params, &data, &codes, classes, priors, &mut progress)
         .map_err(|e| in_file(e, &a.data, &t.names))?;

@@ -39,7 +39,7 @@ fn corrupt(path: &Path, reason: impl Into<String>) -> crate::core::Error {
 /// Reads only the header of a checkpoint: its [`CheckpointMeta`]. The whole file is read so
 /// that a truncated one is reported here, not when the weights are loaded.
 pub fn peek(path: &Path) -> Result<CheckpointMeta> {
-    meta_of_bytes(&read_bytes(path)?, path)
+    meta_of(&read_bytes(path)?, path)
 }
 
 /// Whether a file looks like a safetensors checkpoint (by its first bytes: a little-endian
@@ -56,7 +56,8 @@ pub fn looks_like_checkpoint(path: &Path) -> bool {
         .unwrap_or(false)
 }
 
-fn meta_of_bytes(bytes: &[u8], path: &Path) -> Result<CheckpointMeta> {
+/// The [`CheckpointMeta`] of a checkpoint's bytes (`path` names them in errors).
+pub fn meta_of(bytes: &[u8], path: &Path) -> Result<CheckpointMeta> {
     let st = safetensors::SafeTensors::deserialize(bytes).map_err(|e| {
         corrupt(
             path,
@@ -123,11 +124,6 @@ pub fn read_bytes(path: &Path) -> Result<Vec<u8>> {
     })
 }
 
-/// The [`CheckpointMeta`] of a checkpoint's bytes (`path` names them in errors).
-pub fn meta_of(bytes: &[u8], path: &Path) -> Result<CheckpointMeta> {
-    meta_of_bytes(bytes, path)
-}
-
 /// Loads the weights of a checkpoint of family `format` into `module` (built from the
 /// checkpoint's config by the caller, see [`peek`]). Every parameter of the module must be in
 /// the file with the right shape, and nothing else may be.
@@ -146,7 +142,7 @@ pub fn module_from_bytes<M: ModuleSnapshot>(
     path: &Path,
     format: &str,
 ) -> Result<(M, CheckpointMeta)> {
-    let meta = meta_of_bytes(&bytes, path)?;
+    let meta = meta_of(&bytes, path)?;
     check_family(&meta, path, format)?;
     let mut store = SafetensorsStore::from_bytes(Some(bytes));
     let res = module

@@ -42,8 +42,8 @@ use serde::{Deserialize, Serialize};
 
 use super::checkpoint::{self, CheckpointMeta};
 use super::train::{
-    check_labels, init_conv2d, init_conv_transpose2d, init_linear, one_hot_rows, scalar,
-    EpochRecord, FitReport, TrainConfig,
+    check_images, check_model_labels, init_conv2d, init_conv_transpose2d, init_linear,
+    model_one_hot, one_hot_rows, scalar, EpochRecord, FitReport, TrainConfig,
 };
 use super::vae::Arch;
 use super::{neural_rng, normal_tensor, tensor_from_rows, uniform_tensor, NeuralRng};
@@ -341,66 +341,22 @@ impl Gan {
     /// Checks training or test images (values in `[0, 1]`) and labels against the model.
     pub fn check_data(&self, x: &Array2<f32>, labels: Option<&[usize]>) -> Result<()> {
         let c = &self.config;
-        if x.nrows() == 0 {
-            return Err(DataError::Empty {
-                what: "the images".into(),
-            }
-            .into());
-        }
-        if x.ncols() != c.input_dim {
-            return Err(DataError::Columns {
-                expected: c.input_dim,
-                found: x.ncols(),
-                hint: format!(
-                    " (the model was trained on {}×{} images)",
-                    c.image_shape.0, c.image_shape.1
-                ),
-            }
-            .into());
-        }
-        for (r, row) in x.outer_iter().enumerate() {
-            if let Some((j, v)) = row
-                .iter()
-                .enumerate()
-                .find(|(_, v)| !(0.0..=1.0).contains(*v))
-            {
-                if !v.is_finite() {
-                    return Err(DataError::NonFinite {
-                        row: r + 1,
-                        column: (j + 1).to_string(),
-                        value: v.to_string(),
-                        hint: String::new(),
-                    }
-                    .into());
-                }
-                return Err(DataError::Support {
-                    row: r + 1,
-                    column: j + 1,
-                    value: v.to_string(),
-                    support: "[0, 1] (the generator's pixels); scale the images".into(),
-                }
-                .into());
-            }
-        }
+        check_images(
+            x,
+            c.input_dim,
+            c.image_shape,
+            "the images",
+            Some("[0, 1] (the generator's pixels); scale the images"),
+        )?;
         self.check_labels(labels, x.nrows())
     }
 
     fn check_labels(&self, labels: Option<&[usize]>, n: usize) -> Result<()> {
-        match (self.config.n_classes, labels) {
-            (Some(k), Some(l)) => check_labels(l, n, k),
-            (Some(_), None) => Err(DataError::Other(
-                "a conditional GAN needs a label for every image".into(),
-            )
-            .into()),
-            (None, _) => Ok(()),
-        }
+        check_model_labels(self.config.n_classes, labels, n, "a conditional GAN")
     }
 
     fn onehot(&self, labels: Option<&[usize]>, idx: &[usize], dev: &Device) -> Option<Tensor<2>> {
-        match (self.config.n_classes, labels) {
-            (Some(k), Some(l)) => Some(one_hot_rows(l, idx, k, dev)),
-            _ => None,
-        }
+        model_one_hot(self.config.n_classes, labels, idx, dev)
     }
 
     /// Trains (or goes on training) on `x` (pixels in `[0, 1]`), with `labels` for a

@@ -290,6 +290,90 @@ pub fn check_labels(labels: &[usize], n_rows: usize, n_classes: usize) -> Result
     Ok(())
 }
 
+/// Checks images for a model of `input_dim` pixels shaped `image_shape`: not empty, the right
+/// width, finite, and — when `unit_support` says why — every value in `[0, 1]` (the text is the
+/// error's description of the allowed values).
+pub fn check_images(
+    x: &ndarray::Array2<f32>,
+    input_dim: usize,
+    image_shape: (usize, usize),
+    what: &str,
+    unit_support: Option<&str>,
+) -> Result<()> {
+    use crate::core::DataError;
+    if x.nrows() == 0 {
+        return Err(DataError::Empty { what: what.into() }.into());
+    }
+    if x.ncols() != input_dim {
+        return Err(DataError::Columns {
+            expected: input_dim,
+            found: x.ncols(),
+            hint: format!(
+                " (the model was trained on {}×{} images)",
+                image_shape.0, image_shape.1
+            ),
+        }
+        .into());
+    }
+    for (r, row) in x.outer_iter().enumerate() {
+        for (j, &v) in row.iter().enumerate() {
+            if !v.is_finite() {
+                return Err(DataError::NonFinite {
+                    row: r + 1,
+                    column: (j + 1).to_string(),
+                    value: v.to_string(),
+                    hint: String::new(),
+                }
+                .into());
+            }
+            if let Some(support) = unit_support {
+                if !(0.0..=1.0).contains(&v) {
+                    return Err(DataError::Support {
+                        row: r + 1,
+                        column: j + 1,
+                        value: v.to_string(),
+                        support: support.into(),
+                    }
+                    .into());
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checks the labels given to a model with `n_classes` (conditional) or `None` classes:
+/// a conditional model (`model` names it in the error) needs one valid label per row.
+pub fn check_model_labels(
+    n_classes: Option<usize>,
+    labels: Option<&[usize]>,
+    n_rows: usize,
+    model: &str,
+) -> Result<()> {
+    match (n_classes, labels) {
+        (Some(k), Some(l)) => check_labels(l, n_rows, k),
+        (Some(_), None) => Err(crate::core::DataError::Other(format!(
+            "{model} needs the label of every image"
+        ))
+        .into()),
+        (None, _) => Ok(()),
+    }
+}
+
+/// The one-hot rows `idx` of the labels of a conditional model (`None` for an unconditional
+/// one, or when no labels are given).
+pub fn model_one_hot(
+    n_classes: Option<usize>,
+    labels: Option<&[usize]>,
+    idx: &[usize],
+    device: &Device,
+) -> Option<Tensor<2>> {
+    match (n_classes, labels) {
+        (Some(k), Some(l)) => Some(one_hot_rows(l, idx, k, device)),
+        _ => None,
+    }
+}
+
 /// One-hot rows of `labels[idx]` over `n_classes` classes, as a tensor.
 pub fn one_hot_rows(
     labels: &[usize],
@@ -307,6 +391,46 @@ pub fn one_hot_rows(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn image_and_label_checks_name_what_is_wrong() {
+        use crate::core::{DataError, Error};
+        use ndarray::{array, Array2};
+        let unit = Some("[0, 1]");
+        let empty = Array2::<f32>::zeros((0, 4));
+        assert!(matches!(
+            check_images(&empty, 4, (2, 2), "the images", unit),
+            Err(Error::Data(DataError::Empty { .. }))
+        ));
+        let x = array![[0.0f32, 0.5, 1.0, 0.25]];
+        assert!(check_images(&x, 4, (2, 2), "the images", unit).is_ok());
+        let e = check_images(&x, 6, (2, 3), "the images", unit).unwrap_err();
+        assert!(e.to_string().contains("2×3"), "{e}");
+        let nan = array![[0.0f32, f32::NAN, 1.0, 0.25]];
+        assert!(matches!(
+            check_images(&nan, 4, (2, 2), "the images", None),
+            Err(Error::Data(DataError::NonFinite { row: 1, .. }))
+        ));
+        let big = array![[0.0f32, 1.5, 1.0, 0.25]];
+        assert!(matches!(
+            check_images(&big, 4, (2, 2), "the images", unit),
+            Err(Error::Data(DataError::Support { column: 2, .. }))
+        ));
+        assert!(check_images(&big, 4, (2, 2), "the images", None).is_ok());
+
+        let e = check_model_labels(Some(3), None, 2, "a conditional VAE").unwrap_err();
+        assert!(
+            e.to_string().contains("a conditional VAE needs the label"),
+            "{e}"
+        );
+        let e = check_model_labels(Some(3), Some(&[0, 3]), 2, "a conditional GAN").unwrap_err();
+        assert!(e.to_string().contains("label 3 (row 2)"), "{e}");
+        assert!(check_model_labels(None, None, 2, "a VAE").is_ok());
+        assert!(model_one_hot(None, Some(&[0, 1]), &[0, 1], &crate::neural::cpu()).is_none());
+        let t = model_one_hot(Some(3), Some(&[2, 0]), &[1, 0], &crate::neural::cpu()).unwrap();
+        let v: Vec<f32> = t.into_data().try_into_vec::<f32>().unwrap();
+        assert_eq!(v, vec![1.0, 0.0, 0.0, 0.0, 0.0, 1.0]);
+    }
 
     #[test]
     fn bad_settings_are_named() {

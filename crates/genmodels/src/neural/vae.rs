@@ -41,8 +41,8 @@ use serde::{Deserialize, Serialize};
 
 use super::checkpoint::{self, CheckpointMeta};
 use super::train::{
-    check_labels, init_conv2d, init_conv_transpose2d, init_linear, one_hot_rows, scalar,
-    EarlyStopping, EpochRecord, FitReport, TrainConfig,
+    check_images, check_model_labels, init_conv2d, init_conv_transpose2d, init_linear,
+    model_one_hot, scalar, EarlyStopping, EpochRecord, FitReport, TrainConfig,
 };
 use super::{neural_rng, normal_tensor, tensor_from_rows, NeuralRng};
 use crate::core::{DataError, Flow, Monitor, ParamError, Result, Step};
@@ -329,45 +329,9 @@ pub struct Vae {
 }
 
 fn data_checks(c: &VaeConfig, x: &Array2<f32>, what: &str) -> Result<()> {
-    if x.nrows() == 0 {
-        return Err(DataError::Empty { what: what.into() }.into());
-    }
-    if x.ncols() != c.input_dim {
-        return Err(DataError::Columns {
-            expected: c.input_dim,
-            found: x.ncols(),
-            hint: format!(
-                " (the model was trained on {}×{} images)",
-                c.image_shape.0, c.image_shape.1
-            ),
-        }
-        .into());
-    }
-    for (r, row) in x.outer_iter().enumerate() {
-        for (j, &v) in row.iter().enumerate() {
-            if !v.is_finite() {
-                return Err(DataError::NonFinite {
-                    row: r + 1,
-                    column: (j + 1).to_string(),
-                    value: v.to_string(),
-                    hint: String::new(),
-                }
-                .into());
-            }
-            if c.likelihood == Likelihood::Bernoulli && !(0.0..=1.0).contains(&v) {
-                return Err(DataError::Support {
-                    row: r + 1,
-                    column: j + 1,
-                    value: v.to_string(),
-                    support:
-                        "[0, 1] for Bernoulli pixels; scale the data or use the Gaussian likelihood"
-                            .into(),
-                }
-                .into());
-            }
-        }
-    }
-    Ok(())
+    let unit = (c.likelihood == Likelihood::Bernoulli)
+        .then_some("[0, 1] for Bernoulli pixels; scale the data or use the Gaussian likelihood");
+    check_images(x, c.input_dim, c.image_shape, what, unit)
 }
 
 impl Vae {
@@ -395,21 +359,11 @@ impl Vae {
     }
 
     fn check_labels(&self, labels: Option<&[usize]>, n: usize) -> Result<()> {
-        match (self.config.n_classes, labels) {
-            (Some(k), Some(l)) => check_labels(l, n, k),
-            (Some(_), None) => Err(DataError::Other(
-                "a conditional VAE needs the label of every image".into(),
-            )
-            .into()),
-            (None, _) => Ok(()),
-        }
+        check_model_labels(self.config.n_classes, labels, n, "a conditional VAE")
     }
 
     fn onehot(&self, labels: Option<&[usize]>, idx: &[usize], dev: &Device) -> Option<Tensor<2>> {
-        match (self.config.n_classes, labels) {
-            (Some(k), Some(l)) => Some(one_hot_rows(l, idx, k, dev)),
-            _ => None,
-        }
+        model_one_hot(self.config.n_classes, labels, idx, dev)
     }
 
     /// Trains (or goes on training) on `x` (one image per row) with `labels` for a conditional
@@ -965,6 +919,7 @@ impl crate::core::Sample for ClassVae {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::neural::train::one_hot_rows;
     use crate::neural::{cpu, cpu_train};
     use burn::tensor::TensorData;
 

@@ -472,7 +472,7 @@ where
     };
     let data = M::data(&t.x, &file)?;
     if matches!(a.model.as_str(), "rbm" | "vae") && !out.quiet {
-        // A class smaller than a batch gets one update per epoch: say so before a weak model.
+        // A class of few mini-batches gets few updates per epoch: say so before a weak model.
         let mut counts = vec![0usize; classes.len()];
         codes.iter().for_each(|&c| counts[c] += 1);
         if let Some((k, n)) = counts

@@ -204,12 +204,17 @@ impl<C: Components + Serialize + DeserializeOwned> ClassModel for Mixture<C> {
     }
 }
 
+/// The image shape and the reading (rows or columns) of an HMM classifier's file.
+fn image_reading<M>(f: &ClassifierFile<M>) -> Result<((usize, usize), ImageReading)> {
+    f.image_shape.zip(f.sequence).ok_or_else(|| {
+        usage("this HMM classifier's file does not say how its images are read as sequences")
+    })
+}
+
 impl<E: Components + Serialize + DeserializeOwned> ClassModel for Hmm<E> {
     type Data = genmodels::core::data::Sequences;
     fn data(x: &Array2<f64>, f: &ClassifierFile<Self>) -> Result<Self::Data> {
-        let (shape, reading) = f.image_shape.zip(f.sequence).ok_or_else(|| {
-            usage("this HMM classifier's file does not say how its images are read as sequences")
-        })?;
+        let (shape, reading) = image_reading(f)?;
         Ok(image_sequences(x, shape, reading)?)
     }
     fn check(&self) -> std::result::Result<(), String> {
@@ -224,9 +229,7 @@ impl<E: Components + Serialize + DeserializeOwned> ClassModel for Hmm<E> {
         f: &ClassifierFile<Self>,
         rng: &mut dyn RngCore,
     ) -> Result<Array2<f64>> {
-        let (shape, reading) = f.image_shape.zip(f.sequence).ok_or_else(|| {
-            usage("this HMM classifier's file does not say how its images are read as sequences")
-        })?;
+        let (shape, reading) = image_reading(f)?;
         let (steps, width) = reading.steps_and_width(shape);
         let mut all = Array2::zeros((n * steps, width));
         for i in 0..n {

@@ -45,7 +45,7 @@ use super::train::{
     check_images, check_model_labels, init_conv2d, init_conv_transpose2d, init_linear,
     model_one_hot, one_hot_rows, scalar, EpochRecord, FitReport, TrainConfig,
 };
-use super::vae::Arch;
+use super::vae::{check_classes_and_arch, Arch};
 use super::{neural_rng, normal_tensor, tensor_from_rows, uniform_tensor, NeuralRng};
 use crate::core::{DataError, Flow, Monitor, ParamError, Result, Step};
 
@@ -145,20 +145,7 @@ impl GanConfig {
                 "a finite number >= 0",
             ));
         }
-        if self.n_classes == Some(0) {
-            return Err(invalid("n_classes", "0".into(), "at least 1 class"));
-        }
-        if self.arch == Arch::Conv {
-            let (h, w) = self.image_shape;
-            if h % 4 != 0 || w % 4 != 0 {
-                return Err(invalid(
-                    "arch",
-                    format!("conv for {h}×{w} images"),
-                    "sides divisible by 4 (or use the MLP)",
-                ));
-            }
-        }
-        Ok(())
+        check_classes_and_arch(self.n_classes, self.arch, self.image_shape)
     }
 
     fn classes(&self) -> usize {

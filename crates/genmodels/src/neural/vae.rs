@@ -148,20 +148,7 @@ impl VaeConfig {
                 "a finite number > 0",
             ));
         }
-        if self.n_classes == Some(0) {
-            return Err(invalid("n_classes", "0".into(), "at least 1 class"));
-        }
-        if self.arch == Arch::Conv {
-            let (h, w) = self.image_shape;
-            if h % 4 != 0 || w % 4 != 0 {
-                return Err(invalid(
-                    "arch",
-                    format!("conv for {h}×{w} images"),
-                    "sides divisible by 4 (or use the MLP)",
-                ));
-            }
-        }
-        Ok(())
+        check_classes_and_arch(self.n_classes, self.arch, self.image_shape)
     }
 
     fn conv_flat(&self) -> usize {
@@ -171,6 +158,37 @@ impl VaeConfig {
     fn classes(&self) -> usize {
         self.n_classes.unwrap_or(0)
     }
+}
+
+/// The checks a VAE's and a GAN's shape share, last in their `check`: at least one class for
+/// a conditional model, and image sides divisible by 4 for the convolutional networks.
+pub(crate) fn check_classes_and_arch(
+    n_classes: Option<usize>,
+    arch: Arch,
+    image_shape: (usize, usize),
+) -> Result<()> {
+    let invalid = |name, value: String, expected: &str| -> crate::core::Error {
+        ParamError::Invalid {
+            name,
+            value,
+            expected: expected.into(),
+        }
+        .into()
+    };
+    if n_classes == Some(0) {
+        return Err(invalid("n_classes", "0".into(), "at least 1 class"));
+    }
+    if arch == Arch::Conv {
+        let (h, w) = image_shape;
+        if h % 4 != 0 || w % 4 != 0 {
+            return Err(invalid(
+                "arch",
+                format!("conv for {h}×{w} images"),
+                "sides divisible by 4 (or use the MLP)",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The encoder and decoder networks.

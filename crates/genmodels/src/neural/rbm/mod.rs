@@ -13,8 +13,9 @@
 //! - Sampling: block Gibbs from random or data starts, and clamped Gibbs (inpainting).
 //! - [`recommend`]: the softmax RBM for collaborative filtering.
 //!
-//! The updates of an RBM are analytic, so they are computed with plain tensor operations of
-//! the CPU device (no automatic differentiation).
+//! The updates of an RBM are analytic (no automatic differentiation): for Bernoulli visible
+//! units they run on binary-sparse CPU kernels (every visible state is binary, so `v W` sums a
+//! few rows of `W`), for Gaussian ones on tensor operations of the CPU device.
 //!
 //! ```
 //! use genmodels::core::Fit;
@@ -34,6 +35,7 @@
 //! ```
 
 pub mod ais;
+mod binary;
 pub mod normalized;
 pub mod recommend;
 
@@ -635,6 +637,113 @@ struct Velocity {
     z: Option<Tensor<2>>,
 }
 
+/// Training with burn tensors (Gaussian visible units, whose states are real numbers).
+struct TensorTrainer {
+    net: Net,
+    log_var: Option<Tensor<2>>,
+    vel: Velocity,
+    /// Visible states of the persistent chains (PCD).
+    chains: Option<Tensor<2>>,
+    learn_var: bool,
+}
+
+impl TensorTrainer {
+    fn new(p: &RbmParams, net: Net, b0: &[f32], n: usize, rng: &mut NeuralRng) -> TensorTrainer {
+        let dev = net.w.device();
+        let [nv, nh] = net.w.dims();
+        let learn_var = matches!(
+            p.visible,
+            Visible::Gaussian {
+                learn_variance: true
+            }
+        );
+        // Persistent chains start from the base-rate model's samples.
+        let chains = (p.method == Method::Pcd).then(|| {
+            let m = p.n_chains.unwrap_or(p.batch_size.min(n));
+            net.sample_visible_from_mean(row_tensor(b0, &dev).repeat_dim(0, m), rng)
+        });
+        TensorTrainer {
+            log_var: net.var.clone().map(|v| v.log()),
+            vel: Velocity {
+                w: Tensor::zeros([nv, nh], &dev),
+                b: Tensor::zeros([1, nv], &dev),
+                c: Tensor::zeros([1, nh], &dev),
+                z: learn_var.then(|| Tensor::zeros([1, nv], &dev)),
+            },
+            net,
+            chains,
+            learn_var,
+        }
+    }
+
+    fn epoch(&mut self, p: &RbmParams, x: &Array2<f32>, lr: f32, rng: &mut NeuralRng) {
+        let dev = self.net.w.device();
+        let m = p.momentum as f32;
+        let wd = p.weight_decay as f32;
+        let (net, vel) = (&mut self.net, &mut self.vel);
+        for batch in shuffled_batches(x.nrows(), p.batch_size, rng) {
+            let v0 = super::tensor_from_rows(x, &batch, &dev);
+            let ph0 = net.hidden_probs(v0.clone());
+            let (vk, phk) = match self.chains.take() {
+                None => {
+                    let h0 = bernoulli(ph0.clone(), rng);
+                    net.gibbs_from_hidden(h0, p.k, rng)
+                }
+                Some(ch) => {
+                    let h = bernoulli(net.hidden_probs(ch), rng);
+                    let (vk, phk) = net.gibbs_from_hidden(h, p.k, rng);
+                    self.chains = Some(vk.clone());
+                    (vk, phk)
+                }
+            };
+            let g = gradient(net, v0, ph0, vk, phk, self.learn_var);
+            vel.w = vel.w.clone() * m + (g.w - net.w.clone() * wd) * lr;
+            vel.b = vel.b.clone() * m + g.b * lr;
+            vel.c = vel.c.clone() * m + g.c * lr;
+            net.w = net.w.clone() + vel.w.clone();
+            net.b = net.b.clone() + vel.b.clone();
+            net.c = net.c.clone() + vel.c.clone();
+            if let (Some(gz), Some(vz), Some(z)) = (g.z, vel.z.as_mut(), self.log_var.as_mut()) {
+                *vz = vz.clone() * m + gz * lr;
+                *z = (z.clone() + vz.clone()).clamp(-9.0, 9.0);
+                net.var = Some(z.clone().exp());
+            }
+        }
+    }
+}
+
+/// How a fit updates its parameters: binary-sparse CPU kernels for Bernoulli visible units
+/// ([`binary`]), burn tensors for Gaussian ones.
+enum Trainer {
+    Binary(Box<binary::BinaryTrainer>),
+    Tensor(Box<TensorTrainer>),
+}
+
+impl Trainer {
+    fn epoch(&mut self, p: &RbmParams, x: &Array2<f32>, lr: f32, rng: &mut NeuralRng) {
+        match self {
+            Trainer::Binary(t) => t.epoch(p, lr, rng),
+            Trainer::Tensor(t) => t.epoch(p, x, lr, rng),
+        }
+    }
+
+    /// The current parameters as tensors (for monitoring and for the model).
+    fn net(&self) -> Net {
+        match self {
+            Trainer::Binary(t) => {
+                let dev = cpu();
+                Net {
+                    w: super::tensor_from_array(&t.w, &dev),
+                    b: row_tensor(&t.b, &dev),
+                    c: row_tensor(&t.c, &dev),
+                    var: None,
+                }
+            }
+            Trainer::Tensor(t) => t.net.clone(),
+        }
+    }
+}
+
 fn train(
     p: &RbmParams,
     data: &Images,
@@ -648,38 +757,28 @@ fn train(
     let dev = cpu();
     let mut rng = neural_rng(p.seed);
     let gaussian = p.visible.is_gaussian();
-    let learn_var = matches!(
-        p.visible,
-        Visible::Gaussian {
-            learn_variance: true
-        }
-    );
 
     let (_, var0) = column_stats(x);
     let b0 = base_rate_biases(x.view(), gaussian);
-    let mut net = Net {
-        w: normal_tensor(&mut rng, [nv, nh], &dev) * (p.init_std as f32),
-        b: row_tensor(&b0, &dev),
-        c: Tensor::zeros([1, nh], &dev),
-        var: gaussian.then(|| row_tensor(&var0, &dev)),
-    };
-    let mut log_var: Option<Tensor<2>> = net.var.clone().map(|v| v.log());
-    let mut vel = Velocity {
-        w: Tensor::zeros([nv, nh], &dev),
-        b: Tensor::zeros([1, nv], &dev),
-        c: Tensor::zeros([1, nh], &dev),
-        z: learn_var.then(|| Tensor::zeros([1, nv], &dev)),
-    };
-    // Persistent chains start from the base-rate model's samples.
-    let mut chains: Option<Tensor<2>> = (p.method == Method::Pcd).then(|| {
-        let m = p.n_chains.unwrap_or(p.batch_size.min(n));
-        let mean = if gaussian {
-            row_tensor(&b0, &dev).repeat_dim(0, m)
-        } else {
-            sigmoid(row_tensor(&b0, &dev)).repeat_dim(0, m)
+    let w0 = normal_tensor(&mut rng, [nv, nh], &dev) * (p.init_std as f32);
+    let mut trainer = if gaussian {
+        let net = Net {
+            w: w0,
+            b: row_tensor(&b0, &dev),
+            c: Tensor::zeros([1, nh], &dev),
+            var: Some(row_tensor(&var0, &dev)),
         };
-        net.sample_visible_from_mean(mean, &mut rng)
-    });
+        Trainer::Tensor(Box::new(TensorTrainer::new(p, net, &b0, n, &mut rng)))
+    } else {
+        Trainer::Binary(Box::new(binary::BinaryTrainer::new(
+            p,
+            x.view(),
+            array_of(w0),
+            b0.clone(),
+            vec![0.0; nh],
+            &mut rng,
+        )))
+    };
 
     let mon_rows = p.monitor_rows.min(n);
     let mon = x.slice(ndarray::s![..mon_rows, ..]);
@@ -690,40 +789,13 @@ fn train(
         seconds: 0.0,
         base_rate_biases: b0.clone(),
     };
-    let m = p.momentum as f32;
-    let wd = p.weight_decay as f32;
+    let mut net = trainer.net();
     for epoch in 0..p.epochs {
         let t0 = Instant::now();
         let lr = p.schedule.rate(p.learning_rate, epoch, p.epochs) as f32;
-        for batch in shuffled_batches(n, p.batch_size, &mut rng) {
-            let v0 = super::tensor_from_rows(x, &batch, &dev);
-            let ph0 = net.hidden_probs(v0.clone());
-            let (vk, phk) = match chains.take() {
-                None => {
-                    let h0 = bernoulli(ph0.clone(), &mut rng);
-                    net.gibbs_from_hidden(h0, p.k, &mut rng)
-                }
-                Some(ch) => {
-                    let h = bernoulli(net.hidden_probs(ch), &mut rng);
-                    let (vk, phk) = net.gibbs_from_hidden(h, p.k, &mut rng);
-                    chains = Some(vk.clone());
-                    (vk, phk)
-                }
-            };
-            let g = gradient(&net, v0, ph0, vk, phk, learn_var);
-            vel.w = vel.w.clone() * m + (g.w - net.w.clone() * wd) * lr;
-            vel.b = vel.b.clone() * m + g.b * lr;
-            vel.c = vel.c.clone() * m + g.c * lr;
-            net.w = net.w.clone() + vel.w.clone();
-            net.b = net.b.clone() + vel.b.clone();
-            net.c = net.c.clone() + vel.c.clone();
-            if let (Some(gz), Some(vz), Some(z)) = (g.z, vel.z.as_mut(), log_var.as_mut()) {
-                *vz = vz.clone() * m + gz * lr;
-                *z = (z.clone() + vz.clone()).clamp(-9.0, 9.0);
-                net.var = Some(z.clone().exp());
-            }
-        }
+        trainer.epoch(p, x, lr, &mut rng);
         let seconds = t0.elapsed().as_secs_f64();
+        net = trainer.net();
         // A diverged fit is an error, not a model of NaNs.
         let wsum: f32 = net.w.clone().abs().sum().into_scalar();
         if !wsum.is_finite() {

@@ -478,9 +478,21 @@ fn gan_fit_sample_score_and_bad_input() {
             "1",
             "--batch-size",
             "16",
+            "--label-smoothing",
+            "0.1",
+            "--d-dropout",
+            "0.2",
             "-o",
             "u.st",
         ],
     );
+    let info = one_json_object(&ok(d, &["info", "u.st", "--json"]));
+    assert_eq!(info["config"]["d_dropout"].as_f64(), Some(0.2));
     ok(d, &["sample", "u.st", "-n", "4", "-o", "u.png"]);
+    assert_fails_cleanly(
+        d,
+        &["fit", "gan", "img.csv", "--d-dropout", "1", "-o", "dd.st"],
+        "dd.st",
+        &["--d-dropout", "[0, 1)"],
+    );
 }

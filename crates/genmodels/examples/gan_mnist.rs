@@ -4,8 +4,9 @@
 //! classifier two-sample test. Heavy: run by hand, in release mode, niced:
 //!
 //! ```text
-//! nice cargo run --release -p genmodels --example gan_mnist -- EPOCHS ARCH LOSS OUT_DIR
-//! nice cargo run --release -p genmodels --example gan_mnist -- 20 mlp ns gan-out
+//! nice cargo run --release -p genmodels --example gan_mnist -- EPOCHS ARCH LOSS OUT_DIR \
+//!     [HIDDEN LR LABEL_SMOOTHING D_DROPOUT]
+//! nice cargo run --release -p genmodels --example gan_mnist -- 15 mlp ns gan-out 128 1e-3 0 0
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -91,6 +92,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         GanLoss::NonSaturating
     };
     let out = PathBuf::from(arg(3, "gan-out"));
+    let hidden: usize = arg(4, "128").parse()?;
+    let lr: f64 = arg(
+        5,
+        if loss == GanLoss::WganGp {
+            "1e-4"
+        } else {
+            "1e-3"
+        },
+    )
+    .parse()?;
+    let label_smoothing: f64 = arg(6, "0").parse()?;
+    let d_dropout: f64 = arg(7, "0").parse()?;
     std::fs::create_dir_all(&out)?;
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/mnist");
     let x = Images::read(&data.join("train-images-idx3-ubyte.gz"))?;
@@ -125,12 +138,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         loss,
         n_classes: Some(10),
         n_critic: if loss == GanLoss::WganGp { 5 } else { 1 },
+        g_hidden: vec![hidden; 2],
+        d_hidden: vec![hidden; 2],
+        label_smoothing,
+        d_dropout,
         ..GanConfig::mlp(784, (28, 28))
     };
     let wgan = loss == GanLoss::WganGp;
     let train = TrainConfig {
         epochs,
-        lr: if wgan { 1e-4 } else { 2e-4 },
+        lr,
         beta1: 0.5,
         beta2: if wgan { 0.9 } else { 0.999 },
         ..TrainConfig::default()

@@ -74,7 +74,8 @@ pub struct TrainFlags {
     /// Images per mini-batch.
     #[arg(long, default_value_t = 128)]
     pub batch_size: usize,
-    /// Adam's learning rate (default 1e-3 for a VAE, 2e-4 for a GAN).
+    /// Adam's learning rate (default 1e-3 for a VAE and a non-saturating GAN, 1e-4 for
+    /// wgan-gp).
     #[arg(long)]
     pub lr: Option<f64>,
     /// Adam's β₁ (default 0.9 for a VAE, 0.5 for a GAN).

@@ -6,6 +6,42 @@ use clap::Args;
 
 use crate::common::DataFlags;
 
+/// How `score --binarize` turns values into 0/1.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Binarize {
+    /// Values above the threshold become 1.
+    Threshold(f64),
+    /// Each value `p` becomes 1 with probability `p`.
+    Stochastic,
+}
+
+impl std::str::FromStr for Binarize {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s == "stochastic" {
+            return Ok(Binarize::Stochastic);
+        }
+        match s.parse::<f64>() {
+            Ok(t) if t.is_finite() => Ok(Binarize::Threshold(t)),
+            _ => Err("expected a finite threshold or `stochastic`".into()),
+        }
+    }
+}
+
+impl Binarize {
+    /// The threshold, for the models that binarise only by threshold.
+    pub fn threshold(b: Option<Binarize>, family: &str) -> anyhow::Result<Option<f64>> {
+        match b {
+            None => Ok(None),
+            Some(Binarize::Threshold(t)) => Ok(Some(t)),
+            Some(Binarize::Stochastic) => Err(crate::common::usage(format!(
+                "--binarize stochastic: {family} models are scored on thresholded data only \
+                 (RBMs take `stochastic`); give a threshold"
+            ))),
+        }
+    }
+}
+
 /// `genmodels score MODEL DATA`
 #[derive(Args, Debug, Clone)]
 #[command(
@@ -25,9 +61,11 @@ pub struct ScoreArgs {
     /// Also write the per-row (per-sequence) log-likelihood to this CSV file.
     #[arg(short, long)]
     pub output: Option<PathBuf>,
-    /// Threshold for binary models: values above T become 1, others 0.
-    #[arg(long, value_name = "T")]
-    pub binarize: Option<f64>,
+    /// Binary models: values above T become 1, others 0; `stochastic` (RBMs): each value p in
+    /// [0, 1] becomes 1 with probability p (seeded by --seed), as the data of a model trained
+    /// with `fit rbm --binarize stochastic` was.
+    #[arg(long, value_name = "T|stochastic")]
+    pub binarize: Option<Binarize>,
     /// Neural models: labels of the images (IDX, or a one-column CSV), for conditional models.
     #[arg(long, value_name = "FILE")]
     pub labels: Option<PathBuf>,
@@ -177,4 +215,26 @@ pub struct PlotArgs {
     /// Threshold for binary models: values above T become 1, others 0.
     #[arg(long, value_name = "T")]
     pub binarize: Option<f64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Binarize;
+
+    #[test]
+    fn binarize_parses_thresholds_and_stochastic() {
+        assert_eq!("0.5".parse(), Ok(Binarize::Threshold(0.5)));
+        assert_eq!("stochastic".parse(), Ok(Binarize::Stochastic));
+        assert!("nan".parse::<Binarize>().is_err());
+        assert!("half".parse::<Binarize>().is_err());
+        assert_eq!(Binarize::threshold(None, "VAE").unwrap(), None);
+        assert_eq!(
+            Binarize::threshold(Some(Binarize::Threshold(0.3)), "VAE").unwrap(),
+            Some(0.3)
+        );
+        let e = Binarize::threshold(Some(Binarize::Stochastic), "VAE").unwrap_err();
+        assert!(e
+            .to_string()
+            .contains("VAE models are scored on thresholded data"));
+    }
 }

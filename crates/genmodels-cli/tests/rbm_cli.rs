@@ -324,6 +324,39 @@ fn mnist_idx_with_binarize_and_limit() {
     // Without --binarize the 8-bit images are refused, with the model's threshold as a hint.
     let r = genmodels(d, &["score", "m.safetensors", MNIST_TEST, "--limit", "5"]);
     assert_bad_input(&r, &["--binarize", "0.5"]);
+    // Stochastic binarisation at score time: seeded, so the same seed gives the same figure
+    // and another seed draws other pixels.
+    let stoch = |seed: &str| {
+        let s = ok_json(
+            d,
+            &[
+                "score",
+                "m.safetensors",
+                MNIST_TEST,
+                "--binarize",
+                "stochastic",
+                "--limit",
+                "20",
+                "--seed",
+                seed,
+            ],
+        );
+        f64_field(&s, "mean_log_likelihood")
+    };
+    let (a, b, c) = (stoch("1"), stoch("1"), stoch("2"));
+    assert!(a.is_finite() && a < 0.0);
+    assert_eq!(a, b);
+    assert_ne!(a, c);
+    // A clap usage error (exit 2, with clap's hint line).
+    let r = genmodels(
+        d,
+        &["score", "m.safetensors", MNIST_TEST, "--binarize", "half"],
+    );
+    assert_eq!(r.code, Some(2), "{r}");
+    assert!(
+        r.stderr.contains("--binarize") && r.stderr.contains("`stochastic`"),
+        "{r}"
+    );
 }
 
 #[test]

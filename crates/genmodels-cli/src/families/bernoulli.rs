@@ -18,7 +18,7 @@ use crate::common::{
     OutputFlags, Progress,
 };
 use crate::plot;
-use crate::verbs::{PlotArgs, PredictArgs, SampleArgs, ScoreArgs};
+use crate::verbs::{Binarize, PlotArgs, PredictArgs, SampleArgs, ScoreArgs};
 
 /// `genmodels fit bernoulli DATA -o MODEL`
 #[derive(Args, Debug, Clone)]
@@ -171,7 +171,8 @@ impl Family for Bernoulli {
     }
 
     fn score(&self, a: &ScoreArgs, out: &OutputFlags) -> Result<()> {
-        let (x, names) = self.data(&a.data, &a.data_flags, a.binarize)?;
+        let t = Binarize::threshold(a.binarize, "Bernoulli mixture")?;
+        let (x, names) = self.data(&a.data, &a.data_flags, t)?;
         let ll = self
             .model
             .log_likelihood(&x)

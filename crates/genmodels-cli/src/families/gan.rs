@@ -16,7 +16,7 @@ use super::vae::{
 };
 use super::Family;
 use crate::common::{check_distinct, num, print_json, print_table, usage, OutputFlags, Progress};
-use crate::verbs::{PlotArgs, PredictArgs, SampleArgs, ScoreArgs};
+use crate::verbs::{Binarize, PlotArgs, PredictArgs, SampleArgs, ScoreArgs};
 
 /// `genmodels fit gan IMAGES -o MODEL`
 #[derive(Args, Debug, Clone)]
@@ -318,7 +318,8 @@ impl Family for GanFamily {
                 "a GAN is scored by samples: add --parzen (Parzen-window estimate, a weak metric) and/or --two-sample",
             ));
         }
-        let mut im = read_images(&a.data, a.binarize.map(|t| t as f32))?;
+        let t = Binarize::threshold(a.binarize, "GAN")?;
+        let mut im = read_images(&a.data, t.map(|t| t as f32))?;
         if let Some(n) = a.limit {
             im = im.head(n);
         }

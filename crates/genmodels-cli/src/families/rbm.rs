@@ -20,7 +20,7 @@ use crate::common::{
     check_distinct, in_file, num, print_json, print_table, usage, write_table, OutputFlags,
     Progress,
 };
-use crate::verbs::{PlotArgs, PredictArgs, SampleArgs, ScoreArgs};
+use crate::verbs::{Binarize, PlotArgs, PredictArgs, SampleArgs, ScoreArgs};
 
 /// `genmodels fit rbm DATA -o MODEL`
 #[derive(Args, Debug, Clone)]
@@ -342,14 +342,24 @@ pub fn load(path: &Path) -> Result<Box<dyn Family>> {
 }
 
 impl RbmFamily {
-    fn images(&self, path: &Path, binarize: Option<f64>, limit: Option<usize>) -> Result<Images> {
-        let t = binarize.map(|t| t.to_string());
+    /// Images for the model, binarised as asked (`stochastic` draws seeded by `seed`).
+    fn images(
+        &self,
+        path: &Path,
+        binarize: Option<Binarize>,
+        limit: Option<usize>,
+        seed: u64,
+    ) -> Result<Images> {
+        let t = binarize.map(|b| match b {
+            Binarize::Threshold(t) => t.to_string(),
+            Binarize::Stochastic => "stochastic".to_string(),
+        });
         let m = &self.model;
         let (im, _) = read_images(
             path,
             t.as_deref(),
             limit,
-            0,
+            seed,
             m.visible(),
             Some(&m.config.params.binarization),
         )?;
@@ -487,7 +497,7 @@ impl Family for RbmFamily {
     }
 
     fn score(&self, a: &ScoreArgs, out: &OutputFlags) -> Result<()> {
-        let im = self.images(&a.data, a.binarize, a.limit)?;
+        let im = self.images(&a.data, a.binarize, a.limit, a.seed)?;
         let t0 = std::time::Instant::now();
         let lz = self.log_z(a, out.quiet || out.json)?;
         let ll = self.model.log_likelihood_given(im.pixels.view(), &lz)?;
@@ -571,7 +581,7 @@ impl Family for RbmFamily {
         if let Some(o) = &a.output {
             check_distinct(&a.data, o)?;
         }
-        let im = self.images(&a.data, a.binarize, None)?;
+        let im = self.images(&a.data, a.binarize.map(Binarize::Threshold), None, 0)?;
         let h = self.model.hidden_probabilities(im.pixels.view())?;
         write_matrix(a.output.as_deref(), "h", &h)?;
         if let Some(o) = &a.output {

@@ -15,7 +15,7 @@ use serde_json::json;
 use super::Family;
 use crate::common::{check_distinct, num, print_json, print_table, usage, OutputFlags, Progress};
 use crate::plot;
-use crate::verbs::{PlotArgs, PredictArgs, SampleArgs, ScoreArgs};
+use crate::verbs::{Binarize, PlotArgs, PredictArgs, SampleArgs, ScoreArgs};
 
 /// `genmodels fit vae IMAGES -o MODEL`
 #[derive(Args, Debug, Clone)]
@@ -557,7 +557,7 @@ impl Family for VaeFamily {
     }
 
     fn score(&self, a: &ScoreArgs, out: &OutputFlags) -> Result<()> {
-        let im = self.images(&a.data, a.binarize, a.limit)?;
+        let im = self.images(&a.data, Binarize::threshold(a.binarize, "VAE")?, a.limit)?;
         let labels = self.labels(a.labels.as_ref(), im.len(), &a.data)?;
         let v = &self.vae;
         let mut rng = neural_rng(a.seed);

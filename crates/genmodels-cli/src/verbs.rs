@@ -29,6 +29,18 @@ impl std::str::FromStr for Binarize {
 }
 
 impl Binarize {
+    /// `x` (values in [0, 1]) binarised this way; `stochastic` draws from `seed`.
+    pub fn apply(self, x: &ndarray::Array2<f32>, seed: u64) -> ndarray::Array2<f32> {
+        match self {
+            Binarize::Threshold(t) => x.mapv(|v| if f64::from(v) > t { 1.0 } else { 0.0 }),
+            Binarize::Stochastic => {
+                use rand::Rng;
+                let mut rng = genmodels::neural::neural_rng(seed);
+                x.mapv(|p| if rng.random::<f32>() < p { 1.0 } else { 0.0 })
+            }
+        }
+    }
+
     /// The threshold, for the models that binarise only by threshold.
     pub fn threshold(b: Option<Binarize>, family: &str) -> anyhow::Result<Option<f64>> {
         match b {
@@ -232,6 +244,22 @@ mod tests {
             Binarize::threshold(Some(Binarize::Threshold(0.3)), "VAE").unwrap(),
             Some(0.3)
         );
+        let x = ndarray::Array2::from_shape_fn((200, 50), |(i, _)| i as f32 / 199.0);
+        let t = Binarize::Threshold(0.5).apply(&x, 0);
+        assert!(t
+            .indexed_iter()
+            .all(|((i, _), &v)| v == f32::from(i >= 100)));
+        let s = Binarize::Stochastic.apply(&x, 3);
+        assert!(s.iter().all(|&v| v == 0.0 || v == 1.0));
+        assert_eq!(s, Binarize::Stochastic.apply(&x, 3));
+        // Each row's share of ones is close to its value (50 draws per row, 200 rows).
+        let err: f32 = s
+            .outer_iter()
+            .zip(x.outer_iter())
+            .map(|(s, x)| (s.mean().unwrap() - x[0]).abs())
+            .sum::<f32>()
+            / 200.0;
+        assert!(err < 0.08, "mean |share − p| = {err}");
         let e = Binarize::threshold(Some(Binarize::Stochastic), "VAE").unwrap_err();
         assert!(e
             .to_string()

@@ -94,6 +94,29 @@ fn vae_fit_score_sample_predict_info_and_latent_tools() {
         "IWAE {ll}, ELBO {elbo}"
     );
 
+    // The two-sample test in the model's binary data space: real images and decoder means
+    // both binarised stochastically (seeded).
+    let ts = |seed: &str| {
+        let s = one_json_object(&ok(
+            d,
+            &[
+                "score",
+                "v.safetensors",
+                "img.csv",
+                "--two-sample",
+                "--binarize",
+                "stochastic",
+                "--seed",
+                seed,
+                "--json",
+            ],
+        ));
+        f64_field(&s, "two_sample_accuracy")
+    };
+    let acc = ts("4");
+    assert!((0.0..=1.0).contains(&acc));
+    assert_eq!(acc, ts("4"));
+
     ok(d, &["sample", "v.safetensors", "-n", "9", "-o", "grid.png"]);
     assert!(std::fs::read(d.join("grid.png"))
         .unwrap()

@@ -16,7 +16,7 @@ use super::vae::{
 };
 use super::Family;
 use crate::common::{check_distinct, num, print_json, print_table, usage, OutputFlags, Progress};
-use crate::verbs::{Binarize, PlotArgs, PredictArgs, SampleArgs, ScoreArgs};
+use crate::verbs::{PlotArgs, PredictArgs, SampleArgs, ScoreArgs};
 
 /// `genmodels fit gan IMAGES -o MODEL`
 #[derive(Args, Debug, Clone)]
@@ -318,11 +318,7 @@ impl Family for GanFamily {
                 "a GAN is scored by samples: add --parzen (Parzen-window estimate, a weak metric) and/or --two-sample",
             ));
         }
-        let t = Binarize::threshold(a.binarize, "GAN")?;
-        let mut im = read_images(&a.data, t.map(|t| t as f32))?;
-        if let Some(n) = a.limit {
-            im = im.head(n);
-        }
+        let im = super::vae::read_binarized(&a.data, a.binarize, a.limit, a.seed)?;
         let c = &self.gan.config;
         im.check_dim(c.input_dim, c.image_shape)
             .map_err(|e| in_images(e, &a.data))?;

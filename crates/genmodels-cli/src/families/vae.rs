@@ -129,6 +129,27 @@ impl TrainFlags {
     }
 }
 
+/// Reads images for scoring, binarised as asked (`stochastic`: seeded by `seed`), the first
+/// `limit` only when given; names the file in errors.
+pub fn read_binarized(
+    path: &Path,
+    b: Option<Binarize>,
+    limit: Option<usize>,
+    seed: u64,
+) -> Result<Images> {
+    let mut im = Images::read(path).map_err(|e| usage(format!("{}: {e}", path.display())))?;
+    if let Some(n) = limit {
+        im = im.head(n);
+    }
+    Ok(match b {
+        None => im,
+        Some(Binarize::Threshold(t)) => im.binarize(t as f32),
+        Some(Binarize::Stochastic) => im
+            .binarize_stochastic(&mut neural_rng(seed ^ 0xb1_5eed))
+            .map_err(|e| usage(format!("{}: {e}", path.display())))?,
+    })
+}
+
 /// Reads images, binarised at `t` when given; names the file in errors.
 pub fn read_images(path: &Path, t: Option<f32>) -> Result<Images> {
     let im = Images::read(path).map_err(|e| usage(format!("{}: {e}", path.display())))?;
@@ -450,11 +471,14 @@ pub fn load(path: &Path) -> Result<Box<dyn Family>> {
 }
 
 impl VaeFamily {
-    fn images(&self, path: &Path, t: Option<f64>, limit: Option<usize>) -> Result<Images> {
-        let mut im = read_images(path, t.map(|t| t as f32))?;
-        if let Some(n) = limit {
-            im = im.head(n);
-        }
+    fn images(
+        &self,
+        path: &Path,
+        b: Option<Binarize>,
+        limit: Option<usize>,
+        seed: u64,
+    ) -> Result<Images> {
+        let im = read_binarized(path, b, limit, seed)?;
         let c = &self.vae.config;
         im.check_dim(c.input_dim, c.image_shape)
             .map_err(|e| in_images(e, path))?;
@@ -557,7 +581,7 @@ impl Family for VaeFamily {
     }
 
     fn score(&self, a: &ScoreArgs, out: &OutputFlags) -> Result<()> {
-        let im = self.images(&a.data, Binarize::threshold(a.binarize, "VAE")?, a.limit)?;
+        let im = self.images(&a.data, a.binarize, a.limit, a.seed)?;
         let labels = self.labels(a.labels.as_ref(), im.len(), &a.data)?;
         let v = &self.vae;
         let mut rng = neural_rng(a.seed);
@@ -620,7 +644,7 @@ impl Family for VaeFamily {
                 "a VAE predicts its latent code: add --encode (latent mean and log-variance per image)",
             ));
         }
-        let im = self.images(&a.data, a.binarize, None)?;
+        let im = self.images(&a.data, a.binarize.map(Binarize::Threshold), None, 0)?;
         let labels = self.labels(a.labels.as_ref(), im.len(), &a.data)?;
         let (mu, lv) = self
             .vae
@@ -738,6 +762,16 @@ pub fn sample_metrics(
     out: &OutputFlags,
     family: &str,
 ) -> Result<()> {
+    // The generated images go through the same binarisation as the real ones, so like is
+    // compared with like (a Bernoulli VAE's data space is binary; its decoder means are not).
+    let binarized;
+    let fake = match a.binarize {
+        Some(b) => {
+            binarized = b.apply(fake, a.seed ^ 0xfa_4e);
+            &binarized
+        }
+        None => fake,
+    };
     let mut res = serde_json::Map::new();
     res.insert("family".into(), json!(family));
     if a.parzen {

@@ -656,6 +656,11 @@ mod tests {
     use super::*;
     use crate::neural::cpu;
 
+    fn fit_quietly(gan: &mut Gan, x: &Array2<f32>, labels: Option<&[usize]>, t: &TrainConfig) {
+        gan.fit(x, labels, t, &mut crate::core::Silent, &mut |_, _| Ok(()))
+            .unwrap();
+    }
+
     fn two_modes(n: usize, seed: u64) -> Array2<f32> {
         let mut r = neural_rng(seed);
         Array2::from_shape_simple_fn((n, 1), || {
@@ -689,10 +694,7 @@ mod tests {
                 ..TrainConfig::default()
             };
             let mut gan = Gan::new(cfg, 3).unwrap();
-            gan.fit(&x, None, &train, &mut crate::core::Silent, &mut |_, _| {
-                Ok(())
-            })
-            .unwrap();
+            fit_quietly(&mut gan, &x, None, &train);
             let s = gan.sample(4000, None, None, &mut neural_rng(9)).unwrap();
             let frac = |lo: f32, hi: f32| {
                 s.iter().filter(|&&v| v >= lo && v < hi).count() as f64 / s.len() as f64
@@ -734,14 +736,7 @@ mod tests {
             ..TrainConfig::default()
         };
         let mut gan = Gan::new(cfg, 5).unwrap();
-        gan.fit(
-            &x,
-            Some(&labels),
-            &train,
-            &mut crate::core::Silent,
-            &mut |_, _| Ok(()),
-        )
-        .unwrap();
+        fit_quietly(&mut gan, &x, Some(&labels), &train);
         for (label, lo, hi) in [(0, 0.1, 0.4), (1, 0.6, 0.9)] {
             let s = gan
                 .sample(2000, Some(&vec![label; 2000]), None, &mut neural_rng(9))
@@ -773,14 +768,7 @@ mod tests {
         };
         let fit = || {
             let mut g = Gan::new(cfg.clone(), 1).unwrap();
-            g.fit(
-                &x,
-                Some(&labels),
-                &train,
-                &mut crate::core::Silent,
-                &mut |_, _| Ok(()),
-            )
-            .unwrap();
+            fit_quietly(&mut g, &x, Some(&labels), &train);
             g
         };
         let (a, b) = (fit(), fit());

@@ -237,25 +237,7 @@ pub fn load(path: &Path) -> Result<Box<dyn Family>> {
 
 impl GanFamily {
     fn labels_for_sampling(&self, label: Option<&str>, n: usize) -> Result<Option<Vec<usize>>> {
-        match (self.gan.config.n_classes, label) {
-            (Some(k), Some(l)) => {
-                let v: usize = l
-                    .parse()
-                    .map_err(|_| usage(format!("--label {l:?}: expected a class number")))?;
-                if v >= k {
-                    return Err(usage(format!(
-                        "--label {v} is outside the trained classes 0..{}",
-                        k - 1
-                    )));
-                }
-                Ok(Some(vec![v; n]))
-            }
-            (Some(k), None) => Ok(Some((0..n).map(|i| i % k).collect())),
-            (None, Some(_)) => Err(usage(
-                "--label needs a conditional GAN (fit with --labels and --conditional)",
-            )),
-            (None, None) => Ok(None),
-        }
+        super::vae::sampling_labels(self.gan.config.n_classes, label, n, "GAN")
     }
 }
 

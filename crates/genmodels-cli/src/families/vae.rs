@@ -507,27 +507,35 @@ impl VaeFamily {
             (None, _) => Ok(None),
         }
     }
+}
 
-    fn sample_labels(&self, label: Option<&str>, n: usize) -> Result<Option<Vec<usize>>> {
-        match (self.vae.config.n_classes, label) {
-            (Some(k), Some(l)) => {
-                let v: usize = l
-                    .parse()
-                    .map_err(|_| usage(format!("--label {l:?}: expected a class number")))?;
-                if v >= k {
-                    return Err(usage(format!(
-                        "--label {v} is outside the trained classes 0..{}",
-                        k - 1
-                    )));
-                }
-                Ok(Some(vec![v; n]))
+/// The labels of `n` samples of a model conditional on `n_classes` classes (`None`:
+/// unconditional): `--label L` for all, or the classes in turn; `kind` names the model in
+/// errors.
+pub fn sampling_labels(
+    n_classes: Option<usize>,
+    label: Option<&str>,
+    n: usize,
+    kind: &str,
+) -> Result<Option<Vec<usize>>> {
+    match (n_classes, label) {
+        (Some(k), Some(l)) => {
+            let v: usize = l
+                .parse()
+                .map_err(|_| usage(format!("--label {l:?}: expected a class number")))?;
+            if v >= k {
+                return Err(usage(format!(
+                    "--label {v} is outside the trained classes 0..{}",
+                    k - 1
+                )));
             }
-            (Some(k), None) => Ok(Some((0..n).map(|i| i % k).collect())),
-            (None, Some(_)) => Err(usage(
-                "--label needs a conditional VAE (fit with --labels and --conditional)",
-            )),
-            (None, None) => Ok(None),
+            Ok(Some(vec![v; n]))
         }
+        (Some(k), None) => Ok(Some((0..n).map(|i| i % k).collect())),
+        (None, Some(_)) => Err(usage(format!(
+            "--label needs a conditional {kind} (fit with --labels and --conditional)"
+        ))),
+        (None, None) => Ok(None),
     }
 }
 
@@ -688,7 +696,7 @@ impl Family for VaeFamily {
         if a.n == 0 {
             return Err(usage("-n must be at least 1"));
         }
-        let labels = self.sample_labels(a.label.as_deref(), a.n)?;
+        let labels = sampling_labels(self.vae.config.n_classes, a.label.as_deref(), a.n, "VAE")?;
         let x = self
             .vae
             .sample(a.n, labels.as_deref(), &mut neural_rng(a.seed))?;
@@ -708,7 +716,7 @@ impl Family for VaeFamily {
                 "VAE loss per epoch",
             )?,
             "model" => {
-                let labels = self.sample_labels(None, 64)?;
+                let labels = sampling_labels(self.vae.config.n_classes, None, 64, "VAE")?;
                 let x = self.vae.sample(64, labels.as_deref(), &mut neural_rng(0))?;
                 write_images(&a.output, &x, self.vae.config.image_shape, Some(8))?;
             }

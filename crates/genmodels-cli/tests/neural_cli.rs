@@ -305,6 +305,39 @@ fn vae_bad_input() {
     let d = t.path();
     images(d);
     fit_vae(d, &[], "v.st");
+    // Dynamic binarisation: fits with a Bernoulli likelihood; not with a fixed threshold
+    // (clap refuses the pair) nor with Gaussian pixels.
+    fit_vae(d, &["--dynamic-binarization"], "dyn.st");
+    let r = genmodels(
+        d,
+        &[
+            "fit",
+            "vae",
+            "img.csv",
+            "--dynamic-binarization",
+            "--binarize",
+            "0.5",
+            "-o",
+            "x.st",
+        ],
+    );
+    assert_eq!(r.code, Some(2), "{r}");
+    assert!(!d.join("x.st").exists());
+    assert_fails_cleanly(
+        d,
+        &[
+            "fit",
+            "vae",
+            "img.csv",
+            "--dynamic-binarization",
+            "--likelihood",
+            "gaussian",
+            "-o",
+            "g.st",
+        ],
+        "g.st",
+        &["dynamic", "Bernoulli"],
+    );
     // Wrong image size.
     write(d, "nine.csv", "a,b,c,d,e,f,g,h,i\n0,1,0,1,0,1,0,1,0\n");
     assert_bad_input(&genmodels(d, &["score", "v.st", "nine.csv"]), &["9", "16"]);

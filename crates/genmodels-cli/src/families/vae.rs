@@ -57,6 +57,10 @@ pub struct FitArgs {
     /// Training images above T become 1, others 0 (a binarised MNIST).
     #[arg(long, value_name = "T")]
     pub binarize: Option<f32>,
+    /// Bernoulli likelihood: draw every mini-batch's pixels afresh as Bernoulli variables with
+    /// the grey levels as probabilities (dynamic binarisation, Burda et al. 2015).
+    #[arg(long, conflicts_with = "binarize")]
+    pub dynamic_binarization: bool,
     /// Validation images: their negative ELBO is reported per epoch (and drives --patience).
     #[arg(long, value_name = "FILE")]
     pub validation: Option<PathBuf>,
@@ -125,6 +129,7 @@ impl TrainFlags {
             grad_clip: self.grad_clip,
             patience: self.patience,
             seed: self.seed,
+            dynamic_binarization: false,
         }
     }
 }
@@ -366,7 +371,10 @@ pub fn fit(a: &FitArgs, out: &OutputFlags) -> Result<()> {
         }
         None => None,
     };
-    let train = t.config(1e-3, 0.9, 0.999);
+    let train = TrainConfig {
+        dynamic_binarization: a.dynamic_binarization,
+        ..t.config(1e-3, 0.9, 0.999)
+    };
     if let Some(d) = &t.snapshots {
         std::fs::create_dir_all(d).map_err(|e| usage(format!("{}: {e}", d.display())))?;
     }

@@ -50,6 +50,11 @@ pub struct TrainConfig {
     pub patience: Option<usize>,
     /// Seed of the initial weights, the shuffling and every noise draw.
     pub seed: u64,
+    /// VAE with a Bernoulli likelihood: draw every mini-batch's pixels afresh as Bernoulli
+    /// variables with the grey levels as probabilities ("dynamic binarisation", Burda et al.
+    /// 2015), so the model never sees the same binary image twice. GANs ignore it.
+    #[serde(default)]
+    pub dynamic_binarization: bool,
 }
 
 impl Default for TrainConfig {
@@ -64,6 +69,7 @@ impl Default for TrainConfig {
             grad_clip: None,
             patience: None,
             seed: 0,
+            dynamic_binarization: false,
         }
     }
 }

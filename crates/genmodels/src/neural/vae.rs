@@ -44,7 +44,7 @@ use super::train::{
     check_images, check_model_labels, init_conv2d, init_conv_transpose2d, init_linear,
     model_one_hot, scalar, EarlyStopping, EpochRecord, FitReport, TrainConfig,
 };
-use super::{neural_rng, normal_tensor, tensor_from_rows, NeuralRng};
+use super::{neural_rng, normal_tensor, tensor_from_rows, uniform_tensor, NeuralRng};
 use crate::core::{DataError, Flow, Monitor, ParamError, Result, Step};
 
 const LN_2PI: f64 = 1.837_877_066_409_345_3;
@@ -405,6 +405,14 @@ impl Vae {
             data_checks(&self.config, v, "the validation images")?;
             self.check_labels(vl, v.nrows())?;
         }
+        if train.dynamic_binarization && self.config.likelihood != Likelihood::Bernoulli {
+            return Err(ParamError::Invalid {
+                name: "dynamic_binarization",
+                value: "true".into(),
+                expected: "a Bernoulli likelihood (Gaussian pixels are not binarised)".into(),
+            }
+            .into());
+        }
         let done = self.report.epochs.len();
         let mut rng = neural_rng(
             train
@@ -421,7 +429,11 @@ impl Vae {
             let t0 = Instant::now();
             let mut total = 0.0;
             for idx in super::shuffled_batches(x.nrows(), train.batch_size, &mut rng) {
-                let xb = tensor_from_rows(x, &idx, &tdev);
+                let mut xb = tensor_from_rows(x, &idx, &tdev);
+                if train.dynamic_binarization {
+                    let u = uniform_tensor(&mut rng, xb.dims(), &tdev);
+                    xb = u.lower(xb).float();
+                }
                 let yb = self.onehot(labels, &idx, &tdev);
                 let eps = normal_tensor(&mut rng, [idx.len(), c.latent], &tdev);
                 let (lpx, kl) = net.terms(&c, xb, yb, eps);
@@ -1223,5 +1235,69 @@ pub(crate) mod tests {
             .contains("label 3"));
         assert!(cv.encode(&x, None).is_err());
         assert!(v.iwae(&x, None, 0, &mut neural_rng(0)).is_err());
+    }
+
+    /// Dynamic binarisation trains on Bernoulli draws of the grey levels: on grey images whose
+    /// pixels are constant grey levels, the decoder's means come out near those levels (an
+    /// inverted draw would give one minus them), the fit is reproducible with its seed, and a
+    /// Gaussian likelihood refuses it.
+    #[test]
+    fn dynamic_binarization_draws_pixels_with_their_grey_levels() {
+        let levels = [0.1f32, 0.3, 0.7, 0.9];
+        let x = Array2::from_shape_fn((256, 16), |(_, j)| levels[j % 4]);
+        let train = TrainConfig {
+            epochs: 15,
+            batch_size: 32,
+            lr: 1e-2,
+            seed: 2,
+            dynamic_binarization: true,
+            ..TrainConfig::default()
+        };
+        let fit = || {
+            let mut v = Vae::new(tiny_cfg(Arch::Mlp), 2).unwrap();
+            v.fit(
+                &x,
+                None,
+                &train,
+                None,
+                &mut crate::core::Silent,
+                &mut |_, _| Ok(()),
+            )
+            .unwrap();
+            v
+        };
+        let v = fit();
+        assert_eq!(
+            v.report.epochs.last().unwrap().train_loss,
+            fit().report.epochs.last().unwrap().train_loss
+        );
+        let s = v.sample(2000, None, &mut neural_rng(3)).unwrap();
+        for j in 0..16 {
+            let m = s.column(j).mean().unwrap();
+            assert!(
+                (m - levels[j % 4]).abs() < 0.1,
+                "pixel {j}: mean {m} for grey level {}",
+                levels[j % 4]
+            );
+        }
+        let mut g = Vae::new(
+            VaeConfig {
+                likelihood: Likelihood::Gaussian,
+                ..tiny_cfg(Arch::Mlp)
+            },
+            2,
+        )
+        .unwrap();
+        let e = g
+            .fit(
+                &x,
+                None,
+                &train,
+                None,
+                &mut crate::core::Silent,
+                &mut |_, _| Ok(()),
+            )
+            .unwrap_err();
+        assert!(e.to_string().contains("dynamic_binarization"), "{e}");
     }
 }

@@ -149,8 +149,11 @@ pub(super) struct BinaryTrainer {
     vc: Vec<f32>,
     /// The training rows' ones.
     data: Ones,
-    /// Hidden states of the persistent chains (PCD), `chains × nh`, 0/1.
-    chains: Option<Array2<f32>>,
+    /// Visible states of the persistent chains (PCD): the ones of each chain. Each update
+    /// draws the chains' hidden states afresh with the current weights (keeping hidden states
+    /// drawn with the previous update's weights, as scikit-learn does, learned markedly slower
+    /// early on: 4–9 nats worse per MNIST digit after 600 updates).
+    chains: Option<Vec<Vec<u32>>>,
 }
 
 /// Per-step scratch (kept between steps so a step allocates nothing once warm).
@@ -197,11 +200,7 @@ impl BinaryTrainer {
                         .collect()
                 })
                 .collect();
-            let mut ph = Array2::zeros((m, nh));
-            t.hidden_probs(|r| &ones[r], &mut ph);
-            let mut h = Array2::zeros((m, nh));
-            sample_hidden(&ph, &mut h, rng.next_u64(), false);
-            t.chains = Some(h);
+            t.chains = Some(ones);
         }
         t
     }
@@ -285,36 +284,33 @@ impl BinaryTrainer {
         // Positive phase.
         let data = &self.data;
         self.hidden_probs(|r| data.row(batch[r]), &mut s.ph0);
-        // Negative phase: k Gibbs steps from the chains' hidden states (PCD) or from hidden
-        // states drawn given the data (CD).
-        let m = match &self.chains {
-            Some(h) => {
-                s.h.clone_from(h);
-                h.nrows()
-            }
-            None => {
-                if s.h.nrows() != bsz {
-                    s.h = Array2::zeros((bsz, nh));
-                }
-                sample_hidden(&s.ph0, &mut s.h, rng.next_u64(), self.parallel(bsz));
-                bsz
-            }
-        };
+        // Negative phase: k Gibbs steps from hidden states drawn given the chains' visible
+        // states (PCD) or given the data (CD).
+        let m = self.chains.as_ref().map_or(bsz, Vec::len);
         if s.av.nrows() != m {
             s.av = Array2::zeros((m, self.nv));
             s.phk = Array2::zeros((m, nh));
+        }
+        match &self.chains {
+            Some(ch) => {
+                self.hidden_probs(|r| &ch[r], &mut s.phk);
+                sample_hidden(&s.phk, &mut s.h, rng.next_u64(), self.parallel(m));
+            }
+            None => sample_hidden(&s.ph0, &mut s.h, rng.next_u64(), self.parallel(bsz)),
         }
         s.vk.resize_with(m, Vec::new);
         for step in 0..p.k {
             self.sample_visible(&s.h, &mut s.av, &mut s.vk, rng.next_u64());
             let vk = &s.vk;
             self.hidden_probs(|r| &vk[r], &mut s.phk);
-            if step + 1 < p.k || self.chains.is_some() {
+            if step + 1 < p.k {
                 sample_hidden(&s.phk, &mut s.h, rng.next_u64(), self.parallel(m));
             }
         }
-        if let Some(h) = &mut self.chains {
-            h.assign(&s.h);
+        if let Some(ch) = &mut self.chains {
+            for (c, v) in ch.iter_mut().zip(&s.vk) {
+                c.clone_from(v);
+            }
         }
         self.update(p, batch, lr, s);
     }
@@ -520,10 +516,9 @@ mod tests {
                 let e = c0[j] - 0.0015 + lr * gc[j];
                 assert!((g - e).abs() < 1e-5, "{g} vs {e}");
             }
-            // PCD keeps hidden states drawn given the last visible states as its chains.
-            if let Some(h) = &t.chains {
-                assert_eq!(h.dim(), (m, nh));
-                assert!(h.iter().all(|&v| v == 0.0 || v == 1.0));
+            // PCD keeps the last visible states as its chains.
+            if let Some(ch) = &t.chains {
+                assert_eq!(ch, &s.vk);
             }
         }
     }

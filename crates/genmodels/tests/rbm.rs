@@ -749,3 +749,26 @@ fn normalized_rbm_with_ais_is_marked_as_an_estimate() {
     let e = m.log_likelihood(&grey).unwrap_err().to_string();
     assert!(e.contains("binar"), "{e}");
 }
+
+/// The synthetic ratings and the recommender's fit are reproducible with their seeds (and
+/// another seed gives other numbers).
+#[test]
+fn recommender_is_reproducible_with_its_seed() {
+    use genmodels::neural::rbm::recommend::{synthetic_ratings, RecommenderParams};
+    let all = synthetic_ratings(120, 30, 2, 0.4, 7);
+    assert_eq!(all, synthetic_ratings(120, 30, 2, 0.4, 7));
+    assert_ne!(all, synthetic_ratings(120, 30, 2, 0.4, 8));
+    let (train, test) = all.split(0.2, 1).unwrap();
+    let fit = |seed| {
+        RecommenderParams::new(10)
+            .epochs(5)
+            .seed(seed)
+            .fit(&train)
+            .unwrap()
+            .evaluate(&test)
+            .unwrap()
+    };
+    let a = fit(3);
+    assert_eq!(a, fit(3));
+    assert_ne!(a.rmse, fit(4).rmse);
+}

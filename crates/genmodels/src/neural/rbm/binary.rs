@@ -167,7 +167,7 @@ struct Scratch {
 
 impl BinaryTrainer {
     /// A trainer for the binary rows `x`, from weights `w` and biases `b`, `c`. PCD chains
-    /// start from the hidden states given samples of the base-rate model (visible biases `b`).
+    /// start from samples of the base-rate model (visible biases `b`, no weights).
     pub(super) fn new(
         p: &RbmParams,
         x: ArrayView2<'_, f32>,

@@ -962,6 +962,15 @@ pub(crate) mod tests {
         }
     }
 
+    /// A fresh VAE of `cfg` (seed `seed`) fitted on `x` without monitoring.
+    fn fitted(cfg: VaeConfig, seed: u64, x: &Array2<f32>, t: &TrainConfig) -> Result<Vae> {
+        let mut v = Vae::new(cfg, seed)?;
+        v.fit(x, None, t, None, &mut crate::core::Silent, &mut |_, _| {
+            Ok(())
+        })?;
+        Ok(v)
+    }
+
     fn data(n: usize, seed: u64) -> Array2<f32> {
         use rand::Rng;
         let mut r = neural_rng(seed);
@@ -1122,19 +1131,7 @@ pub(crate) mod tests {
             seed: 5,
             ..TrainConfig::default()
         };
-        let fit = || {
-            let mut v = Vae::new(tiny_cfg(Arch::Mlp), 5).unwrap();
-            v.fit(
-                &x,
-                None,
-                &train,
-                None,
-                &mut crate::core::Silent,
-                &mut |_, _| Ok(()),
-            )
-            .unwrap();
-            v
-        };
+        let fit = || fitted(tiny_cfg(Arch::Mlp), 5, &x, &train).unwrap();
         let (a, b) = (fit(), fit());
         assert_eq!(a.report.epochs.len(), 2);
         assert_eq!(
@@ -1253,19 +1250,7 @@ pub(crate) mod tests {
             dynamic_binarization: true,
             ..TrainConfig::default()
         };
-        let fit = || {
-            let mut v = Vae::new(tiny_cfg(Arch::Mlp), 2).unwrap();
-            v.fit(
-                &x,
-                None,
-                &train,
-                None,
-                &mut crate::core::Silent,
-                &mut |_, _| Ok(()),
-            )
-            .unwrap();
-            v
-        };
+        let fit = || fitted(tiny_cfg(Arch::Mlp), 2, &x, &train).unwrap();
         let v = fit();
         assert_eq!(
             v.report.epochs.last().unwrap().train_loss,
@@ -1280,24 +1265,11 @@ pub(crate) mod tests {
                 levels[j % 4]
             );
         }
-        let mut g = Vae::new(
-            VaeConfig {
-                likelihood: Likelihood::Gaussian,
-                ..tiny_cfg(Arch::Mlp)
-            },
-            2,
-        )
-        .unwrap();
-        let e = g
-            .fit(
-                &x,
-                None,
-                &train,
-                None,
-                &mut crate::core::Silent,
-                &mut |_, _| Ok(()),
-            )
-            .unwrap_err();
+        let gaussian = VaeConfig {
+            likelihood: Likelihood::Gaussian,
+            ..tiny_cfg(Arch::Mlp)
+        };
+        let e = fitted(gaussian, 2, &x, &train).unwrap_err();
         assert!(e.to_string().contains("dynamic_binarization"), "{e}");
     }
 }

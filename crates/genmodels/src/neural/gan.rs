@@ -43,7 +43,7 @@ use serde::{Deserialize, Serialize};
 
 use super::checkpoint::{self, CheckpointMeta};
 use super::train::{
-    check_images, check_model_labels, init_conv2d, init_conv_transpose2d, init_linear,
+    check_images, check_model_labels, init_conv2d, init_conv_transpose2d, init_linear, invalid,
     model_one_hot, one_hot_rows, scalar, EpochRecord, FitReport, TrainConfig,
 };
 use super::vae::{check_classes_and_arch, Arch};
@@ -117,14 +117,6 @@ impl GanConfig {
 
     /// An error naming the first setting that cannot be used.
     pub fn check(&self) -> Result<()> {
-        let invalid = |name, value: String, expected: &str| -> crate::core::Error {
-            ParamError::Invalid {
-                name,
-                value,
-                expected: expected.into(),
-            }
-            .into()
-        };
         if self.input_dim == 0 || self.image_shape.0 * self.image_shape.1 != self.input_dim {
             return Err(invalid(
                 "image_shape",
@@ -133,7 +125,7 @@ impl GanConfig {
             ));
         }
         if self.latent == 0 {
-            return Err(invalid("latent", "0".into(), "at least 1 latent dimension"));
+            return Err(invalid("latent", "0", "at least 1 latent dimension"));
         }
         if let Some(h) = self
             .g_hidden
@@ -156,7 +148,7 @@ impl GanConfig {
             }
         }
         if self.n_critic == 0 {
-            return Err(invalid("n_critic", "0".into(), "at least 1"));
+            return Err(invalid("n_critic", "0", "at least 1"));
         }
         if !(self.gp_weight.is_finite() && self.gp_weight >= 0.0) {
             return Err(invalid(

@@ -74,7 +74,12 @@ impl Default for TrainConfig {
     }
 }
 
-fn invalid(name: &'static str, value: impl ToString, expected: &str) -> crate::core::Error {
+/// A [`ParamError::Invalid`] as the crate's error.
+pub(crate) fn invalid(
+    name: &'static str,
+    value: impl ToString,
+    expected: &str,
+) -> crate::core::Error {
     ParamError::Invalid {
         name,
         value: value.to_string(),

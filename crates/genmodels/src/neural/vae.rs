@@ -41,7 +41,7 @@ use serde::{Deserialize, Serialize};
 
 use super::checkpoint::{self, CheckpointMeta};
 use super::train::{
-    check_images, check_model_labels, init_conv2d, init_conv_transpose2d, init_linear,
+    check_images, check_model_labels, init_conv2d, init_conv_transpose2d, init_linear, invalid,
     model_one_hot, scalar, EarlyStopping, EpochRecord, FitReport, TrainConfig,
 };
 use super::{neural_rng, normal_tensor, tensor_from_rows, uniform_tensor, NeuralRng};
@@ -109,20 +109,8 @@ impl VaeConfig {
 
     /// An error naming the first setting that cannot be used.
     pub fn check(&self) -> Result<()> {
-        let invalid = |name, value: String, expected: &str| -> crate::core::Error {
-            ParamError::Invalid {
-                name,
-                value,
-                expected: expected.into(),
-            }
-            .into()
-        };
         if self.input_dim == 0 {
-            return Err(invalid(
-                "input_dim",
-                "0".into(),
-                "at least 1 value per image",
-            ));
+            return Err(invalid("input_dim", "0", "at least 1 value per image"));
         }
         if self.image_shape.0 * self.image_shape.1 != self.input_dim {
             return Err(invalid(
@@ -132,7 +120,7 @@ impl VaeConfig {
             ));
         }
         if self.latent == 0 {
-            return Err(invalid("latent", "0".into(), "at least 1 latent dimension"));
+            return Err(invalid("latent", "0", "at least 1 latent dimension"));
         }
         if let Some(h) = self.hidden.iter().find(|&&h| h == 0) {
             return Err(invalid(
@@ -167,16 +155,8 @@ pub(crate) fn check_classes_and_arch(
     arch: Arch,
     image_shape: (usize, usize),
 ) -> Result<()> {
-    let invalid = |name, value: String, expected: &str| -> crate::core::Error {
-        ParamError::Invalid {
-            name,
-            value,
-            expected: expected.into(),
-        }
-        .into()
-    };
     if n_classes == Some(0) {
-        return Err(invalid("n_classes", "0".into(), "at least 1 class"));
+        return Err(invalid("n_classes", "0", "at least 1 class"));
     }
     if arch == Arch::Conv {
         let (h, w) = image_shape;
@@ -406,12 +386,11 @@ impl Vae {
             self.check_labels(vl, v.nrows())?;
         }
         if train.dynamic_binarization && self.config.likelihood != Likelihood::Bernoulli {
-            return Err(ParamError::Invalid {
-                name: "dynamic_binarization",
-                value: "true".into(),
-                expected: "a Bernoulli likelihood (Gaussian pixels are not binarised)".into(),
-            }
-            .into());
+            return Err(invalid(
+                "dynamic_binarization",
+                true,
+                "a Bernoulli likelihood (Gaussian pixels are not binarised)",
+            ));
         }
         let done = self.report.epochs.len();
         let mut rng = neural_rng(

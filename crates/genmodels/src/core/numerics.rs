@@ -142,10 +142,23 @@ pub fn gaussian_log_density(
 /// markedly faster than ndarray's for the tall-skinny shapes of EM (SIMD kernels up to
 /// AVX-512). Single-threaded: callers parallelise over row chunks.
 pub fn gemm(
-    mut dst: ndarray::ArrayViewMut2<'_, f64>,
+    dst: ndarray::ArrayViewMut2<'_, f64>,
     accumulate: bool,
     a: ArrayView2<'_, f64>,
     b: ArrayView2<'_, f64>,
+) {
+    gemm_par(dst, accumulate, a, b, 1.0, faer::Par::Seq);
+}
+
+/// `dst = α·a·b` (or `dst += α·a·b` when `accumulate`) for any of faer's element types, on
+/// `par` threads. The views may have any strides (a transposed view `x.t()` is free).
+pub fn gemm_par<T: faer::traits::ComplexField>(
+    mut dst: ndarray::ArrayViewMut2<'_, T>,
+    accumulate: bool,
+    a: ArrayView2<'_, T>,
+    b: ArrayView2<'_, T>,
+    alpha: T,
+    par: faer::Par,
 ) {
     assert_eq!(a.ncols(), b.nrows(), "gemm: inner dimensions");
     assert_eq!(
@@ -185,7 +198,7 @@ pub fn gemm(
     } else {
         faer::Accum::Replace
     };
-    faer::linalg::matmul::matmul(fd, beta, fa, fb, 1.0, faer::Par::Seq);
+    faer::linalg::matmul::matmul(fd, beta, fa, fb, alpha, par);
 }
 
 /// Turns each row of log-weights into probabilities in place (a stable softmax) and returns the

@@ -12,10 +12,12 @@
 pub mod checkpoint;
 pub mod eval;
 pub mod gan;
+pub(crate) mod kernels;
 pub mod logistic;
 pub mod rbm;
 pub mod train;
 pub mod vae;
+pub(crate) mod vae_cpu;
 
 pub use burn;
 
@@ -100,10 +102,20 @@ pub fn normal_tensor<R: Rng + ?Sized>(
     shape: [usize; 2],
     device: &Device,
 ) -> Tensor<2> {
-    let v: Vec<f32> = (0..shape[0] * shape[1])
-        .map(|_| StandardNormal.sample(rng))
-        .collect();
-    Tensor::from_data(TensorData::new(v, shape), device)
+    Tensor::from_data(
+        TensorData::new(normal_vec(rng, shape[0] * shape[1]), shape),
+        device,
+    )
+}
+
+/// `n` standard normal draws from `rng` (the values [`normal_tensor`] holds).
+pub fn normal_vec<R: Rng + ?Sized>(rng: &mut R, n: usize) -> Vec<f32> {
+    (0..n).map(|_| StandardNormal.sample(rng)).collect()
+}
+
+/// `n` uniform `[0, 1)` draws from `rng` (the values [`uniform_tensor`] holds).
+pub fn uniform_vec<R: Rng + ?Sized>(rng: &mut R, n: usize) -> Vec<f32> {
+    (0..n).map(|_| rng.random::<f32>()).collect()
 }
 
 /// Uniform `[0, 1)` draws of the given shape from `rng`, as a tensor.
@@ -112,10 +124,10 @@ pub fn uniform_tensor<R: Rng + ?Sized>(
     shape: [usize; 2],
     device: &Device,
 ) -> Tensor<2> {
-    let v: Vec<f32> = (0..shape[0] * shape[1])
-        .map(|_| rng.random::<f32>())
-        .collect();
-    Tensor::from_data(TensorData::new(v, shape), device)
+    Tensor::from_data(
+        TensorData::new(uniform_vec(rng, shape[0] * shape[1]), shape),
+        device,
+    )
 }
 
 /// A shuffled split of `0..n` into mini-batches of `batch_size` (the last may be smaller).

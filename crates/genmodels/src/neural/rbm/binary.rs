@@ -25,6 +25,7 @@ use rand::{Rng, RngCore, SeedableRng};
 use rayon::prelude::*;
 
 use super::{Method, RbmParams};
+use crate::neural::kernels::{axpy, sigmoid_in_place};
 use crate::neural::{shuffled_batches, NeuralRng};
 
 /// Multiply-adds per step below which one thread does all the work (rayon's hand-offs cost
@@ -61,41 +62,6 @@ impl Ones {
     }
 }
 
-/// `e^x` for `x` in about [−87, 88] (clamped there), relative error under 2·10⁻⁷: `x = n ln 2
-/// + r` with `|r| ≤ ln 2 / 2`, a degree-6 polynomial for `e^r` (Cephes' `expf` coefficients)
-/// and `2ⁿ` built in the exponent bits. Branch-free, so the loops calling it vectorise; the
-/// standard library's `f32::exp` is a call per element. No well-kept crate offers a
-/// vectorisable `expf` on stable Rust.
-#[inline(always)]
-fn exp_f32(x: f32) -> f32 {
-    const LOG2E: f32 = std::f32::consts::LOG2_E;
-    const LN2_HI: f32 = 0.693_359_4;
-    const LN2_LO: f32 = -2.121_944_4e-4;
-    // Rounds to the nearest integer by the float format itself (no `round` instruction on the
-    // baseline x86-64 target).
-    const SHIFTER: f32 = 12_582_912.0; // 1.5 · 2²³
-    let x = x.clamp(-87.0, 88.0);
-    let n = (x * LOG2E + SHIFTER) - SHIFTER;
-    let r = x - n * LN2_HI - n * LN2_LO;
-    let p = 1.987_569_1e-4;
-    let p = p * r + 1.398_199_9e-3;
-    let p = p * r + 8.333_452e-3;
-    let p = p * r + 4.166_579_6e-2;
-    let p = p * r + 0.166_666_66;
-    let p = p * r + 0.5;
-    let er = p * r * r + r + 1.0;
-    let scale = f32::from_bits(((n as i32 + 127) as u32) << 23);
-    er * scale
-}
-
-/// `x ← σ(x)` element-wise.
-#[multiversion(targets = "simd")]
-fn sigmoid_in_place(x: &mut [f32]) {
-    for v in x {
-        *v = 1.0 / (1.0 + exp_f32(-*v));
-    }
-}
-
 /// `out += Σ_{i ∈ ones} w[i, ·]` (`w` row-major with `out.len()` columns).
 #[multiversion(targets = "simd")]
 fn add_rows(out: &mut [f32], w: &[f32], ones: &[u32]) {
@@ -105,14 +71,6 @@ fn add_rows(out: &mut [f32], w: &[f32], ones: &[u32]) {
         for (o, &x) in out.iter_mut().zip(row) {
             *o += x;
         }
-    }
-}
-
-/// `y += a x`.
-#[multiversion(targets = "simd")]
-fn axpy(y: &mut [f32], a: f32, x: &[f32]) {
-    for (y, &x) in y.iter_mut().zip(x) {
-        *y += a * x;
     }
 }
 
@@ -432,24 +390,6 @@ fn sample_hidden(p: &Array2<f32>, h: &mut Array2<f32>, seed: u64, parallel: bool
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn exp_matches_the_standard_library() {
-        let mut worst = 0f32;
-        let mut x = -87.0f32;
-        while x < 88.0 {
-            let rel = ((exp_f32(x) - x.exp()) / x.exp()).abs();
-            worst = worst.max(rel);
-            x += 0.0137;
-        }
-        assert!(worst < 4e-7, "worst relative error {worst}");
-        let mut s = vec![-200.0, -20.0, 0.0, 3.5, 200.0];
-        sigmoid_in_place(&mut s);
-        let want = [0.0, 2.061_153_6e-9, 0.5, 0.970_687_8, 1.0];
-        for (g, w) in s.iter().zip(want) {
-            assert!((g - w).abs() <= 1e-7 * w.max(1e-2), "{g} vs {w}");
-        }
-    }
 
     /// One step on a model big enough for the threaded path: the sparse products and the
     /// scattered update equal their dense formulas on the states the step drew.

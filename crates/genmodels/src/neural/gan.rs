@@ -42,6 +42,8 @@ use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
 use super::checkpoint::{self, CheckpointMeta};
+use super::gan_cpu::{self, GanCpu};
+use super::mlp_cpu::{linear_parts, set_linear};
 use super::train::{
     check_images, check_model_labels, init_conv2d, init_conv_transpose2d, init_linear, invalid,
     model_one_hot, one_hot_rows, scalar, EpochRecord, FitReport, TrainConfig,
@@ -386,6 +388,11 @@ impl Gan {
     /// conditional GAN. One epoch is one pass of the real images through the discriminator;
     /// the generator steps once every `n_critic` discriminator steps. `monitor` receives the
     /// negative discriminator loss per epoch; `on_epoch` the model after each epoch.
+    ///
+    /// An MLP GAN with the non-saturating loss on the CPU trains on a hand-written,
+    /// multi-threaded trainer (`neural::gan_cpu`) with the same arithmetic as the burn model;
+    /// other GANs (WGAN-GP, convolutional, or on a GPU) train through burn's automatic
+    /// differentiation.
     #[allow(clippy::type_complexity)]
     pub fn fit(
         &mut self,
@@ -394,6 +401,20 @@ impl Gan {
         train: &TrainConfig,
         monitor: &mut dyn Monitor,
         on_epoch: &mut dyn FnMut(&Gan, &EpochRecord) -> Result<()>,
+    ) -> Result<()> {
+        self.fit_on(x, labels, train, monitor, on_epoch, true)
+    }
+
+    /// [`Gan::fit`], with the hand-written CPU trainer allowed or not (tests compare the two).
+    #[allow(clippy::type_complexity)]
+    fn fit_on(
+        &mut self,
+        x: &Array2<f32>,
+        labels: Option<&[usize]>,
+        train: &TrainConfig,
+        monitor: &mut dyn Monitor,
+        on_epoch: &mut dyn FnMut(&Gan, &EpochRecord) -> Result<()>,
+        allow_cpu_trainer: bool,
     ) -> Result<()> {
         train.check()?;
         self.check_data(x, labels)?;
@@ -412,11 +433,23 @@ impl Gan {
         let k = c.classes();
         self.report.n_train = x.nrows();
         let mut step = 0usize;
+        let mut cpu_trainer = allow_cpu_trainer.then(|| self.cpu_trainer(train)).flatten();
+        let x_rows = x.as_standard_layout();
+        let x_flat = x_rows.as_slice().expect("standard layout");
         for e in 0..train.epochs {
             let t0 = Instant::now();
             let (mut dl, mut gl, mut gn) = (0.0, 0.0, 0usize);
             let batches = super::shuffled_batches(x.nrows(), train.batch_size, &mut rng);
             for idx in &batches {
+                if let Some(t) = &mut cpu_trainer {
+                    let (d_sum, g_mean) = t.step(x_flat, idx, labels, &mut rng, train.lr as f32);
+                    dl += d_sum;
+                    if let Some(v) = g_mean {
+                        gl += v;
+                        gn += 1;
+                    }
+                    continue;
+                }
                 let b = idx.len();
                 let xr = tensor_from_rows(x, idx, &dev);
                 let yr = self.onehot(labels, idx, &dev);
@@ -487,10 +520,15 @@ impl Gan {
                 }
                 .into());
             }
-            self.nets = GanNets {
-                g: g.valid(),
-                d: d.valid(),
-            };
+            match &cpu_trainer {
+                Some(t) => self.take_cpu_weights(t),
+                None => {
+                    self.nets = GanNets {
+                        g: g.valid(),
+                        d: d.valid(),
+                    }
+                }
+            }
             let rec = EpochRecord {
                 epoch: done + e + 1,
                 train_loss: d_loss,
@@ -512,6 +550,48 @@ impl Gan {
             }
         }
         Ok(())
+    }
+
+    /// The hand-written CPU trainer for this model, if it applies: an MLP with the
+    /// non-saturating loss, on the CPU.
+    fn cpu_trainer(&self, train: &TrainConfig) -> Option<GanCpu> {
+        let c = &self.config;
+        if c.arch != Arch::Mlp || c.loss != GanLoss::NonSaturating || self.device != super::cpu() {
+            return None;
+        }
+        let (g, d) = (&self.nets.g, &self.nets.d);
+        let nets = gan_cpu::Nets {
+            g: g.lin.iter().chain([&g.out]).map(linear_parts).collect(),
+            d: d.lin.iter().chain([&d.out]).map(linear_parts).collect(),
+            embed: d.embed.as_ref().map(linear_parts),
+        };
+        let shape = gan_cpu::Shape {
+            input: c.input_dim,
+            classes: c.classes(),
+            latent: c.latent,
+            real_target: (1.0 - c.label_smoothing) as f32,
+            dropout: c.d_dropout as f32,
+            n_critic: c.n_critic,
+        };
+        Some(GanCpu::new(shape, nets, train))
+    }
+
+    /// Copies the CPU trainer's weights into the burn networks.
+    fn take_cpu_weights(&mut self, t: &GanCpu) {
+        let nets = t.export();
+        let dev = self.device.clone();
+        let (g, d) = (&mut self.nets.g, &mut self.nets.d);
+        let mut it = nets.g.into_iter();
+        for l in g.lin.iter_mut().chain([&mut g.out]) {
+            set_linear(l, it.next().expect("generator layer"), &dev);
+        }
+        let mut it = nets.d.into_iter();
+        for l in d.lin.iter_mut().chain([&mut d.out]) {
+            set_linear(l, it.next().expect("discriminator layer"), &dev);
+        }
+        if let (Some(l), Some(e)) = (d.embed.as_mut(), nets.embed) {
+            set_linear(l, e, &dev);
+        }
     }
 
     /// Latent draws `N(0, I)`, each coordinate redrawn until within `±truncation` when given.
@@ -660,6 +740,110 @@ mod tests {
             let e: f64 = StandardNormal.sample(&mut r);
             (m + 0.03 * e).clamp(0.0, 1.0) as f32
         })
+    }
+
+    /// All weights of both networks, in a fixed order.
+    fn weights(gan: &Gan) -> Vec<f32> {
+        let (g, d) = (&gan.nets.g, &gan.nets.d);
+        g.lin
+            .iter()
+            .chain([&g.out])
+            .chain(&d.lin)
+            .chain([&d.out])
+            .chain(d.embed.as_ref())
+            .flat_map(|l| {
+                let (w, b) = linear_parts(l);
+                w.into_iter().chain(b)
+            })
+            .collect()
+    }
+
+    /// The hand-written CPU trainer takes the same steps as burn's automatic differentiation
+    /// and Adam: same losses, same weights up to rounding, for plain and conditional GANs, with
+    /// label smoothing, dropout, several critic steps, weight decay and gradient clipping.
+    #[test]
+    fn the_cpu_trainer_takes_the_same_steps_as_burn() {
+        let x = Array2::from_shape_fn((48, 6), |(i, j)| ((i * 7 + j * 3) % 11) as f32 / 10.0);
+        let labels: Vec<usize> = (0..48).map(|i| i % 3).collect();
+        let base = GanConfig {
+            latent: 3,
+            g_hidden: vec![8, 7],
+            d_hidden: vec![9, 5],
+            ..GanConfig::mlp(6, (2, 3))
+        };
+        let cases = [
+            (base.clone(), TrainConfig::default(), false),
+            (
+                GanConfig {
+                    n_classes: Some(3),
+                    label_smoothing: 0.1,
+                    d_dropout: 0.3,
+                    n_critic: 2,
+                    ..base.clone()
+                },
+                TrainConfig {
+                    weight_decay: 1e-3,
+                    grad_clip: Some(0.05),
+                    beta1: 0.5,
+                    ..TrainConfig::default()
+                },
+                true,
+            ),
+            (
+                GanConfig {
+                    d_hidden: vec![],
+                    n_classes: Some(3),
+                    ..base.clone()
+                },
+                TrainConfig::default(),
+                true,
+            ),
+        ];
+        for (i, (cfg, t, conditional)) in cases.into_iter().enumerate() {
+            let t = TrainConfig {
+                epochs: 2,
+                batch_size: 16,
+                lr: 1e-2,
+                seed: 4,
+                ..t
+            };
+            let y = conditional.then_some(&labels[..]);
+            let run = |allow: bool| {
+                let mut g = Gan::new(cfg.clone(), 2).unwrap();
+                g.fit_on(
+                    &x,
+                    y,
+                    &t,
+                    &mut crate::core::Silent,
+                    &mut |_, _| Ok(()),
+                    allow,
+                )
+                .unwrap();
+                g
+            };
+            let (fast, slow) = (run(true), run(false));
+            for (a, b) in fast.report.epochs.iter().zip(&slow.report.epochs) {
+                for (p, q) in [
+                    (a.train_loss, b.train_loss),
+                    (a.train_loss2.unwrap(), b.train_loss2.unwrap()),
+                ] {
+                    assert!((p - q).abs() < 1e-5 * q.abs(), "case {i}: loss {p} vs {q}");
+                }
+            }
+            let (wf, ws) = (weights(&fast), weights(&slow));
+            assert_eq!(wf.len(), ws.len());
+            let worst = wf
+                .iter()
+                .zip(&ws)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0f32, f32::max);
+            assert!(worst < 1e-5, "case {i}: weights differ by up to {worst}");
+            let init = weights(&Gan::new(cfg.clone(), 2).unwrap());
+            assert!(
+                wf.iter().zip(&init).any(|(a, b)| a != b),
+                "case {i}: nothing moved"
+            );
+        }
     }
 
     /// A GAN on a 1-D mixture of two Gaussians (at 0.25 and 0.75, sd 0.03) puts a good share

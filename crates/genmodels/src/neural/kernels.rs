@@ -5,6 +5,8 @@
 
 use multiversion::multiversion;
 
+use super::mlp_cpu::Act;
+
 /// `e^x` for `x` in about [−87, 88] (clamped there), relative error under 2·10⁻⁷: `x = n ln 2
 /// + r` with `|r| ≤ ln 2 / 2`, a degree-6 polynomial for `e^r` (Cephes' `expf` coefficients)
 /// and `2ⁿ` built in the exponent bits. Branch-free, so the loops calling it vectorise; the
@@ -75,16 +77,25 @@ pub(crate) fn axpy(y: &mut [f32], a: f32, x: &[f32]) {
     }
 }
 
-/// `row ← row + b`, then `max(0, ·)` when `relu`.
+/// `row ← act(row + b)`.
 #[multiversion(targets = "simd")]
-pub(crate) fn add_bias(row: &mut [f32], b: &[f32], relu: bool) {
-    if relu {
-        for (v, &b) in row.iter_mut().zip(b) {
-            *v = (*v + b).max(0.0);
+pub(crate) fn add_bias(row: &mut [f32], b: &[f32], act: Act) {
+    match act {
+        Act::Linear => {
+            for (v, &b) in row.iter_mut().zip(b) {
+                *v += b;
+            }
         }
-    } else {
-        for (v, &b) in row.iter_mut().zip(b) {
-            *v += b;
+        Act::Relu => {
+            for (v, &b) in row.iter_mut().zip(b) {
+                *v = (*v + b).max(0.0);
+            }
+        }
+        Act::Leaky(s) => {
+            for (v, &b) in row.iter_mut().zip(b) {
+                let a = *v + b;
+                *v = if a > 0.0 { a } else { s * a };
+            }
         }
     }
 }
@@ -95,6 +106,17 @@ pub(crate) fn relu_backward(d: &mut [f32], h: &[f32]) {
     for (d, &h) in d.iter_mut().zip(h) {
         if h <= 0.0 {
             *d = 0.0;
+        }
+    }
+}
+
+/// `d ← d · (h > 0 ? 1 : slope)`: a leaky ReLU's backward pass given its output `h` (which has
+/// the sign of its input).
+#[multiversion(targets = "simd")]
+pub(crate) fn leaky_relu_backward(d: &mut [f32], h: &[f32], slope: f32) {
+    for (d, &h) in d.iter_mut().zip(h) {
+        if h <= 0.0 {
+            *d *= slope;
         }
     }
 }

@@ -12,8 +12,10 @@
 pub mod checkpoint;
 pub mod eval;
 pub mod gan;
+pub(crate) mod gan_cpu;
 pub(crate) mod kernels;
 pub mod logistic;
+pub(crate) mod mlp_cpu;
 pub mod rbm;
 pub mod train;
 pub mod vae;

@@ -40,6 +40,7 @@ use ndarray::{Array1, Array2};
 use serde::{Deserialize, Serialize};
 
 use super::checkpoint::{self, CheckpointMeta};
+use super::mlp_cpu::{linear_parts, set_linear, tensor_vec, DenseParts};
 use super::train::{
     check_images, check_model_labels, init_conv2d, init_conv_transpose2d, init_linear, invalid,
     model_one_hot, scalar, EarlyStopping, EpochRecord, FitReport, TrainConfig,
@@ -511,7 +512,7 @@ impl Vae {
             return None;
         }
         let n = &self.net;
-        let mut dense: Vec<vae_cpu::DenseParts> = n.enc.iter().map(linear_parts).collect();
+        let mut dense: Vec<DenseParts> = n.enc.iter().map(linear_parts).collect();
         // The head: [μ | ln σ²] side by side, one product instead of two.
         let ((wm, bm), (wl, bl)) = (linear_parts(&n.mu), linear_parts(&n.logvar));
         let lat = self.config.latent;
@@ -523,7 +524,7 @@ impl Vae {
         dense.push((w, bm.into_iter().chain(bl).collect()));
         dense.extend(n.dec.iter().map(linear_parts));
         dense.push(linear_parts(&n.out));
-        let log_sigma = n.log_sigma.as_ref().map(|p| to_vec(p.val()));
+        let log_sigma = n.log_sigma.as_ref().map(|p| tensor_vec(p.val()));
         let shape = vae_cpu::Shape {
             input: self.config.input_dim,
             classes: self.config.classes(),
@@ -531,13 +532,7 @@ impl Vae {
             depth: self.config.hidden.len(),
             beta: self.config.beta as f32,
         };
-        let adam = vae_cpu::Adam::new(
-            train.beta1 as f32,
-            train.beta2 as f32,
-            train.weight_decay as f32,
-            train.grad_clip.map(|c| c as f32),
-        );
-        Some(VaeCpu::new(shape, dense, log_sigma, adam))
+        Some(VaeCpu::new(shape, dense, log_sigma, train))
     }
 
     /// Copies the CPU trainer's weights into the burn network.
@@ -655,7 +650,7 @@ impl Vae {
                 self.onehot(labels, &idx, &self.device),
                 eps,
             );
-            out.extend(to_vec(lpx - kl).into_iter().map(f64::from));
+            out.extend(tensor_vec(lpx - kl).into_iter().map(f64::from));
         }
         Ok(Array1::from(out))
     }
@@ -719,7 +714,7 @@ impl Vae {
                 let lqz = (eps.square() * -0.5 - lvr * 0.5 - 0.5 * LN_2PI)
                     .sum_dim(1)
                     .reshape([b * kk]);
-                let lw = to_vec(lpx + lpz - lqz);
+                let lw = tensor_vec(lpx + lpz - lqz);
                 for r in 0..b {
                     for &w in &lw[r * kk..(r + 1) * kk] {
                         let w = f64::from(w);
@@ -885,40 +880,6 @@ fn chunks(n: usize, size: usize) -> impl Iterator<Item = Vec<usize>> {
     (0..n)
         .step_by(size)
         .map(move |s| (s..(s + size).min(n)).collect())
-}
-
-/// A dense layer's weights (`i × o`, row-major) and bias.
-fn linear_parts(l: &Linear) -> vae_cpu::DenseParts {
-    let w = l.weight.val();
-    let o = w.dims()[1];
-    let w = w
-        .into_data()
-        .convert::<f32>()
-        .try_into_vec()
-        .expect("a float tensor converts to f32");
-    let b = l
-        .bias
-        .as_ref()
-        .map_or_else(|| vec![0.0; o], |b| to_vec(b.val()));
-    (w, b)
-}
-
-/// Sets a dense layer's weights and bias (shapes as [`linear_parts`] gives them).
-fn set_linear(l: &mut Linear, (w, b): vae_cpu::DenseParts, dev: &Device) {
-    let o = b.len();
-    let i = w.len() / o.max(1);
-    l.weight = Param::from_tensor(Tensor::from_data(TensorData::new(w, [i, o]), dev));
-    l.bias = Some(Param::from_tensor(Tensor::from_data(
-        TensorData::new(b, [o]),
-        dev,
-    )));
-}
-
-fn to_vec(t: Tensor<1>) -> Vec<f32> {
-    t.into_data()
-        .convert::<f32>()
-        .try_into_vec()
-        .expect("a float tensor converts to f32")
 }
 
 /// How to fit one VAE per class of a generative classifier: its shape, its training, and the
@@ -1103,7 +1064,7 @@ pub(crate) mod tests {
         let mu = [0.3f32, -1.2, 0.0, 2.0];
         let lv = [0.1f32, -0.5, 1.3, -2.0];
         let t = |v: &[f32]| Tensor::<2>::from_data(TensorData::new(v.to_vec(), [2, 2]), &dev);
-        let kl = to_vec(VaeNet::kl(t(&mu), t(&lv)));
+        let kl = tensor_vec(VaeNet::kl(t(&mu), t(&lv)));
         for r in 0..2 {
             let mut want = 0.0f64;
             for j in 0..2 {
@@ -1250,7 +1211,7 @@ pub(crate) mod tests {
             out.extend(b);
         }
         if let Some(ls) = &n.log_sigma {
-            out.extend(to_vec(ls.val()));
+            out.extend(tensor_vec(ls.val()));
         }
         out
     }

@@ -15,13 +15,14 @@
 //! gradient, gradient clipping by each parameter's norm), and the same random draws in the same
 //! order, so a fit on either path follows the same trajectory up to rounding. A test checks it.
 
-use ndarray::{ArrayView2, ArrayViewMut2};
 use rayon::prelude::*;
 
-use super::kernels::{
-    add_bias, add_column_sums, bernoulli_row, exp_f32, gaussian_row, relu_backward,
+use super::kernels::{bernoulli_row, exp_f32, gaussian_row};
+use super::mlp_cpu::{
+    dense_backward, dense_forward, dense_grad, one_hot, row_chunks, Act, Adam, DenseParts, Flat,
+    Layer,
 };
-use crate::core::numerics::gemm_par;
+use super::train::TrainConfig;
 
 const HALF_LN_2PI: f32 = 0.918_938_5;
 
@@ -40,35 +41,6 @@ pub(crate) struct Shape {
     /// Weight of the KL term.
     pub beta: f32,
 }
-
-/// A dense layer's weights (`i × o`, row-major) and bias.
-pub(crate) type DenseParts = (Vec<f32>, Vec<f32>);
-
-/// A dense layer's place in the flat parameter buffer: `w` (`i × o`, row-major) at `w`, the bias
-/// (`o`) at `b`.
-#[derive(Debug, Clone, Copy)]
-struct Layer {
-    w: usize,
-    b: usize,
-    i: usize,
-    o: usize,
-}
-
-/// Adam's state and settings (burn-optim's `Adam`, flat).
-#[derive(Debug, Clone)]
-pub(crate) struct Adam {
-    /// β₁, β₂, ε.
-    pub betas: (f32, f32),
-    /// L2 weight decay added to the gradient (0: none).
-    pub weight_decay: f32,
-    /// Clip each parameter tensor's gradient to this norm.
-    pub clip: Option<f32>,
-    m: Vec<f32>,
-    v: Vec<f32>,
-    t: i32,
-}
-
-const ADAM_EPS: f32 = 1e-8;
 
 /// One thread's slice of a mini-batch: every activation and delta of its rows, and its share
 /// of the gradient.
@@ -98,59 +70,41 @@ pub(crate) struct VaeCpu {
     shape: Shape,
     layers: Vec<Layer>,
     log_sigma: Option<usize>,
-    /// All parameters, layer after layer (`w` then `b`), then `ln σ`.
-    pub params: Vec<f32>,
+    params: Flat,
     adam: Adam,
     chunks: Vec<Chunk>,
 }
 
-impl Adam {
-    /// Adam with zero moments.
-    pub fn new(beta1: f32, beta2: f32, weight_decay: f32, clip: Option<f32>) -> Self {
-        Adam {
-            betas: (beta1, beta2),
-            weight_decay,
-            clip,
-            m: Vec::new(),
-            v: Vec::new(),
-            t: 0,
-        }
-    }
-}
-
 impl VaeCpu {
     /// A trainer starting from the given layers — the encoder's hidden layers, the head
-    /// (`[μ | ln σ²]`, `2·latent` outputs), the decoder's hidden layers, the output layer, each
-    /// as `(weights i × o row-major, bias)` — and `ln σ` for Gaussian pixels.
+    /// (`[μ | ln σ²]`, `2·latent` outputs), the decoder's hidden layers, the output layer —
+    /// and `ln σ` for Gaussian pixels, with Adam set up by `train`.
     pub fn new(
         shape: Shape,
         dense: Vec<DenseParts>,
         log_sigma: Option<Vec<f32>>,
-        adam: Adam,
+        train: &TrainConfig,
     ) -> Self {
         assert_eq!(dense.len(), 2 * shape.depth + 2, "layer count");
-        let mut params = Vec::new();
-        let mut layers = Vec::new();
-        for (w, b) in dense {
-            let o = b.len();
-            let i = w.len() / o.max(1);
-            layers.push(Layer {
-                w: params.len(),
-                b: params.len() + w.len(),
-                i,
-                o,
-            });
-            params.extend(w);
-            params.extend(b);
-        }
-        let log_sigma = log_sigma.map(|ls| {
-            let at = params.len();
-            params.extend(ls);
-            at
-        });
-        let mut adam = adam;
-        adam.m = vec![0.0; params.len()];
-        adam.v = vec![0.0; params.len()];
+        let mut params = Flat::default();
+        let layers: Vec<Layer> = dense.into_iter().map(|d| params.push_dense(d)).collect();
+        // burn has μ and ln σ² as two layers: four tensors to clip, here side by side.
+        let head = layers[shape.depth];
+        let lat = shape.latent;
+        let at = 2 * shape.depth;
+        params.tensors.splice(
+            at..at + 2,
+            (0..2).flat_map(|h| {
+                [
+                    (0..head.i)
+                        .map(|r| (head.w + r * head.o + h * lat, lat))
+                        .collect(),
+                    vec![(head.b + h * lat, lat)],
+                ]
+            }),
+        );
+        let log_sigma = log_sigma.map(|ls| params.push_vec(ls));
+        let adam = Adam::new(train, params.data.len());
         VaeCpu {
             shape,
             layers,
@@ -163,19 +117,10 @@ impl VaeCpu {
 
     /// The layers' `(weights, bias)` and `ln σ`, as given to [`VaeCpu::new`].
     pub fn export(&self) -> (Vec<DenseParts>, Option<Vec<f32>>) {
-        let dense = self
-            .layers
-            .iter()
-            .map(|l| {
-                (
-                    self.params[l.w..l.w + l.i * l.o].to_vec(),
-                    self.params[l.b..l.b + l.o].to_vec(),
-                )
-            })
-            .collect();
+        let dense = self.layers.iter().map(|&l| self.params.dense(l)).collect();
         let ls = self
             .log_sigma
-            .map(|at| self.params[at..at + self.shape.input].to_vec());
+            .map(|at| self.params.data[at..at + self.shape.input].to_vec());
         (dense, ls)
     }
 
@@ -203,9 +148,7 @@ impl VaeCpu {
         lr: f32,
     ) -> f64 {
         let b = idx.len();
-        let threads = rayon::current_num_threads().max(1);
-        let per = b.div_ceil(threads.min(b.div_ceil(16)).max(1));
-        let n_chunks = b.div_ceil(per);
+        let (per, n_chunks) = row_chunks(b);
         if self.chunks.len() < n_chunks {
             self.chunks.resize_with(n_chunks, Chunk::default);
         }
@@ -229,7 +172,11 @@ impl VaeCpu {
                 );
             });
         let loss = chunks[..n_chunks].iter().map(|c| c.loss).sum();
-        self.apply(&mut chunks[..n_chunks], lr);
+        let mut grads: Vec<&mut [f32]> = chunks[..n_chunks]
+            .iter_mut()
+            .map(|c| &mut c.grad[..])
+            .collect();
+        self.adam.step(&mut self.params, &mut grads, lr);
         self.chunks = chunks;
         loss
     }
@@ -251,7 +198,7 @@ impl VaeCpu {
         let rows = idx.len();
         let nl = self.layers.len();
         let head = self.head();
-        let p = &self.params;
+        let p = &self.params.data;
         ch.input.resize_with(nl, Vec::new);
         ch.delta.resize_with(nl, Vec::new);
         for l in 0..nl {
@@ -284,7 +231,11 @@ impl VaeCpu {
         let mut kl_sum = 0f64;
         for l in 0..nl {
             let lay = self.layers[l];
-            let relu = l != head && l + 1 != nl;
+            let act = if l != head && l + 1 != nl {
+                Act::Relu
+            } else {
+                Act::Linear
+            };
             let (inputs, rest) = ch.input.split_at_mut(l + 1);
             let input = &inputs[l];
             let out: &mut Vec<f32> = if l == head {
@@ -294,7 +245,7 @@ impl VaeCpu {
             } else {
                 &mut rest[0]
             };
-            dense_forward(input, out, rows, lay, p, relu);
+            dense_forward(input, out, rows, lay, p, act);
             if l == head {
                 // z = μ + σ ε, the decoder's input [z | label], and the KL term.
                 let zin = &mut rest[0];
@@ -367,7 +318,14 @@ impl VaeCpu {
             if l == head + 1 {
                 dense_backward(delta, &mut ch.d_zin, rows, lay, p, None);
             } else {
-                dense_backward(delta, &mut lo[l - 1], rows, lay, p, Some(&ch.input[l]));
+                dense_backward(
+                    delta,
+                    &mut lo[l - 1],
+                    rows,
+                    lay,
+                    p,
+                    Some((&ch.input[l], Act::Relu)),
+                );
             }
         }
         // The head: through the reparameterisation and the KL term.
@@ -388,7 +346,14 @@ impl VaeCpu {
             let lay = self.layers[l];
             let (lo, hi) = ch.delta.split_at_mut(l);
             let delta: &[f32] = if l == head { &ch.head } else { &hi[0] };
-            dense_backward(delta, &mut lo[l - 1], rows, lay, p, Some(&ch.input[l]));
+            dense_backward(
+                delta,
+                &mut lo[l - 1],
+                rows,
+                lay,
+                p,
+                Some((&ch.input[l], Act::Relu)),
+            );
         }
 
         // This chunk's weight and bias gradients: inputᵀ · delta, Σ_rows delta.
@@ -401,137 +366,7 @@ impl VaeCpu {
             } else {
                 &ch.delta[l]
             };
-            let input = ArrayView2::from_shape((rows, lay.i), &ch.input[l][..rows * lay.i])
-                .expect("input shape");
-            let dv =
-                ArrayView2::from_shape((rows, lay.o), &delta[..rows * lay.o]).expect("delta shape");
-            let (gw, gb) = grad[lay.w..lay.b + lay.o].split_at_mut(lay.i * lay.o);
-            let gw = ArrayViewMut2::from_shape((lay.i, lay.o), gw).expect("gradient shape");
-            gemm_par(gw, false, input.t(), dv, 1.0, faer::Par::Seq);
-            gb.fill(0.0);
-            add_column_sums(gb, &delta[..rows * lay.o]);
+            dense_grad(&ch.input[l], delta, rows, lay, grad);
         }
-    }
-
-    /// Sums the chunks' gradients and takes Adam's step.
-    fn apply(&mut self, chunks: &mut [Chunk], lr: f32) {
-        const BLOCK: usize = 1 << 14;
-        let (first, others) = chunks.split_first_mut().expect("at least one chunk");
-        let g = &mut first.grad;
-        g.par_chunks_mut(BLOCK).enumerate().for_each(|(bi, gb)| {
-            for o in others.iter() {
-                let src = &o.grad[bi * BLOCK..bi * BLOCK + gb.len()];
-                super::kernels::axpy(gb, 1.0, src);
-            }
-        });
-        // Each parameter tensor's clipping factor (1: none). burn clips μ's and ln σ²'s weights
-        // and biases as four tensors; here they share the head's columns.
-        let mut factor = vec![1f32; self.params.len()];
-        if let Some(c) = self.adam.clip {
-            let head = self.head();
-            let mut groups: Vec<Vec<usize>> = Vec::new();
-            for (li, l) in self.layers.iter().enumerate() {
-                let halves = if li == head { 2 } else { 1 };
-                let cols = l.o / halves;
-                for h in 0..halves {
-                    let c0 = h * cols;
-                    groups.push(
-                        (0..l.i)
-                            .flat_map(|r| (c0..c0 + cols).map(move |j| l.w + r * l.o + j))
-                            .collect(),
-                    );
-                    groups.push((c0..c0 + cols).map(|j| l.b + j).collect());
-                }
-            }
-            if let Some(at) = self.log_sigma {
-                groups.push((at..at + self.shape.input).collect());
-            }
-            for grp in groups {
-                let norm = grp.iter().map(|&i| g[i] * g[i]).sum::<f32>().sqrt();
-                let f = (c / (norm + f32::MIN_POSITIVE)).min(1.0);
-                for i in grp {
-                    factor[i] = f;
-                }
-            }
-        }
-        let a = &mut self.adam;
-        a.t += 1;
-        let (b1, b2) = a.betas;
-        let bc2 = (1.0 - b2.powi(a.t)).sqrt();
-        let step = lr * bc2 / (1.0 - b1.powi(a.t));
-        let eps = ADAM_EPS * bc2;
-        let wd = a.weight_decay;
-        self.params
-            .par_chunks_mut(BLOCK)
-            .zip(a.m.par_chunks_mut(BLOCK))
-            .zip(a.v.par_chunks_mut(BLOCK))
-            .zip(g.par_chunks(BLOCK))
-            .zip(factor.par_chunks(BLOCK))
-            .for_each(|((((p, m), v), g), f)| adam_block(p, m, v, g, f, b1, b2, wd, step, eps));
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-#[multiversion::multiversion(targets = "simd")]
-fn adam_block(
-    p: &mut [f32],
-    m: &mut [f32],
-    v: &mut [f32],
-    g: &[f32],
-    f: &[f32],
-    b1: f32,
-    b2: f32,
-    wd: f32,
-    step: f32,
-    eps: f32,
-) {
-    for ((((p, m), v), &g), &f) in p
-        .iter_mut()
-        .zip(m.iter_mut())
-        .zip(v.iter_mut())
-        .zip(g)
-        .zip(f)
-    {
-        let g = g * f + wd * *p;
-        *m = b1 * *m + (1.0 - b1) * g;
-        *v = b2 * *v + (1.0 - b2) * g * g;
-        *p -= step * *m / (v.sqrt() + eps);
-    }
-}
-
-fn one_hot(dst: &mut [f32], label: Option<usize>) {
-    dst.fill(0.0);
-    if let Some(y) = label {
-        dst[y] = 1.0;
-    }
-}
-
-/// `out = input · W + b` (then ReLU) for `rows` rows.
-fn dense_forward(input: &[f32], out: &mut [f32], rows: usize, l: Layer, p: &[f32], relu: bool) {
-    let a = ArrayView2::from_shape((rows, l.i), &input[..rows * l.i]).expect("input shape");
-    let w = ArrayView2::from_shape((l.i, l.o), &p[l.w..l.w + l.i * l.o]).expect("weight shape");
-    let o = ArrayViewMut2::from_shape((rows, l.o), &mut out[..rows * l.o]).expect("output shape");
-    gemm_par(o, false, a, w, 1.0, faer::Par::Seq);
-    let b = &p[l.b..l.b + l.o];
-    for row in out[..rows * l.o].chunks_exact_mut(l.o) {
-        add_bias(row, b, relu);
-    }
-}
-
-/// `d_in = delta · Wᵀ`, then through the ReLU whose output was `relu_out` (if any).
-fn dense_backward(
-    delta: &[f32],
-    d_in: &mut [f32],
-    rows: usize,
-    l: Layer,
-    p: &[f32],
-    relu_out: Option<&[f32]>,
-) {
-    let dv = ArrayView2::from_shape((rows, l.o), &delta[..rows * l.o]).expect("delta shape");
-    let w = ArrayView2::from_shape((l.i, l.o), &p[l.w..l.w + l.i * l.o]).expect("weight shape");
-    let di = ArrayViewMut2::from_shape((rows, l.i), &mut d_in[..rows * l.i]).expect("input shape");
-    gemm_par(di, false, dv, w.t(), 1.0, faer::Par::Seq);
-    if let Some(h) = relu_out {
-        relu_backward(&mut d_in[..rows * l.i], &h[..rows * l.i]);
     }
 }

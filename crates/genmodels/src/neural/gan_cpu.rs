@@ -87,9 +87,8 @@ pub(crate) struct GanCpu {
 
 /// One batch's labels and draws for a discriminator pass.
 struct Pass<'a> {
-    /// The images: rows `rows` of a row-major `· × input` matrix, or the chunk's own generator
-    /// output.
-    images: Option<(&'a [f32], &'a [usize])>,
+    /// The images, row-major (`None`: the chunk's own generator output).
+    images: Option<&'a [f32]>,
     labels: Option<&'a [usize]>,
     /// Dropout draws per hidden layer, `rows × width`.
     dropout: &'a [Vec<f32>],
@@ -137,6 +136,14 @@ impl GanCpu {
         } else {
             Vec::new()
         }
+    }
+
+    /// The dropout draws of rows `r` of a pass.
+    fn dropout_rows(&self, drop: &[Vec<f32>], r: std::ops::Range<usize>) -> Vec<Vec<f32>> {
+        drop.iter()
+            .zip(&self.d_layers)
+            .map(|(u, l)| u[r.start * l.o..r.end * l.o].to_vec())
+            .collect()
     }
 
     /// One batch: a discriminator step on real rows `idx` of `x` against fakes, and (every
@@ -212,14 +219,9 @@ impl GanCpu {
                         labs.push(y[q % b]);
                     }
                 }
-                let pos: Vec<usize> = (0..r.len()).collect();
-                let dr: Vec<Vec<f32>> = drop
-                    .iter()
-                    .zip(&this.d_layers)
-                    .map(|(u, l)| u[r.start * l.o..r.end * l.o].to_vec())
-                    .collect();
+                let dr = this.dropout_rows(&drop, r.clone());
                 let pass = Pass {
-                    images: Some((&imgs, &pos)),
+                    images: Some(&imgs),
                     labels: yr.map(|_| &labs[..]),
                     dropout: &dr,
                 };
@@ -254,11 +256,7 @@ impl GanCpu {
                 let rows = r.len();
                 let yc = yf.as_deref().map(|y| &y[r.clone()]);
                 this.g_forward(ch, &z[r.start * lat..r.end * lat], yc);
-                let dr: Vec<Vec<f32>> = drop
-                    .iter()
-                    .zip(&this.d_layers)
-                    .map(|(u, l)| u[r.start * l.o..r.end * l.o].to_vec())
-                    .collect();
+                let dr = this.dropout_rows(&drop, r.clone());
                 let pass = Pass {
                     images: None,
                     labels: yc,
@@ -380,11 +378,7 @@ impl GanCpu {
             }
         }
         match pass.images {
-            Some((x, pos)) => {
-                for (r, &q) in pos.iter().enumerate() {
-                    ch.d_in[0][r * d..(r + 1) * d].copy_from_slice(&x[q * d..(q + 1) * d]);
-                }
-            }
+            Some(x) => ch.d_in[0][..rows * d].copy_from_slice(&x[..rows * d]),
             None => ch.d_in[0][..rows * d].copy_from_slice(&ch.g_out[..rows * d]),
         }
         let p = &self.d.data;

@@ -4,7 +4,10 @@
 //!
 //! burn 0.22 picks the backend at run time from a [`Device`]: [`cpu`] for inference,
 //! [`cpu_train`] (with autodiff) for training, [`device`] by name (`cpu`, or `cuda` when built
-//! with the `cuda` feature). Every random draw comes from a seeded [`NeuralRng`] owned by the caller (never
+//! with the `cuda` feature). Three trainings skip burn on the CPU for speed, on hand-written
+//! kernels whose tests check them against the dense formulas (Bernoulli RBMs, `rbm::binary`) or
+//! against burn's own steps (MLP VAEs, `vae_cpu`; MLP GANs with the non-saturating loss,
+//! `gan_cpu`). Every random draw comes from a seeded [`NeuralRng`] owned by the caller (never
 //! from a backend's global generator, which tests running in parallel would share), so a fit
 //! with a seed is reproducible on one machine. Checkpoints are safetensors files with the
 //! hyper-parameters as JSON metadata ([`checkpoint`]).

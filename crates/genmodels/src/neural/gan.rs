@@ -846,6 +846,38 @@ mod tests {
         }
     }
 
+    /// A learning rate that blows the weights up ends the fit with a clear error on both paths.
+    #[test]
+    fn divergence_is_an_error_on_both_paths() {
+        let x = Array2::from_shape_fn((32, 4), |(i, j)| ((i + j) % 2) as f32);
+        let cfg = GanConfig {
+            latent: 2,
+            g_hidden: vec![8],
+            d_hidden: vec![8],
+            ..GanConfig::mlp(4, (2, 2))
+        };
+        let t = TrainConfig {
+            epochs: 3,
+            batch_size: 16,
+            lr: 1e30,
+            ..TrainConfig::default()
+        };
+        for allow in [true, false] {
+            let mut g = Gan::new(cfg.clone(), 0).unwrap();
+            let err = g
+                .fit_on(
+                    &x,
+                    None,
+                    &t,
+                    &mut crate::core::Silent,
+                    &mut |_, _| Ok(()),
+                    allow,
+                )
+                .unwrap_err();
+            assert!(err.to_string().contains("lower the learning rate"), "{err}");
+        }
+    }
+
     /// A GAN on a 1-D mixture of two Gaussians (at 0.25 and 0.75, sd 0.03) puts a good share
     /// of its samples near each mode and few in the gap between them.
     #[test]

@@ -1314,6 +1314,34 @@ pub(crate) mod tests {
         }
     }
 
+    /// A learning rate that blows the weights up ends the fit with a clear error on both paths,
+    /// not a panic or a model full of NaN.
+    #[test]
+    fn divergence_is_an_error_on_both_paths() {
+        let x = data(32, 1);
+        let t = TrainConfig {
+            epochs: 3,
+            batch_size: 16,
+            lr: 1e30,
+            ..TrainConfig::default()
+        };
+        for allow in [true, false] {
+            let mut v = Vae::new(tiny_cfg(Arch::Mlp), 0).unwrap();
+            let err = v
+                .fit_on(
+                    &x,
+                    None,
+                    &t,
+                    None,
+                    &mut crate::core::Silent,
+                    &mut |_, _| Ok(()),
+                    allow,
+                )
+                .unwrap_err();
+            assert!(err.to_string().contains("lower the learning rate"), "{err}");
+        }
+    }
+
     #[test]
     fn fit_is_reproducible_and_save_load_is_exact() {
         let x = data(64, 2);

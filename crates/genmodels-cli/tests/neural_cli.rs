@@ -341,6 +341,12 @@ fn vae_bad_input() {
     // Wrong image size.
     write(d, "nine.csv", "a,b,c,d,e,f,g,h,i\n0,1,0,1,0,1,0,1,0\n");
     assert_bad_input(&genmodels(d, &["score", "v.st", "nine.csv"]), &["9", "16"]);
+    assert_fails_cleanly(
+        d,
+        &["fit", "vae", "nine.csv", "--resume", "v.st", "-o", "r.st"],
+        "r.st",
+        &["9 values per image", "4×4"],
+    );
     // NaN.
     let text = std::fs::read_to_string(d.join("img.csv"))
         .unwrap()
@@ -518,6 +524,12 @@ fn gan_fit_sample_score_and_bad_input() {
     assert_bad_input(
         &genmodels(d, &["score", "g.st", "nine.csv", "--parzen"]),
         &["9", "16"],
+    );
+    assert_fails_cleanly(
+        d,
+        &["fit", "gan", "nine.csv", "--resume", "g.st", "-o", "r.st"],
+        "r.st",
+        &["9 values per image", "4×4"],
     );
     // An unconditional MLP GAN with the non-saturating loss.
     ok(

@@ -98,16 +98,7 @@ pub fn fit(a: &FitArgs, out: &OutputFlags) -> Result<()> {
     let mut gan = match &t.resume {
         Some(p) => {
             let g = Gan::load(p, &dev)?;
-            if g.config.input_dim != im.dim() {
-                return Err(usage(format!(
-                    "{}: {} values per image, but {} was trained on {}×{} images",
-                    a.images.display(),
-                    im.dim(),
-                    p.display(),
-                    g.config.image_shape.0,
-                    g.config.image_shape.1
-                )));
-            }
+            super::vae::check_resumed_shape(&a.images, im.dim(), p, g.config.image_shape)?;
             g
         }
         None => {
@@ -139,9 +130,7 @@ pub fn fit(a: &FitArgs, out: &OutputFlags) -> Result<()> {
         0.5,
         if wgan { 0.9 } else { 0.999 },
     );
-    if let Some(d) = &t.snapshots {
-        std::fs::create_dir_all(d).map_err(|e| usage(format!("{}: {e}", d.display())))?;
-    }
+    super::vae::create_snapshot_dir(t.snapshots.as_deref())?;
     let c = gan.config.clone();
     let fixed = gan.latent(64, None, &mut neural_rng(t.seed ^ 0x6A4))?;
     let snap_labels: Option<Vec<usize>> = c.n_classes.map(|k| (0..64).map(|i| i % k).collect());

@@ -284,6 +284,33 @@ fn parse_likelihood(s: &str) -> Result<Likelihood> {
 }
 
 /// Parses `--arch`.
+/// The images to go on training a checkpoint on must have its image size.
+pub fn check_resumed_shape(
+    images: &Path,
+    dim: usize,
+    checkpoint: &Path,
+    shape: (usize, usize),
+) -> Result<()> {
+    if shape.0 * shape.1 != dim {
+        return Err(usage(format!(
+            "{}: {dim} values per image, but {} was trained on {}×{} images",
+            images.display(),
+            checkpoint.display(),
+            shape.0,
+            shape.1
+        )));
+    }
+    Ok(())
+}
+
+/// Creates the `--snapshots` folder, if one was asked for.
+pub fn create_snapshot_dir(dir: Option<&Path>) -> Result<()> {
+    if let Some(d) = dir {
+        std::fs::create_dir_all(d).map_err(|e| usage(format!("{}: {e}", d.display())))?;
+    }
+    Ok(())
+}
+
 pub fn parse_arch(s: &str) -> Result<Arch> {
     match s {
         "mlp" => Ok(Arch::Mlp),
@@ -328,16 +355,7 @@ pub fn fit(a: &FitArgs, out: &OutputFlags) -> Result<()> {
     let mut vae = match &t.resume {
         Some(p) => {
             let v = Vae::load(p, &dev)?;
-            if v.config.input_dim != im.dim() {
-                return Err(usage(format!(
-                    "{}: {} values per image, but {} was trained on {}×{} images",
-                    a.images.display(),
-                    im.dim(),
-                    p.display(),
-                    v.config.image_shape.0,
-                    v.config.image_shape.1
-                )));
-            }
+            check_resumed_shape(&a.images, im.dim(), p, v.config.image_shape)?;
             v
         }
         None => {
@@ -375,9 +393,7 @@ pub fn fit(a: &FitArgs, out: &OutputFlags) -> Result<()> {
         dynamic_binarization: a.dynamic_binarization,
         ..t.config(1e-3, 0.9, 0.999)
     };
-    if let Some(d) = &t.snapshots {
-        std::fs::create_dir_all(d).map_err(|e| usage(format!("{}: {e}", d.display())))?;
-    }
+    create_snapshot_dir(t.snapshots.as_deref())?;
     let c = vae.config.clone();
     let fixed = {
         let mut r = neural_rng(t.seed ^ 0x05A4_D1E5);

@@ -1383,6 +1383,41 @@ pub(crate) mod tests {
         assert_eq!(one, elbo(3));
     }
 
+    /// On the CPU trainer, the validation loss and the per-epoch hook see each epoch's
+    /// weights: the recorded validation loss is the ELBO of the model the hook receives, and
+    /// it changes from epoch to epoch.
+    #[test]
+    fn validation_and_the_epoch_hook_see_each_epochs_weights() {
+        let (x, v) = (data(64, 2), data(32, 3));
+        let t = TrainConfig {
+            epochs: 3,
+            batch_size: 16,
+            lr: 1e-2,
+            patience: Some(5),
+            ..TrainConfig::default()
+        };
+        let mut vae = Vae::new(tiny_cfg(Arch::Mlp), 0).unwrap();
+        let mut seen = Vec::new();
+        vae.fit(
+            &x,
+            None,
+            &t,
+            Some((&v, None)),
+            &mut crate::core::Silent,
+            &mut |m, e| {
+                let elbo = m.elbo(&v, None, &mut neural_rng(t.seed ^ 0xE1B0))?;
+                seen.push((e.validation, -elbo.mean().unwrap()));
+                Ok(())
+            },
+        )
+        .unwrap();
+        assert_eq!(seen.len(), 3);
+        for (recorded, recomputed) in &seen {
+            assert_eq!(*recorded, Some(*recomputed));
+        }
+        assert!(seen[0].1 != seen[1].1 && seen[1].1 != seen[2].1, "{seen:?}");
+    }
+
     /// A learning rate that blows the weights up ends the fit with a clear error on both paths,
     /// not a panic or a model full of NaN.
     #[test]

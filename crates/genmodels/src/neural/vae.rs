@@ -52,6 +52,9 @@ use crate::core::{DataError, Flow, Monitor, ParamError, Result, Step};
 
 const LN_2PI: f64 = 1.837_877_066_409_345_3;
 
+/// Decoded samples per tensor operation of the IWAE bound (bounds its memory).
+const IWAE_CHUNK: usize = 8192;
+
 /// The likelihood `p(x | z)` of the decoder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -422,7 +425,6 @@ impl Vae {
         );
         let mut cpu_trainer = allow_cpu_trainer.then(|| self.cpu_trainer(train)).flatten();
         let mut net = cpu_trainer.is_none().then(|| self.net.clone().train());
-        let tdev = net.as_ref().map(|n| n.mu.weight.val().device());
         let mut opt = train.adam();
         let mut stop = train.patience.map(EarlyStopping::new);
         let c = self.config.clone();
@@ -442,9 +444,10 @@ impl Vae {
                     total += t.step(x_flat, &idx, labels, u.as_deref(), &eps, train.lr as f32);
                     continue;
                 }
-                let (Some(n), Some(tdev)) = (net.take(), &tdev) else {
+                let Some(n) = net.take() else {
                     unreachable!("the burn path has its network")
                 };
+                let tdev = &n.mu.weight.val().device();
                 let mut xb = tensor_from_rows(x, &idx, tdev);
                 if let Some(u) = u {
                     let u = Tensor::from_data(TensorData::new(u, xb.dims()), tdev);
@@ -681,8 +684,11 @@ impl Vae {
             .into());
         }
         self.check_data(x, labels)?;
-        const CHUNK: usize = 8192;
-        let rows = if k >= CHUNK { 1 } else { (CHUNK / k).max(1) };
+        let rows = if k >= IWAE_CHUNK {
+            1
+        } else {
+            (IWAE_CHUNK / k).max(1)
+        };
         let lat = self.config.latent;
         let all: Vec<Vec<usize>> = chunks(x.nrows(), rows).collect();
         // Chunks of images run on rayon's threads, a round of one chunk per thread at a time;
@@ -714,10 +720,9 @@ impl Vae {
         k: usize,
         eps: &[f32],
     ) -> Vec<f64> {
-        const CHUNK: usize = 8192;
         let c = &self.config;
         let dev = &self.device;
-        let kc = k.min(CHUNK);
+        let kc = k.min(IWAE_CHUNK);
         let b = idx.len();
         let xb = tensor_from_rows(x, idx, dev);
         let yb = self.onehot(labels, idx, dev);

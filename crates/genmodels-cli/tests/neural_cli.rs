@@ -436,6 +436,9 @@ fn gan_fit_sample_score_and_bad_input() {
             "wgan-gp",
             "--n-critic",
             "2",
+            "--conv-width",
+            "5",
+            "--batch-norm",
             "--snapshots",
             "snaps",
             "--json",
@@ -503,6 +506,13 @@ fn gan_fit_sample_score_and_bad_input() {
     assert!((0.0..=1.0).contains(&acc));
     let info = one_json_object(&ok(d, &["info", "g.st", "--json"]));
     assert_eq!(info["config"]["loss"], "wgan-gp");
+    assert_eq!(info["config"]["conv_width"], 5);
+    assert_eq!(info["config"]["batch_norm"], true);
+    let text = ok(d, &["info", "g.st"]).stdout;
+    assert!(
+        text.contains("(batch-normalised)") && text.contains("5 and 10 channels"),
+        "{text}"
+    );
     // Bad input.
     assert_fails_cleanly(
         d,
@@ -515,6 +525,22 @@ fn gan_fit_sample_score_and_bad_input() {
         &["fit", "gan", "img.csv", "--latent", "0", "-o", "z.st"],
         "z.st",
         &["latent"],
+    );
+    assert_fails_cleanly(
+        d,
+        &[
+            "fit",
+            "gan",
+            "img.csv",
+            "--arch",
+            "conv",
+            "--conv-width",
+            "0",
+            "-o",
+            "w.st",
+        ],
+        "w.st",
+        &["--conv-width", "at least 1"],
     );
     assert_bad_input(
         &genmodels(d, &["score", "g.st", "img.csv", "--iwae", "5"]),

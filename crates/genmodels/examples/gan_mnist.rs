@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! nice cargo run --release -p genmodels --example gan_mnist -- EPOCHS ARCH LOSS OUT_DIR \
-//!     [HIDDEN LR LABEL_SMOOTHING D_DROPOUT]
+//!     [HIDDEN LR LABEL_SMOOTHING D_DROPOUT CONV_WIDTH bn|nobn BATCH]
 //! nice cargo run --release -p genmodels --example gan_mnist -- 15 mlp ns gan-out 128 1e-3 0 0
 //! ```
 
@@ -104,6 +104,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     .parse()?;
     let label_smoothing: f64 = arg(6, "0").parse()?;
     let d_dropout: f64 = arg(7, "0").parse()?;
+    let conv_width: usize = arg(8, "64").parse()?;
+    let batch_norm = arg(9, "nobn") == "bn";
+    let batch_size: usize = arg(10, "128").parse()?;
     std::fs::create_dir_all(&out)?;
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/mnist");
     let x = Images::read(&data.join("train-images-idx3-ubyte.gz"))?;
@@ -142,6 +145,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         d_hidden: vec![hidden; 2],
         label_smoothing,
         d_dropout,
+        conv_width,
+        batch_norm,
         ..GanConfig::mlp(784, (28, 28))
     };
     let wgan = loss == GanLoss::WganGp;
@@ -150,6 +155,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         lr,
         beta1: 0.5,
         beta2: if wgan { 0.9 } else { 0.999 },
+        batch_size,
         ..TrainConfig::default()
     };
     let mut gan = Gan::new(cfg, 0)?;
@@ -166,6 +172,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
         let s = g.generate(&grid_z, Some(&grid_labels))?;
         write_png_grid(&outd.join("samples.png"), s.view(), (28, 28), 10, 2)?;
+        // A checkpoint per epoch, so long runs can be scored (and resumed) part-way.
+        g.save(&outd.join("gan-last.safetensors"))?;
+        if e.epoch % 5 == 0 {
+            g.save(&outd.join(format!("gan-e{}.safetensors", e.epoch)))?;
+        }
         Ok(())
     })?;
     gan.save(&out.join("gan.safetensors"))?;

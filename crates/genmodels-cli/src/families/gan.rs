@@ -7,6 +7,7 @@ use clap::Args;
 use genmodels::io::images::write_png_grid;
 use genmodels::neural::gan::{Gan, GanConfig, GanLoss};
 use genmodels::neural::train::EpochRecord;
+use genmodels::neural::vae::Arch;
 use genmodels::neural::{device, neural_rng};
 use serde_json::json;
 
@@ -66,6 +67,13 @@ pub struct FitArgs {
     /// Dropout rate after the discriminator's hidden layers while training (ns).
     #[arg(long, default_value_t = 0.0, value_name = "P")]
     pub d_dropout: f64,
+    /// Channels of the conv networks: the discriminator's convolutions have W and 2W, the
+    /// generator's transposed convolutions 2W and W.
+    #[arg(long, default_value_t = 64, value_name = "W")]
+    pub conv_width: usize,
+    /// Batch normalisation after each hidden layer of the generator (DCGAN).
+    #[arg(long)]
+    pub batch_norm: bool,
     #[command(flatten)]
     pub train: TrainFlags,
 }
@@ -120,6 +128,8 @@ pub fn fit(a: &FitArgs, out: &OutputFlags) -> Result<()> {
                     .unwrap_or(if loss == GanLoss::WganGp { 5 } else { 1 }),
                 label_smoothing: a.label_smoothing,
                 d_dropout: a.d_dropout,
+                conv_width: a.conv_width,
+                batch_norm: a.batch_norm,
             };
             Gan::new_on(cfg, t.seed, &dev).map_err(super::vae::param_usage)?
         }
@@ -254,7 +264,18 @@ impl Family for GanFamily {
                 .map(|k| format!(", conditional on {k} classes"))
                 .unwrap_or_default()
         );
-        println!("  generator {ng} parameters, discriminator {nd}");
+        println!(
+            "  generator {ng} parameters{}, discriminator {nd}{}",
+            if c.batch_norm {
+                " (batch-normalised)"
+            } else {
+                ""
+            },
+            match c.arch {
+                Arch::Conv => format!(" ({} and {} channels)", c.conv_width, 2 * c.conv_width),
+                Arch::Mlp => String::new(),
+            }
+        );
         let rows: Vec<Vec<String>> = g
             .report
             .epochs

@@ -32,7 +32,7 @@ use std::time::Instant;
 
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, ConvTranspose2d};
-use burn::nn::Linear;
+use burn::nn::{BatchNorm, BatchNormConfig, Linear};
 use burn::optim::GradientsParams;
 use burn::tensor::activation::{leaky_relu, relu, sigmoid, softplus};
 use burn::tensor::{Device, Tensor};
@@ -95,6 +95,21 @@ pub struct GanConfig {
     /// non-saturating loss (0 = none).
     #[serde(default)]
     pub d_dropout: f64,
+    /// Channels of the convolutional networks: the discriminator's convolutions have `w` and
+    /// `2w`, the generator's dense layer feeds `2w` maps of a quarter the image size to a
+    /// transposed convolution with `w` (DCGAN's 64 by default).
+    #[serde(default = "default_conv_width")]
+    pub conv_width: usize,
+    /// Batch normalisation after each hidden layer of the generator (Radford et al. 2016): the
+    /// conv generator's dense layer (per channel) and its first transposed convolution, the
+    /// MLP generator's hidden layers. Statistics of the batch while training, running averages
+    /// (momentum 0.1) when generating.
+    #[serde(default)]
+    pub batch_norm: bool,
+}
+
+fn default_conv_width() -> usize {
+    64
 }
 
 impl GanConfig {
@@ -114,6 +129,8 @@ impl GanConfig {
             n_critic: 1,
             label_smoothing: 0.0,
             d_dropout: 0.0,
+            conv_width: default_conv_width(),
+            batch_norm: false,
         }
     }
 
@@ -152,6 +169,9 @@ impl GanConfig {
         if self.n_critic == 0 {
             return Err(invalid("n_critic", "0", "at least 1"));
         }
+        if self.conv_width == 0 {
+            return Err(invalid("conv_width", "0", "at least 1 channel"));
+        }
         if !(self.gp_weight.is_finite() && self.gp_weight >= 0.0) {
             return Err(invalid(
                 "gp_weight",
@@ -177,6 +197,8 @@ pub struct Generator {
     lin: Vec<Linear>,
     out: Linear,
     convt: Vec<ConvTranspose2d>,
+    /// One per hidden layer when the configuration asks for batch normalisation.
+    bn: Vec<BatchNorm>,
 }
 
 /// The discriminator (critic) network. A conditional one is a projection discriminator
@@ -197,22 +219,43 @@ impl Generator {
         let mut w = c.latent + c.classes();
         let mut lin = Vec::new();
         let mut convt = Vec::new();
-        let out = match c.arch {
+        let cw = c.conv_width;
+        let (out, norm_widths) = match c.arch {
             Arch::Mlp => {
                 for &h in &c.g_hidden {
                     lin.push(init_linear(w, h, rng, dev));
                     w = h;
                 }
-                init_linear(w, c.input_dim, rng, dev)
+                (init_linear(w, c.input_dim, rng, dev), c.g_hidden.clone())
             }
             Arch::Conv => {
                 let (sh, sw) = c.small();
-                convt.push(init_conv_transpose2d(128, 64, 4, 2, 1, rng, dev));
-                convt.push(init_conv_transpose2d(64, 1, 4, 2, 1, rng, dev));
-                init_linear(w, 128 * sh * sw, rng, dev)
+                convt.push(init_conv_transpose2d(2 * cw, cw, 4, 2, 1, rng, dev));
+                convt.push(init_conv_transpose2d(cw, 1, 4, 2, 1, rng, dev));
+                (init_linear(w, 2 * cw * sh * sw, rng, dev), vec![2 * cw, cw])
             }
         };
-        Generator { lin, out, convt }
+        let bn = match c.batch_norm {
+            true => norm_widths
+                .iter()
+                .map(|&n| BatchNormConfig::new(n).init(dev))
+                .collect(),
+            false => Vec::new(),
+        };
+        Generator {
+            lin,
+            out,
+            convt,
+            bn,
+        }
+    }
+
+    /// The `i`-th hidden layer's batch normalisation, if any.
+    fn norm<const D: usize>(&self, i: usize, h: Tensor<D>) -> Tensor<D> {
+        match self.bn.get(i) {
+            Some(bn) => bn.forward(h),
+            None => h,
+        }
     }
 
     /// Pixels in `[0, 1]`, `[B, D]`.
@@ -221,8 +264,8 @@ impl Generator {
         if let Some(y) = y {
             h = Tensor::cat(vec![h, y], 1);
         }
-        for l in &self.lin {
-            h = relu(l.forward(h));
+        for (i, l) in self.lin.iter().enumerate() {
+            h = relu(self.norm(i, l.forward(h)));
         }
         let h = self.out.forward(h);
         if self.convt.is_empty() {
@@ -230,8 +273,8 @@ impl Generator {
         }
         let b = h.dims()[0];
         let (sh, sw) = c.small();
-        let mut t: Tensor<4> = relu(h).reshape([b, 128, sh, sw]);
-        t = relu(self.convt[0].forward(t));
+        let mut t: Tensor<4> = relu(self.norm(0, h.reshape([b, 2 * c.conv_width, sh, sw])));
+        t = relu(self.norm(1, self.convt[0].forward(t)));
         t = self.convt[1].forward(t);
         sigmoid(t.reshape([b, c.input_dim]))
     }
@@ -243,10 +286,11 @@ impl Discriminator {
         let mut w = match c.arch {
             Arch::Mlp => c.input_dim,
             Arch::Conv => {
-                conv.push(init_conv2d(1, 64, 4, 2, 1, rng, dev));
-                conv.push(init_conv2d(64, 128, 4, 2, 1, rng, dev));
+                let cw = c.conv_width;
+                conv.push(init_conv2d(1, cw, 4, 2, 1, rng, dev));
+                conv.push(init_conv2d(cw, 2 * cw, 4, 2, 1, rng, dev));
                 let (sh, sw) = c.small();
-                128 * sh * sw
+                2 * cw * sh * sw
             }
         };
         let mut lin = Vec::new();
@@ -288,7 +332,7 @@ impl Discriminator {
                 t = leaky_relu(l.forward(t), 0.2);
             }
             let (sh, sw) = c.small();
-            h = t.reshape([b, 128 * sh * sw]);
+            h = t.reshape([b, 2 * c.conv_width * sh * sw]);
         }
         for l in &self.lin {
             h = leaky_relu(l.forward(h), 0.2);
@@ -556,7 +600,11 @@ impl Gan {
     /// non-saturating loss, on the CPU.
     fn cpu_trainer(&self, train: &TrainConfig) -> Option<GanCpu> {
         let c = &self.config;
-        if c.arch != Arch::Mlp || c.loss != GanLoss::NonSaturating || self.device != super::cpu() {
+        if c.arch != Arch::Mlp
+            || c.loss != GanLoss::NonSaturating
+            || c.batch_norm
+            || self.device != super::cpu()
+        {
             return None;
         }
         let (g, d) = (&self.nets.g, &self.nets.d);
@@ -1038,5 +1086,77 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("truncated"));
+    }
+
+    #[test]
+    fn batch_normalised_generators_train_on_batch_statistics_and_generate_per_image() {
+        let x = Array2::from_shape_fn((48, 16), |(i, j)| ((i * 7 + j) % 5 < 2) as u8 as f32);
+        let train = TrainConfig {
+            epochs: 2,
+            batch_size: 16,
+            seed: 3,
+            ..TrainConfig::default()
+        };
+        for arch in [Arch::Conv, Arch::Mlp] {
+            let cfg = GanConfig {
+                latent: 3,
+                arch,
+                g_hidden: vec![6, 5],
+                d_hidden: vec![6],
+                conv_width: 3,
+                batch_norm: true,
+                ..GanConfig::mlp(16, (4, 4))
+            };
+            let mut g = Gan::new(cfg.clone(), 1).unwrap();
+            // Batch norm has no hand-written trainer: the MLP trains through burn too.
+            assert!(g.cpu_trainer(&train).is_none());
+            let widths: Vec<usize> = g.nets.g.bn.iter().map(|b| b.gamma.dims()[0]).collect();
+            let expected = match arch {
+                Arch::Conv => vec![6, 3],
+                Arch::Mlp => vec![6, 5],
+            };
+            assert_eq!(widths, expected, "{arch:?}");
+            fit_quietly(&mut g, &x, None, &train);
+            // Training moved the running statistics away from their initial 0 and 1.
+            for bn in &g.nets.g.bn {
+                let m = super::super::array_from_tensor(bn.running_mean.value().reshape([1, -1]));
+                assert!(
+                    m.iter().any(|v| v.abs() > 1e-4),
+                    "{arch:?}: running mean {m}"
+                );
+            }
+            // Generating uses the running statistics: an image does not depend on the others
+            // generated with it.
+            let z = g.latent(5, None, &mut neural_rng(9)).unwrap();
+            let all = g.generate(&z, None).unwrap();
+            for i in 0..5 {
+                let one = g.generate(&z.slice(ndarray::s![i..i + 1, ..]).to_owned(), None);
+                let d = (&one.unwrap().row(0) - &all.row(i)).mapv(f32::abs);
+                assert!(d.iter().all(|&v| v < 1e-6), "{arch:?}, image {i}: {d}");
+            }
+            // The statistics travel with the checkpoint.
+            let dir = tempfile::tempdir().unwrap();
+            let p = dir.path().join("g.safetensors");
+            g.save(&p).unwrap();
+            let back = Gan::load(&p, &cpu()).unwrap();
+            assert_eq!(back.config, cfg);
+            assert_eq!(back.generate(&z, None).unwrap(), all);
+        }
+        let bad = GanConfig {
+            conv_width: 0,
+            ..GanConfig::mlp(16, (4, 4))
+        };
+        assert!(Gan::new(bad, 0)
+            .unwrap_err()
+            .to_string()
+            .contains("conv_width"));
+        // Configurations written before these settings existed read as DCGAN's 64 channels
+        // without batch norm.
+        let mut old = serde_json::to_value(GanConfig::mlp(16, (4, 4))).unwrap();
+        let o = old.as_object_mut().unwrap();
+        o.remove("conv_width");
+        o.remove("batch_norm");
+        let c: GanConfig = serde_json::from_value(old).unwrap();
+        assert_eq!((c.conv_width, c.batch_norm), (64, false));
     }
 }

@@ -439,6 +439,8 @@ fn gan_fit_sample_score_and_bad_input() {
             "--conv-width",
             "5",
             "--batch-norm",
+            "--ema",
+            "0.9",
             "--snapshots",
             "snaps",
             "--json",
@@ -504,13 +506,18 @@ fn gan_fit_sample_score_and_bad_input() {
     assert!(f64_field(&s, "sigma") > 0.0);
     let acc = f64_field(&s, "two_sample_accuracy");
     assert!((0.0..=1.0).contains(&acc));
+    let base = f64_field(&s, "two_sample_real_halves");
+    assert!((0.0..=1.0).contains(&base));
     let info = one_json_object(&ok(d, &["info", "g.st", "--json"]));
     assert_eq!(info["config"]["loss"], "wgan-gp");
     assert_eq!(info["config"]["conv_width"], 5);
     assert_eq!(info["config"]["batch_norm"], true);
+    assert_eq!(info["config"]["ema"], 0.9);
     let text = ok(d, &["info", "g.st"]).stdout;
     assert!(
-        text.contains("(batch-normalised)") && text.contains("5 and 10 channels"),
+        text.contains("(batch-normalised)")
+            && text.contains("moving average (decay 0.9)")
+            && text.contains("5 and 10 channels"),
         "{text}"
     );
     // Bad input.
@@ -541,6 +548,12 @@ fn gan_fit_sample_score_and_bad_input() {
         ],
         "w.st",
         &["--conv-width", "at least 1"],
+    );
+    assert_fails_cleanly(
+        d,
+        &["fit", "gan", "img.csv", "--ema", "1", "-o", "e.st"],
+        "e.st",
+        &["--ema", "[0, 1)"],
     );
     assert_bad_input(
         &genmodels(d, &["score", "g.st", "img.csv", "--iwae", "5"]),

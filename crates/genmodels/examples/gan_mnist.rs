@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! nice cargo run --release -p genmodels --example gan_mnist -- EPOCHS ARCH LOSS OUT_DIR \
-//!     [HIDDEN LR LABEL_SMOOTHING D_DROPOUT CONV_WIDTH bn|nobn BATCH]
+//!     [HIDDEN LR LABEL_SMOOTHING D_DROPOUT CONV_WIDTH bn|nobn BATCH EMA]
 //! nice cargo run --release -p genmodels --example gan_mnist -- 15 mlp ns gan-out 128 1e-3 0 0
 //! ```
 
@@ -20,7 +20,8 @@ use genmodels::core::Silent;
 use genmodels::io::images::{write_png_grid, Images};
 use genmodels::neural::burn;
 use genmodels::neural::eval::{
-    default_sigma_grid, parzen_log_likelihood, parzen_select_sigma, two_sample_test,
+    default_sigma_grid, parzen_log_likelihood, parzen_select_sigma, two_sample_real_halves,
+    two_sample_test,
 };
 use genmodels::neural::gan::{Gan, GanConfig, GanLoss};
 use genmodels::neural::train::{init_linear, one_hot_rows, TrainConfig};
@@ -107,6 +108,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let conv_width: usize = arg(8, "64").parse()?;
     let batch_norm = arg(9, "nobn") == "bn";
     let batch_size: usize = arg(10, "128").parse()?;
+    let ema: f64 = arg(11, "0").parse()?;
     std::fs::create_dir_all(&out)?;
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/mnist");
     let x = Images::read(&data.join("train-images-idx3-ubyte.gz"))?;
@@ -147,6 +149,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         d_dropout,
         conv_width,
         batch_norm,
+        ema,
         ..GanConfig::mlp(784, (28, 28))
     };
     let wgan = loss == GanLoss::WganGp;
@@ -219,10 +222,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let fake = gan.sample(xt.len(), Some(&yt), None, &mut neural_rng(8))?;
     let t = two_sample_test(&xt.pixels, &fake, 5, &mut neural_rng(7))?;
+    let t0 = two_sample_real_halves(&xt.pixels, 5, &mut neural_rng(8))?;
     println!(
-        "two-sample test: GAN samples vs real {:.1} % ({} held out)",
+        "two-sample test: GAN samples vs real {:.1} % ({} held out); real vs real {:.1} %",
         100.0 * t.accuracy,
-        t.n_test
+        t.n_test,
+        100.0 * t0.accuracy
     );
     Ok(())
 }

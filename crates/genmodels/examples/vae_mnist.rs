@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use genmodels::core::Silent;
 use genmodels::io::images::{write_png_grid, Images};
-use genmodels::neural::eval::two_sample_test;
+use genmodels::neural::eval::{two_sample_real_halves, two_sample_test};
 use genmodels::neural::neural_rng;
 use genmodels::neural::train::TrainConfig;
 use genmodels::neural::vae::{Vae, VaeConfig};
@@ -96,16 +96,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let grey = Images::read(&data.join("t10k-images-idx3-ubyte.gz"))?;
     let fake = vae.sample(grey.len(), None, &mut neural_rng(6))?;
     let t = two_sample_test(&grey.pixels, &fake, 5, &mut neural_rng(7))?;
-    // Random halves: MNIST's test set is ordered (its first 5,000 images come from other
-    // writers than its last 5,000), and a classifier tells those apart 71 % of the time.
-    let mut perm: Vec<usize> = (0..grey.len()).collect();
-    rand::seq::SliceRandom::shuffle(&mut perm[..], &mut neural_rng(8));
-    let half = grey.len() / 2;
-    let (r1, r2) = (
-        grey.pixels.select(ndarray::Axis(0), &perm[..half]),
-        grey.pixels.select(ndarray::Axis(0), &perm[half..]),
-    );
-    let t0 = two_sample_test(&r1, &r2, 5, &mut neural_rng(7))?;
+    let t0 = two_sample_real_halves(&grey.pixels, 5, &mut neural_rng(8))?;
     println!(
         "two-sample test: VAE samples vs real {:.1} % ({} held out); real vs real {:.1} %",
         100.0 * t.accuracy,

@@ -74,6 +74,10 @@ pub struct FitArgs {
     /// Batch normalisation after each hidden layer of the generator (DCGAN).
     #[arg(long)]
     pub batch_norm: bool,
+    /// Keep an exponential moving average of the generator's weights, with this decay (e.g.
+    /// 0.999), and generate from it: smoother samples than the last step's generator.
+    #[arg(long, default_value_t = 0.0, value_name = "DECAY")]
+    pub ema: f64,
     #[command(flatten)]
     pub train: TrainFlags,
 }
@@ -130,6 +134,7 @@ pub fn fit(a: &FitArgs, out: &OutputFlags) -> Result<()> {
                 d_dropout: a.d_dropout,
                 conv_width: a.conv_width,
                 batch_norm: a.batch_norm,
+                ema: a.ema,
             };
             Gan::new_on(cfg, t.seed, &dev).map_err(super::vae::param_usage)?
         }
@@ -265,11 +270,19 @@ impl Family for GanFamily {
                 .unwrap_or_default()
         );
         println!(
-            "  generator {ng} parameters{}, discriminator {nd}{}",
+            "  generator {ng} parameters{}{}, discriminator {nd}{}",
             if c.batch_norm {
                 " (batch-normalised)"
             } else {
                 ""
+            },
+            if c.ema > 0.0 {
+                format!(
+                    ", sampled from its weights' moving average (decay {})",
+                    c.ema
+                )
+            } else {
+                String::new()
             },
             match c.arch {
                 Arch::Conv => format!(" ({} and {} channels)", c.conv_width, 2 * c.conv_width),

@@ -839,6 +839,8 @@ pub fn sample_metrics(
         let t = eval::two_sample_test(real, fake, 5, &mut neural_rng(a.seed ^ 0x2AB1E))?;
         res.insert("two_sample_accuracy".into(), json!(t.accuracy));
         res.insert("two_sample_n_test".into(), json!(t.n_test));
+        let base = eval::two_sample_real_halves(real, 5, &mut neural_rng(a.seed ^ 0x4EA1))?;
+        res.insert("two_sample_real_halves".into(), json!(base.accuracy));
     }
     if out.json {
         print_json(&serde_json::Value::Object(res));
@@ -853,9 +855,10 @@ pub fn sample_metrics(
         }
         if let Some(acc) = res.get("two_sample_accuracy") {
             println!(
-                "Classifier two-sample test: a fresh discriminator tells generated from real images with accuracy {:.1} % on {} held-out images (50 % = indistinguishable)",
+                "Classifier two-sample test: a fresh discriminator tells generated from real images with accuracy {:.1} % on {} held-out images (50 % = indistinguishable; between two random halves of the real images: {:.1} %)",
                 acc.as_f64().unwrap_or(f64::NAN) * 100.0,
-                res["two_sample_n_test"]
+                res["two_sample_n_test"],
+                res["two_sample_real_halves"].as_f64().unwrap_or(f64::NAN) * 100.0
             );
         }
     }

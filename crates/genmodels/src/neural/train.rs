@@ -9,7 +9,7 @@
 //! rebuilt module does not share), so a resumed fit restarts Adam's moments from zero — the
 //! same as a warm start in PyTorch without `optimizer.state_dict()`.
 
-use burn::module::Param;
+use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
 use burn::nn::{Initializer, Linear, LinearConfig, PaddingConfig2d};
 use burn::optim::decay::WeightDecayConfig;
@@ -211,6 +211,39 @@ fn uniform_param<const D: usize>(
     Param::from_tensor(Tensor::from_data(TensorData::new(v, shape), device))
 }
 
+/// An exponential moving average of a module's weights (Polyak averaging, as GANs use for
+/// the generator they sample from: Yazıcı et al. 2019): `current` with each float tensor
+/// replaced by `decay · average + (1 − decay) · current`. Running statistics (batch norm)
+/// are averaged the same way. Both modules must have the same structure.
+pub fn average_weights<M: Module>(average: &M, current: M, decay: f64) -> M {
+    struct Collect(Vec<Tensor<1>>);
+    impl ModuleVisitor for Collect {
+        fn visit_float<const D: usize>(&mut self, p: &Param<Tensor<D>>) {
+            self.0.push(p.val().reshape([-1]));
+        }
+    }
+    struct Blend {
+        old: std::vec::IntoIter<Tensor<1>>,
+        decay: f64,
+    }
+    impl ModuleMapper for Blend {
+        fn map_float<const D: usize>(&mut self, p: Param<Tensor<D>>) -> Param<Tensor<D>> {
+            let old = self.old.next().expect("modules of the same structure");
+            let decay = self.decay;
+            p.map(|t| {
+                let shape = t.shape();
+                t * (1.0 - decay) + old.reshape(shape) * decay
+            })
+        }
+    }
+    let mut c = Collect(Vec::new());
+    average.visit(&mut c);
+    current.map(&mut Blend {
+        old: c.0.into_iter(),
+        decay,
+    })
+}
+
 /// A dense layer `i → o` with weights and biases uniform in `±1/√i` (PyTorch's default),
 /// drawn from `rng`.
 pub fn init_linear(i: usize, o: usize, rng: &mut NeuralRng, device: &Device) -> Linear {
@@ -402,6 +435,23 @@ pub fn one_hot_rows(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn average_weights_blends_every_tensor() {
+        use crate::neural::{array_from_tensor, cpu, neural_rng};
+        let dev = cpu();
+        let a = init_linear(3, 2, &mut neural_rng(1), &dev);
+        let b = init_linear(3, 2, &mut neural_rng(2), &dev);
+        let w = |l: &Linear| array_from_tensor(l.weight.val());
+        let bias = |l: &Linear| array_from_tensor(l.bias.as_ref().unwrap().val().reshape([1, 2]));
+        let m = average_weights(&a, b.clone(), 0.75);
+        let expect_w = &w(&a) * 0.75 + &w(&b) * 0.25;
+        let expect_b = &bias(&a) * 0.75 + &bias(&b) * 0.25;
+        assert!((&w(&m) - &expect_w).iter().all(|d| d.abs() < 1e-6));
+        assert!((&bias(&m) - &expect_b).iter().all(|d| d.abs() < 1e-6));
+        assert_eq!(w(&average_weights(&a, b.clone(), 0.0)), w(&b));
+        assert_eq!(w(&average_weights(&a, b, 1.0)), w(&a));
+    }
 
     #[test]
     fn image_and_label_checks_name_what_is_wrong() {

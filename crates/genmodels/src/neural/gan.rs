@@ -641,7 +641,6 @@ impl Gan {
         if c.arch != Arch::Mlp
             || c.loss != GanLoss::NonSaturating
             || c.batch_norm
-            || c.ema > 0.0
             || self.device != super::cpu()
         {
             return None;
@@ -651,6 +650,11 @@ impl Gan {
             g: g.lin.iter().chain([&g.out]).map(linear_parts).collect(),
             d: d.lin.iter().chain([&d.out]).map(linear_parts).collect(),
             embed: d.embed.as_ref().map(linear_parts),
+            g_ema: self
+                .nets
+                .g_ema
+                .as_ref()
+                .map(|a| a.lin.iter().chain([&a.out]).map(linear_parts).collect()),
         };
         let shape = gan_cpu::Shape {
             input: c.input_dim,
@@ -659,6 +663,8 @@ impl Gan {
             real_target: (1.0 - c.label_smoothing) as f32,
             dropout: c.d_dropout as f32,
             n_critic: c.n_critic,
+            ema: c.ema,
+            ema_warmup: self.report.epochs.is_empty(),
         };
         Some(GanCpu::new(shape, nets, train))
     }
@@ -678,6 +684,11 @@ impl Gan {
         }
         if let (Some(l), Some(e)) = (d.embed.as_mut(), nets.embed) {
             set_linear(l, e, &dev);
+        }
+        if let (Some(a), Some(layers)) = (self.nets.g_ema.as_mut(), nets.g_ema) {
+            for (l, parts) in a.lin.iter_mut().chain([&mut a.out]).zip(layers) {
+                set_linear(l, parts, &dev);
+            }
         }
     }
 
@@ -887,6 +898,7 @@ mod tests {
                 GanConfig {
                     d_hidden: vec![],
                     n_classes: Some(3),
+                    ema: 0.9,
                     ..base.clone()
                 },
                 TrainConfig::default(),
@@ -932,6 +944,22 @@ mod tests {
                 .map(|(a, b)| (a - b).abs())
                 .fold(0f32, f32::max);
             assert!(worst < 1e-5, "case {i}: weights differ by up to {worst}");
+            let avg = |g: &Gan| g.nets.g_ema.as_ref().map(weights_of);
+            if let (Some(af), Some(as_)) = (avg(&fast), avg(&slow)) {
+                let worst = af
+                    .iter()
+                    .zip(&as_)
+                    .map(|(a, b)| (a - b).abs())
+                    .fold(0f32, f32::max);
+                assert!(worst < 1e-5, "case {i}: averages differ by up to {worst}");
+                assert_ne!(
+                    af,
+                    weights_of(&fast.nets.g),
+                    "case {i}: average = generator"
+                );
+            } else {
+                assert_eq!(avg(&fast), avg(&slow));
+            }
             let init = weights(&Gan::new(cfg.clone(), 2).unwrap());
             assert!(
                 wf.iter().zip(&init).any(|(a, b)| a != b),
@@ -1228,7 +1256,6 @@ mod tests {
             weights_of(g.nets.g_ema.as_ref().unwrap()),
             weights_of(&g.nets.g)
         );
-        assert!(g.cpu_trainer(&train).is_none());
         fit_quietly(&mut g, &x, None, &train);
         let (avg, raw) = (
             weights_of(g.nets.g_ema.as_ref().unwrap()),

@@ -36,6 +36,10 @@ pub(crate) struct Shape {
     pub dropout: f32,
     /// Discriminator steps per generator step.
     pub n_critic: usize,
+    /// Decay of the generator's weight average (0: none), and whether it warms up (a first
+    /// fit): decay `min(ema, (1 + t) / (10 + t))` at generator step `t`, as `Gan::fit` does.
+    pub ema: f64,
+    pub ema_warmup: bool,
 }
 
 /// The networks as [`GanCpu::new`] takes and [`GanCpu::export`] gives them: the generator's
@@ -46,6 +50,8 @@ pub(crate) struct Nets {
     pub g: Vec<DenseParts>,
     pub d: Vec<DenseParts>,
     pub embed: Option<DenseParts>,
+    /// The average of the generator's weights, laid out as `g`.
+    pub g_ema: Option<Vec<DenseParts>>,
 }
 
 /// One thread's rows of a pass.
@@ -83,6 +89,9 @@ pub(crate) struct GanCpu {
     chunks: Vec<Chunk>,
     fake: Vec<f32>,
     steps: usize,
+    /// The generator's weight average (same layout as `g`) and the generator steps taken.
+    g_ema: Option<Vec<f32>>,
+    g_steps: usize,
 }
 
 /// One batch's labels and draws for a discriminator pass.
@@ -102,6 +111,13 @@ impl GanCpu {
         let mut d = Flat::default();
         let d_layers = nets.d.into_iter().map(|l| d.push_dense(l)).collect();
         let embed = nets.embed.map(|e| d.push_dense(e));
+        let g_ema = nets.g_ema.map(|layers| {
+            let mut f = Flat::default();
+            layers.into_iter().for_each(|l| {
+                f.push_dense(l);
+            });
+            f.data
+        });
         GanCpu {
             adam_g: Adam::new(train, g.data.len()),
             adam_d: Adam::new(train, d.data.len()),
@@ -114,15 +130,42 @@ impl GanCpu {
             chunks: Vec::new(),
             fake: Vec::new(),
             steps: 0,
+            g_ema,
+            g_steps: 0,
         }
     }
 
     /// The current weights.
     pub fn export(&self) -> Nets {
+        let layers = |f: &Flat| self.g_layers.iter().map(|&l| f.dense(l)).collect();
         Nets {
-            g: self.g_layers.iter().map(|&l| self.g.dense(l)).collect(),
+            g: layers(&self.g),
             d: self.d_layers.iter().map(|&l| self.d.dense(l)).collect(),
             embed: self.embed.map(|l| self.d.dense(l)),
+            g_ema: self.g_ema.as_ref().map(|data| {
+                layers(&Flat {
+                    data: data.clone(),
+                    tensors: Vec::new(),
+                })
+            }),
+        }
+    }
+
+    /// Moves the generator's weight average towards its current weights (after a step).
+    fn update_average(&mut self) {
+        self.g_steps += 1;
+        let Some(avg) = &mut self.g_ema else {
+            return;
+        };
+        let t = self.g_steps as f64;
+        let decay = match self.shape.ema_warmup {
+            true => self.shape.ema.min((1.0 + t) / (10.0 + t)),
+            false => self.shape.ema,
+        };
+        // burn's arithmetic in `average_weights`: the weights are f32, the factors rounded.
+        let (keep, take) = (decay as f32, (1.0 - decay) as f32);
+        for (a, &p) in avg.iter_mut().zip(&self.g.data) {
+            *a = p * take + *a * keep;
         }
     }
 
@@ -277,6 +320,7 @@ impl GanCpu {
             let mut grads: Vec<&mut [f32]> =
                 chunks[..n].iter_mut().map(|c| &mut c.grad_g[..]).collect();
             self.adam_g.step(&mut self.g, &mut grads, lr);
+            self.update_average();
         }
         self.chunks = chunks;
         self.fake = fake;

@@ -102,6 +102,10 @@ pub struct ScoreArgs {
     /// GANs and VAEs: a classifier two-sample test of generated against these real images.
     #[arg(long)]
     pub two_sample: bool,
+    /// GANs: draw the generated images for --parzen and --two-sample with the latent input
+    /// truncated at this many standard deviations (as `sample --truncation`).
+    #[arg(long, value_name = "T")]
+    pub truncation: Option<f64>,
 }
 
 /// `genmodels predict MODEL DATA`

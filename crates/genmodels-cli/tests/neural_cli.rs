@@ -408,6 +408,20 @@ fn vae_bad_input() {
         &genmodels(d, &["sample", "v.st", "--label", "1"]),
         &["conditional"],
     );
+    assert_bad_input(
+        &genmodels(
+            d,
+            &[
+                "score",
+                "v.st",
+                "img.csv",
+                "--two-sample",
+                "--truncation",
+                "1",
+            ],
+        ),
+        &["--truncation", "GAN"],
+    );
 }
 
 #[test]
@@ -508,6 +522,32 @@ fn gan_fit_sample_score_and_bad_input() {
     assert!((0.0..=1.0).contains(&acc));
     let base = f64_field(&s, "two_sample_real_halves");
     assert!((0.0..=1.0).contains(&base));
+    // Truncated latent draws make other samples, so (here) another accuracy and σ.
+    let truncated = one_json_object(&ok(
+        d,
+        &[
+            "score",
+            "g.st",
+            "img.csv",
+            "--labels",
+            "labels.csv",
+            "--parzen",
+            "--truncation",
+            "0.3",
+            "--json",
+        ],
+    ));
+    assert_ne!(
+        f64_field(&truncated, "mean_log_likelihood"),
+        f64_field(&s, "mean_log_likelihood")
+    );
+    assert_bad_input(
+        &genmodels(
+            d,
+            &["score", "g.st", "img.csv", "--parzen", "--truncation", "0"],
+        ),
+        &["truncation"],
+    );
     let info = one_json_object(&ok(d, &["info", "g.st", "--json"]));
     assert_eq!(info["config"]["loss"], "wgan-gp");
     assert_eq!(info["config"]["conv_width"], 5);

@@ -613,6 +613,11 @@ impl Family for VaeFamily {
     }
 
     fn score(&self, a: &ScoreArgs, out: &OutputFlags) -> Result<()> {
+        if a.truncation.is_some() {
+            return Err(usage(
+                "--truncation is for a GAN's samples; a VAE's are drawn from its prior",
+            ));
+        }
         let im = self.images(&a.data, a.binarize, a.limit, a.seed)?;
         let labels = self.labels(a.labels.as_ref(), im.len(), &a.data)?;
         let v = &self.vae;

@@ -522,7 +522,7 @@ fn gan_fit_sample_score_and_bad_input() {
     assert!((0.0..=1.0).contains(&acc));
     let base = f64_field(&s, "two_sample_real_halves");
     assert!((0.0..=1.0).contains(&base));
-    // Truncated latent draws make other samples, so (here) another accuracy and σ.
+    // Truncated latent draws make other samples, so another Parzen estimate.
     let truncated = one_json_object(&ok(
         d,
         &[

@@ -163,18 +163,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let a: Vec<String> = std::env::args().skip(1).collect();
     let arg = |i: usize, d: &str| a.get(i).cloned().unwrap_or_else(|| d.to_string());
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/mnist");
-    let x = Images::read(&data.join("train-images-idx3-ubyte.gz"))?;
-    let y: Vec<usize> =
-        genmodels::io::idx::read_idx_labels(&data.join("train-labels-idx1-ubyte.gz"))?
-            .into_iter()
-            .map(usize::from)
-            .collect();
-    let xt = Images::read(&data.join("t10k-images-idx3-ubyte.gz"))?;
-    let yt: Vec<usize> =
-        genmodels::io::idx::read_idx_labels(&data.join("t10k-labels-idx1-ubyte.gz"))?
-            .into_iter()
-            .map(usize::from)
-            .collect();
+    let read = |set: &str| -> Result<(Images, Vec<usize>), Box<dyn std::error::Error>> {
+        let x = Images::read(&data.join(format!("{set}-images-idx3-ubyte.gz")))?;
+        let y =
+            genmodels::io::idx::read_idx_labels(&data.join(format!("{set}-labels-idx1-ubyte.gz")))?;
+        Ok((x, y.into_iter().map(usize::from).collect()))
+    };
+    let (x, y) = read("train")?;
+    let (xt, yt) = read("t10k")?;
 
     let t0 = std::time::Instant::now();
     let clf = classifier(&x.pixels, &y);

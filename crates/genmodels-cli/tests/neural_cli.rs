@@ -122,32 +122,21 @@ fn vae_fit_score_sample_predict_info_and_latent_tools() {
         .unwrap()
         .starts_with(b"\x89PNG"));
     // Reproducible with a seed.
-    ok(
-        d,
-        &[
-            "sample",
-            "v.safetensors",
-            "-n",
-            "3",
-            "--seed",
-            "4",
-            "-o",
-            "a.csv",
-        ],
-    );
-    ok(
-        d,
-        &[
-            "sample",
-            "v.safetensors",
-            "-n",
-            "3",
-            "--seed",
-            "4",
-            "-o",
-            "b.csv",
-        ],
-    );
+    for out in ["a.csv", "b.csv"] {
+        ok(
+            d,
+            &[
+                "sample",
+                "v.safetensors",
+                "-n",
+                "3",
+                "--seed",
+                "4",
+                "-o",
+                out,
+            ],
+        );
+    }
     assert_eq!(
         std::fs::read(d.join("a.csv")).unwrap(),
         std::fs::read(d.join("b.csv")).unwrap()

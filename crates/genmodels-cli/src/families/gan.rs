@@ -22,7 +22,7 @@ use crate::verbs::{PlotArgs, PredictArgs, SampleArgs, ScoreArgs};
 /// `genmodels fit gan IMAGES -o MODEL`
 #[derive(Args, Debug, Clone)]
 #[command(
-    after_help = "The `wgan-gp` loss penalises a finite-difference directional derivative of the critic on interpolates (burn's autodiff is first-order only, so the exact gradient-norm penalty cannot be trained); see the library docs.\n\nExamples:\n  genmodels fit gan data/mnist/train-images-idx3-ubyte.gz --latent 64 --epochs 30 -o gan.safetensors\n  genmodels fit gan mnist.gz --loss wgan-gp --epochs 30 -o wgan.safetensors\n  genmodels fit gan mnist.gz --labels labels.gz --conditional --arch conv -o cgan.safetensors\n  genmodels fit gan mnist.gz --labels labels.gz --conditional --arch conv --batch-norm --ema 0.999 --label-smoothing 0.1 --lr 2e-4 --epochs 30 -o dcgan.safetensors   # the README's DCGAN (two-sample test 71.1 %)"
+    after_help = "The `wgan-gp` loss penalises a finite-difference directional derivative of the critic on interpolates (burn's autodiff is first-order only, so the exact gradient-norm penalty cannot be trained); see the library docs.\n\nExamples:\n  genmodels fit gan data/mnist/train-images-idx3-ubyte.gz --latent 64 --epochs 30 -o gan.safetensors\n  genmodels fit gan mnist.gz --loss wgan-gp --epochs 30 -o wgan.safetensors\n  genmodels fit gan mnist.gz --labels labels.gz --conditional --arch conv -o cgan.safetensors\n  genmodels fit gan mnist.gz --labels labels.gz --conditional --arch conv --batch-norm --ema 0.999 --label-smoothing 0.1 --lr 2e-4 --epochs 30 -o dcgan.safetensors   # the README's DCGAN (trained there in four resumed pieces)"
 )]
 pub struct FitArgs {
     /// Training images with pixels in [0, 1]: IDX, .npy or CSV.

@@ -491,19 +491,20 @@ fn gan_fit_sample_score_and_bad_input() {
         .iter()
         .flatten()
         .all(|c| (0.0..=1.0).contains(&parse(c))));
-    let s = one_json_object(&ok(
-        d,
-        &[
+    // `score g.st img.csv --labels labels.csv --parzen --json` with further flags.
+    let score = |extra: &[&str]| {
+        let base = [
             "score",
             "g.st",
             "img.csv",
             "--labels",
             "labels.csv",
             "--parzen",
-            "--two-sample",
             "--json",
-        ],
-    ));
+        ];
+        one_json_object(&ok(d, &[&base[..], extra].concat()))
+    };
+    let s = score(&["--two-sample"]);
     assert_eq!(s["method"], "parzen");
     assert_eq!(s["exact"], false);
     assert!(f64_field(&s, "sigma") > 0.0);
@@ -512,20 +513,7 @@ fn gan_fit_sample_score_and_bad_input() {
     let base = f64_field(&s, "two_sample_real_halves");
     assert!((0.0..=1.0).contains(&base));
     // Truncated latent draws make other samples, so another Parzen estimate.
-    let truncated = one_json_object(&ok(
-        d,
-        &[
-            "score",
-            "g.st",
-            "img.csv",
-            "--labels",
-            "labels.csv",
-            "--parzen",
-            "--truncation",
-            "0.3",
-            "--json",
-        ],
-    ));
+    let truncated = score(&["--truncation", "0.3"]);
     assert_ne!(
         f64_field(&truncated, "mean_log_likelihood"),
         f64_field(&s, "mean_log_likelihood")

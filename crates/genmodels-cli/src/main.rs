@@ -58,7 +58,11 @@ fn run(cli: Cli) -> Result<()> {
     let out = &cli.out;
     match &cli.cmd {
         Cmd::Fit { family } => family.run(out),
-        Cmd::Score(a) => families::load(&a.model)?.score(a, out),
+        Cmd::Score(a) => {
+            let model = families::load(&a.model)?;
+            families::check_score_flags(model.as_ref(), a)?;
+            model.score(a, out)
+        }
         Cmd::Predict(a) => {
             if !a.target.is_empty() && !families::bn::is_network_file(&a.model) {
                 return Err(common::usage(

@@ -229,6 +229,12 @@ fn tour_score_json_and_per_row_csv() {
     // Without --json: a table for people.
     let r = ok(d, &["score", "faithful.json", "new.csv"]);
     assert!(r.stdout.contains("log-likelihood"), "{r}");
+
+    // Flags for other models are refused, not ignored.
+    for flag in [&["--parzen"][..], &["--iwae", "5"], &["--truncation", "2"]] {
+        let args = [&["score", "faithful.json", "new.csv"][..], flag].concat();
+        assert_bad_input(&genmodels(d, &args), &[flag[0], "none of them"]);
+    }
 }
 
 #[test]

@@ -312,12 +312,11 @@ impl Family for GanFamily {
         Ok(())
     }
 
+    fn score_flags(&self) -> &'static [&'static str] {
+        &["--parzen", "--two-sample", "--truncation"]
+    }
+
     fn score(&self, a: &ScoreArgs, out: &OutputFlags) -> Result<()> {
-        if a.iwae.is_some() || a.ais_runs.is_some() {
-            return Err(usage(
-                "a GAN has no likelihood to bound: use --parzen (a weak metric) or --two-sample",
-            ));
-        }
         if !a.parzen && !a.two_sample {
             return Err(usage(
                 "a GAN is scored by samples: add --parzen (Parzen-window estimate, a weak metric) and/or --two-sample",

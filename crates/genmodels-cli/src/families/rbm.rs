@@ -496,6 +496,10 @@ impl Family for RbmFamily {
         Ok(())
     }
 
+    fn score_flags(&self) -> &'static [&'static str] {
+        &["--ais-runs", "--ais-betas"]
+    }
+
     fn score(&self, a: &ScoreArgs, out: &OutputFlags) -> Result<()> {
         let im = self.images(&a.data, a.binarize, a.limit, a.seed)?;
         let t0 = std::time::Instant::now();

@@ -612,12 +612,11 @@ impl Family for VaeFamily {
         Ok(())
     }
 
+    fn score_flags(&self) -> &'static [&'static str] {
+        &["--iwae", "--parzen", "--two-sample"]
+    }
+
     fn score(&self, a: &ScoreArgs, out: &OutputFlags) -> Result<()> {
-        if a.truncation.is_some() {
-            return Err(usage(
-                "--truncation is for a GAN's samples; a VAE's are drawn from its prior",
-            ));
-        }
         let im = self.images(&a.data, a.binarize, a.limit, a.seed)?;
         let labels = self.labels(a.labels.as_ref(), im.len(), &a.data)?;
         let v = &self.vae;

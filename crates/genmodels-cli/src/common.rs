@@ -11,6 +11,55 @@ use genmodels::io::{read_matrix, NumericTable};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use ndarray::Array2;
 
+/// Writes one line on stdout (the tool's `println!`). A write error other than a closed pipe
+/// (which ends the program quietly, as SIGPIPE does) is exit 1 with one line on stderr.
+pub fn out_line(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_fmt(args).and_then(|()| out.write_all(b"\n")) {
+        stdout_failed(e);
+    }
+}
+
+/// Flushes stdout before a successful exit, so that a write error in the last buffered bytes
+/// is reported too.
+pub fn flush_stdout() {
+    use std::io::Write;
+    if let Err(e) = std::io::stdout().lock().flush() {
+        stdout_failed(e);
+    }
+}
+
+fn stdout_failed(e: std::io::Error) -> ! {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(141);
+    }
+    genmodels::io::atomic::remove_live_temporaries();
+    eprintln!("error: cannot write to standard output: {e}");
+    std::process::exit(1);
+}
+
+/// On SIGINT or SIGTERM, removes the temporary files of writes in progress (the files they
+/// would replace are untouched) and exits with 128 + the signal's number, as the default
+/// action would.
+pub fn handle_interrupts() {
+    #[cfg(unix)]
+    {
+        use signal_hook::consts::{SIGINT, SIGTERM};
+        let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
+            return; // the default action stays: the process ends, a temporary may remain
+        };
+        let _ = std::thread::Builder::new()
+            .name("signals".into())
+            .spawn(move || {
+                if let Some(sig) = signals.forever().next() {
+                    genmodels::io::atomic::remove_live_temporaries();
+                    std::process::exit(128 + sig);
+                }
+            });
+    }
+}
+
 /// Bad usage or bad input: exit status 2.
 #[derive(Debug)]
 pub struct UsageError(pub String);
@@ -37,7 +86,12 @@ pub fn exit_code(e: &anyhow::Error) -> i32 {
         }
         if let Some(g) = cause.downcast_ref::<E>() {
             return match g {
-                E::Param(_) | E::Data(_) | E::Read(_) | E::ModelFile(_) | E::Network(_) => 2,
+                E::Param(_)
+                | E::Data(_)
+                | E::Read(_)
+                | E::ModelFile(_)
+                | E::Network(_)
+                | E::Resource(_) => 2,
                 E::Numerical(_) => 1,
             };
         }
@@ -46,6 +100,7 @@ pub fn exit_code(e: &anyhow::Error) -> i32 {
             || cause.is::<genmodels::core::ReadError>()
             || cause.is::<genmodels::core::ModelFileError>()
             || cause.is::<genmodels::core::NetworkError>()
+            || cause.is::<genmodels::core::ResourceError>()
         {
             return 2;
         }
@@ -77,27 +132,22 @@ pub fn load_data(path: &Path, columns: Option<&[String]>) -> Result<NumericTable
     Ok(read_matrix(path, columns)?)
 }
 
-/// Reads data for a model that knows its feature names: the flag wins, then the model's
-/// names (when the file has those columns), then every column.
+/// Reads data for a model: a CSV's columns are matched to the model's feature names (in any
+/// order; see [`genmodels::io::CsvTable::model_columns`]), a `.npy`'s by position.
 pub fn load_for_model(
     path: &Path,
     flag: Option<&[String]>,
     model_names: Option<&[String]>,
 ) -> Result<NumericTable> {
-    if flag.is_some() {
-        return load_data(path, flag);
-    }
-    let is_csv = !path
+    let is_npy = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("npy"));
-    if let (Some(names), true) = (model_names, is_csv) {
-        let table = genmodels::io::read_csv(path)?;
-        if names.iter().all(|n| table.header.contains(n)) {
-            return Ok(table.numeric(Some(names))?);
-        }
-        return Ok(table.numeric(None)?);
+    if is_npy {
+        return load_data(path, flag);
     }
-    load_data(path, None)
+    let table = genmodels::io::read_csv(path)?;
+    let cols = table.model_columns(flag, model_names, &[])?;
+    Ok(table.numeric(Some(&cols))?)
 }
 
 /// Refuses data whose columns do not match the model's features, naming both lists.
@@ -201,6 +251,160 @@ pub fn write_table(
         }
     }
     Ok(())
+}
+
+/// Rows drawn per call when samples are streamed: enough to keep the cores busy, small enough
+/// that `sample -n 100000000 -o x.csv` runs in bounded memory.
+pub const SAMPLE_CHUNK: usize = 65_536;
+
+/// A chunk of sampled rows: numbers, and optionally one more column (the component) as text.
+pub type RowChunk = (Array2<f64>, Option<Vec<String>>);
+
+/// Writes `n` rows to `out` (`.csv` or `.npy`, as [`write_table`]) as they are drawn, chunk by
+/// chunk (`draw(m)` returns `m` rows), so the output never has to fit in memory. Refused at
+/// once when the file system cannot hold even the smallest file the rows make.
+pub fn stream_table(
+    out: &Path,
+    header: &[String],
+    extra: Option<&str>,
+    n: usize,
+    mut draw: impl FnMut(usize) -> Result<RowChunk>,
+) -> Result<()> {
+    let ext = out
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let width = header.len() + usize::from(extra.is_some());
+    let npy = match ext.as_str() {
+        "npy" => true,
+        "csv" | "" | "txt" => false,
+        _ => {
+            return Err(usage(format!(
+                "{}: output must end in .csv or .npy",
+                out.display()
+            )))
+        }
+    };
+    // A CSV cell takes at least two bytes (a digit and a comma or newline); a .npy cell eight.
+    let least = genmodels::core::memory::bytes_for(&[n, width], if npy { 8 } else { 2 });
+    genmodels::core::memory::check_disk(out, least)?;
+    let mut failure: Option<anyhow::Error> = None;
+    let written = genmodels::io::write_atomic(out, |w| {
+        if npy {
+            write_npy_header(w, n, width)?;
+        } else {
+            let mut h = header.to_vec();
+            h.extend(extra.map(str::to_string));
+            w.write_all(csv_line(&h).as_bytes())?;
+        }
+        let mut done = 0;
+        while done < n {
+            let m = SAMPLE_CHUNK.min(n - done);
+            let (x, col) = match draw(m) {
+                Ok(c) => c,
+                Err(e) => {
+                    failure = Some(e);
+                    return Err(std::io::Error::other("sampling failed"));
+                }
+            };
+            for (i, r) in x.outer_iter().enumerate() {
+                if npy {
+                    for v in r.iter() {
+                        w.write_all(&v.to_le_bytes())?;
+                    }
+                    if let Some(c) = &col {
+                        let v: f64 = c[i].parse().unwrap_or(f64::NAN);
+                        w.write_all(&v.to_le_bytes())?;
+                    }
+                } else {
+                    let mut cells: Vec<String> = r
+                        .iter()
+                        .map(|v| genmodels::io::csv::fmt_number(*v))
+                        .collect();
+                    if let Some(c) = &col {
+                        cells.push(c[i].clone());
+                    }
+                    w.write_all(csv_line(&cells).as_bytes())?;
+                }
+            }
+            done += m;
+        }
+        Ok(())
+    });
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    written.map_err(|source| genmodels::core::ReadError::Io {
+        path: out.into(),
+        source,
+    })?;
+    Ok(())
+}
+
+/// Writes `n` text rows under `header` to the CSV `out` as they are drawn, chunk by chunk
+/// (`draw(m)` returns `m` rows), so the output never has to fit in memory.
+pub fn stream_csv(
+    out: &Path,
+    header: &[String],
+    n: usize,
+    mut draw: impl FnMut(usize) -> Result<Vec<Vec<String>>>,
+) -> Result<()> {
+    let least = genmodels::core::memory::bytes_for(&[n, header.len()], 2);
+    genmodels::core::memory::check_disk(out, least)?;
+    let mut failure: Option<anyhow::Error> = None;
+    let written = genmodels::io::write_atomic(out, |w| {
+        w.write_all(csv_line(header).as_bytes())?;
+        let mut done = 0;
+        while done < n {
+            let m = SAMPLE_CHUNK.min(n - done);
+            let rows = match draw(m) {
+                Ok(r) => r,
+                Err(e) => {
+                    failure = Some(e);
+                    return Err(std::io::Error::other("sampling failed"));
+                }
+            };
+            for r in &rows {
+                w.write_all(csv_line(r).as_bytes())?;
+            }
+            done += m;
+        }
+        Ok(())
+    });
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    written.map_err(|source| genmodels::core::ReadError::Io {
+        path: out.into(),
+        source,
+    })?;
+    Ok(())
+}
+
+/// One CSV record (through the `csv` crate, which quotes what needs quoting).
+fn csv_line(cells: &[String]) -> String {
+    let mut w = ::csv::Writer::from_writer(Vec::new());
+    // Writing to memory cannot fail.
+    let _ = w.write_record(cells);
+    w.into_inner()
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default()
+}
+
+/// The header of a version-1 `.npy` file of `n × width` little-endian f64 in C order.
+/// `ndarray-npy` writes whole arrays only; a streamed file needs its header before its rows,
+/// and the format fixes this header's every byte (magic, version, length, a padded dict).
+fn write_npy_header(w: &mut dyn std::io::Write, n: usize, width: usize) -> std::io::Result<()> {
+    let mut dict = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': ({n}, {width}), }}");
+    // Magic (6) + version (2) + length (2) + dict + newline, padded to a multiple of 64.
+    while (10 + dict.len() + 1) % 64 != 0 {
+        dict.push(' ');
+    }
+    dict.push('\n');
+    w.write_all(b"\x93NUMPY\x01\x00")?;
+    w.write_all(&(dict.len() as u16).to_le_bytes())?;
+    w.write_all(dict.as_bytes())
 }
 
 /// Prints rows as an aligned table.
@@ -309,8 +513,36 @@ impl Monitor for Progress {
     }
 }
 
-/// Refuses to overwrite the input with the output.
+/// Refuses, before any work, an output path that cannot be written: a directory, or a file
+/// in a folder that does not exist.
+pub fn check_output_path(p: &Path) -> Result<()> {
+    if p.as_os_str() == "-" {
+        return Ok(());
+    }
+    if p.is_dir() {
+        return Err(usage(format!(
+            "{}: is a directory, not a file",
+            p.display()
+        )));
+    }
+    let dir = match p.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        return Err(usage(format!(
+            "{}: the folder {} does not exist",
+            p.display(),
+            dir.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Refuses to overwrite the input with the output, and an output that cannot be written
+/// ([`check_output_path`]), before any work.
 pub fn check_distinct(input: &Path, output: &Path) -> Result<()> {
+    check_output_path(output)?;
     if let (Ok(a), Ok(b)) = (std::fs::canonicalize(input), std::fs::canonicalize(output)) {
         if a == b {
             return Err(usage(format!(

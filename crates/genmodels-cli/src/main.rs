@@ -5,6 +5,18 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
+/// `println!` for the whole tool: a line on stdout that, when stdout cannot be written (a full
+/// disk, a closed file), ends the program with exit 1 and one line on stderr instead of std's
+/// panic ("failed printing to stdout", exit 101).
+macro_rules! println {
+    () => {
+        $crate::common::out_line(format_args!(""))
+    };
+    ($($arg:tt)*) => {
+        $crate::common::out_line(format_args!($($arg)*))
+    };
+}
+
 mod common;
 mod demo;
 mod families;
@@ -88,9 +100,13 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+    common::handle_interrupts();
     let cli = Cli::parse();
     match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => {
+            common::flush_stdout();
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             // Library errors already quote their cause; add a cause only when it says more.
             let mut msg = String::new();

@@ -1,17 +1,14 @@
 //! Plot rendering for the CLI (PNG and SVG) on top of `plotters`.
 //!
 //! Every public function picks the backend from the output extension
-//! (`.png` → 900×700 bitmap, `.svg` → vector), renders into a temporary file
-//! in the target's directory and renames it over the target, so a failed or
-//! interrupted render never leaves a truncated plot behind.
+//! (`.png` → 900×700 bitmap, `.svg` → vector), renders into memory and writes
+//! the file through [`genmodels::io::write_atomic`], so a failed or interrupted
+//! render never leaves a truncated plot behind.
 //!
 //! Text is drawn with DejaVu Sans, embedded in the binary (see
 //! `assets/DejaVuSans-LICENSE.txt`) and registered with [`register_fonts`].
 
-use std::ffi::OsString;
-use std::fs;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::path::Path;
 use std::sync::Once;
 
 use anyhow::{bail, ensure, Context, Result};
@@ -94,57 +91,37 @@ impl Format {
             ))),
         }
     }
-
-    fn ext(self) -> &'static str {
-        match self {
-            Format::Png => "png",
-            Format::Svg => "svg",
-        }
-    }
 }
 
-/// A temporary path next to `path` with the given extension (the bitmap
-/// encoder picks its format from the extension).
-fn temp_path(path: &Path, ext: &str) -> Result<PathBuf> {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let name = path
-        .file_name()
-        .with_context(|| format!("plot output {} has no file name", path.display()))?;
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut tmp = OsString::from(".");
-    tmp.push(name);
-    tmp.push(format!(
-        ".tmp-{}-{}.{ext}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    Ok(dir.join(tmp))
+/// Encodes 8-bit RGB pixels as PNG (the `png` crate; plotters' own encoder writes to a path
+/// only, and a plot is written through [`genmodels::io::write_atomic`] like every output).
+fn encode_png(rgb: &[u8], (w, h): (u32, u32)) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut out, w, h);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        let mut wr = enc.write_header().context("encoding the plot as PNG")?;
+        wr.write_image_data(rgb)
+            .context("encoding the plot as PNG")?;
+    }
+    Ok(out)
 }
 
-/// Runs `render` on a temporary path next to `path`, then renames the result
-/// over `path`. The temporary file is removed if anything fails.
-fn write_atomically(
-    path: &Path,
-    format: Format,
-    render: impl FnOnce(&Path) -> Result<()>,
-) -> Result<()> {
-    let tmp = temp_path(path, format.ext())?;
-    let result = render(&tmp)
-        .and_then(|()| {
-            ensure!(tmp.is_file(), "plot backend wrote no output");
-            Ok(())
-        })
-        .and_then(|()| {
-            fs::rename(&tmp, path)
-                .with_context(|| format!("cannot move plot into place at {}", path.display()))
-        });
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result.with_context(|| format!("failed to write plot {}", path.display()))
+/// Writes a rendered picture to `path`, atomically (see [`genmodels::io::write_atomic`]).
+pub fn write_picture(path: &Path, bytes: &[u8]) -> Result<()> {
+    genmodels::io::write_atomic(path, |w| w.write_all(bytes))
+        .with_context(|| format!("failed to write plot {}", path.display()))
+}
+
+/// A bitmap canvas of `size` pixels, checked against the memory this process can have.
+fn canvas(size: (u32, u32)) -> Result<Vec<u8>> {
+    let bytes = genmodels::core::memory::bytes_for(&[size.0 as usize, size.1 as usize], 3);
+    genmodels::core::memory::check_memory(
+        &format!("a picture of {}×{} pixels", size.0, size.1),
+        bytes,
+    )?;
+    Ok(vec![0u8; bytes as usize])
 }
 
 /// A chart that can be drawn on any plotters backend.
@@ -154,25 +131,35 @@ trait Chart {
         DB::ErrorType: 'static;
 }
 
+/// Renders `chart` as the bytes of a PNG or SVG file.
+fn chart_bytes(format: Format, chart: &impl Chart) -> Result<Vec<u8>> {
+    register_fonts();
+    match format {
+        Format::Png => {
+            let mut buf = canvas(CHART_SIZE)?;
+            {
+                let root = BitMapBackend::with_buffer(&mut buf, CHART_SIZE).into_drawing_area();
+                chart.draw(&root)?;
+                root.present()?;
+            }
+            encode_png(&buf, CHART_SIZE)
+        }
+        Format::Svg => {
+            let mut text = String::new();
+            {
+                let root = SVGBackend::with_string(&mut text, CHART_SIZE).into_drawing_area();
+                chart.draw(&root)?;
+                root.present()?;
+            }
+            Ok(text.into_bytes())
+        }
+    }
+}
+
 /// Renders `chart` to `path` (PNG or SVG by extension), atomically.
 fn render_chart(path: &Path, chart: &impl Chart) -> Result<()> {
-    register_fonts();
     let format = Format::from_path(path)?;
-    write_atomically(path, format, |tmp| {
-        match format {
-            Format::Png => {
-                let root = BitMapBackend::new(tmp, CHART_SIZE).into_drawing_area();
-                chart.draw(&root)?;
-                root.present()?;
-            }
-            Format::Svg => {
-                let root = SVGBackend::new(tmp, CHART_SIZE).into_drawing_area();
-                chart.draw(&root)?;
-                root.present()?;
-            }
-        }
-        Ok(())
-    })
+    write_picture(path, &chart_bytes(format, chart)?)
 }
 
 /// Compact tick label: integers without decimals, at most 4 decimals
@@ -714,8 +701,22 @@ pub fn line_chart(
     y_label: &str,
     series: &[(&str, Vec<(f64, f64)>)],
 ) -> Result<()> {
-    register_fonts();
-    Format::from_path(path)?;
+    write_picture(
+        path,
+        &line_chart_bytes(path, title, x_label, y_label, series)?,
+    )
+}
+
+/// The file [`line_chart`] writes, as bytes (PNG or SVG by the extension of `path`, which
+/// is not written), for a command that writes it together with other files.
+pub fn line_chart_bytes(
+    path: &Path,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    series: &[(&str, Vec<(f64, f64)>)],
+) -> Result<Vec<u8>> {
+    let format = Format::from_path(path)?;
     let finite = || {
         series
             .iter()
@@ -735,7 +736,12 @@ pub fn line_chart(
         x_range,
         y_range,
     };
-    render_chart(path, &chart)
+    chart_bytes(format, &chart)
+}
+
+/// Refuses a picture path whose extension is neither `.png` nor `.svg` (before any work).
+pub fn check_picture_path(path: &Path) -> Result<()> {
+    Format::from_path(path).map(|_| ())
 }
 
 /// Writes a grid of grey-scale images to `path`, which must be a `.png`.
@@ -790,8 +796,9 @@ pub fn image_grid(
         u32::try_from(canvas_h).context("image_grid: image too tall")?,
     );
 
-    write_atomically(path, format, |tmp| {
-        let root = BitMapBackend::new(tmp, size).into_drawing_area();
+    let mut buf = canvas(size)?;
+    {
+        let root = BitMapBackend::with_buffer(&mut buf, size).into_drawing_area();
         root.fill(&GRID_GAP_COLOR)?;
         for (idx, img) in images.iter().enumerate() {
             let x0 = GAP + (idx % cols) * (tile_w + GAP);
@@ -813,13 +820,14 @@ pub fn image_grid(
             }
         }
         root.present()?;
-        Ok(())
-    })
+    }
+    write_picture(path, &encode_png(&buf, size)?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     fn max_abs_dev(pts: &[(f64, f64)], mean: (f64, f64)) -> (f64, f64) {
         pts.iter().fold((0.0_f64, 0.0_f64), |(mx, my), &(x, y)| {

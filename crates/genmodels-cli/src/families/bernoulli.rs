@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use clap::Args;
-use genmodels::core::{rng_from_seed, Fit, LogLikelihood, Sample};
+use genmodels::core::{Fit, LogLikelihood};
 use genmodels::io::{load_model, save_model};
 use genmodels::mixture::BernoulliMixture;
 use serde_json::json;
@@ -196,8 +196,7 @@ impl Family for Bernoulli {
         if a.given.is_some() {
             return Err(usage("--given is available for Gaussian mixtures"));
         }
-        let s = self.model.sample(a.n, &mut rng_from_seed(a.seed))?;
-        sample_output(&s, &self.names(), a, out)
+        sample_output(&self.model, &self.names(), a, out)
     }
 
     fn plot(&self, a: &PlotArgs, out: &OutputFlags) -> Result<()> {

@@ -860,21 +860,46 @@ impl Family for BnCli {
     fn sample(&self, a: &SampleArgs, out: &OutputFlags) -> Result<()> {
         let mut rng = rng_from_seed(a.seed);
         let evidence = pairs(&self.net, &a.given)?;
-        let samples = if evidence.is_empty() {
-            self.net.sample(a.n, &mut rng)?
-        } else {
-            self.net.sample_given(evidence.as_slice(), a.n, &mut rng)?
+        let mut draw = |m: usize| -> Result<Vec<Vec<String>>> {
+            let s = if evidence.is_empty() {
+                self.net.sample(m, &mut rng)?
+            } else {
+                self.net.sample_given(evidence.as_slice(), m, &mut rng)?
+            };
+            Ok(s.text_rows())
         };
-        let header = samples.names.clone();
-        let rows = samples.text_rows();
+        let header: Vec<String> = self
+            .net
+            .variables()
+            .iter()
+            .map(|v| v.name.clone())
+            .collect();
         match &a.output {
             Some(p) => {
-                write_csv(p, &header, rows.into_iter())?;
+                crate::common::stream_csv(p, &header, a.n, draw)?;
                 if out.json {
                     print_json(&json!({"output": p.display().to_string(), "n": a.n}));
                 }
             }
-            None => print_table(&header, &rows),
+            None => {
+                // A printed table is held whole: every cell as text.
+                genmodels::core::memory::check_memory(
+                    &format!(
+                        "printing {} samples of {} variables (write them with -o, which streams)",
+                        a.n,
+                        header.len()
+                    ),
+                    genmodels::core::memory::bytes_for(&[a.n, header.len()], 48),
+                )?;
+                let mut rows = Vec::new();
+                let mut done = 0;
+                while done < a.n {
+                    let m = crate::common::SAMPLE_CHUNK.min(a.n - done);
+                    rows.extend(draw(m)?);
+                    done += m;
+                }
+                print_table(&header, &rows)
+            }
         }
         Ok(())
     }

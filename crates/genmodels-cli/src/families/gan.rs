@@ -86,6 +86,7 @@ pub struct FitArgs {
 pub fn fit(a: &FitArgs, out: &OutputFlags) -> Result<()> {
     check_distinct(&a.images, &a.output)?;
     let t = &a.train;
+    t.check_outputs(&a.output)?;
     if t.patience.is_some() {
         return Err(usage(
             "--patience needs a validation objective, which a GAN has not",
@@ -177,19 +178,13 @@ pub fn fit(a: &FitArgs, out: &OutputFlags) -> Result<()> {
         other => in_images(other, &a.images),
     })?;
     progress.finish();
-    gan.save(&a.output)?;
-    let names = ("discriminator", "generator");
-    if let Some(d) = &t.snapshots {
-        loss_plot(
-            &d.join("loss.png"),
-            &gan.report,
-            names,
-            "GAN losses per epoch",
-        )?;
-    }
-    if let Some(p) = &t.loss_plot {
-        loss_plot(p, &gan.report, names, "GAN losses per epoch")?;
-    }
+    t.write_outputs(
+        &a.output,
+        &gan.to_bytes(&a.output)?,
+        &gan.report,
+        ("discriminator", "generator"),
+        "GAN losses per epoch",
+    )?;
     let last = gan.report.epochs.last().cloned();
     let (ng, nd) = gan.n_parameters();
     if out.json {

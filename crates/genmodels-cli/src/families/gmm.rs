@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::Args;
-use genmodels::core::{rng_from_seed, LogLikelihood, Sample, SampleGiven};
+use genmodels::core::{rng_from_seed, LogLikelihood, SampleGiven};
 use genmodels::io::{load_model, save_model};
 use genmodels::mixture::{
     select_gaussian_mixture, CovarianceType, Criterion, GaussianMixture, InitMethod, InitParams,
@@ -14,7 +14,7 @@ use serde_json::json;
 
 use super::mixture::{
     model_data, predict_output, print_warnings, report_lines, rows_output, sample_output,
-    score_output,
+    sample_rows, score_output,
 };
 use super::Family;
 use crate::common::{
@@ -425,10 +425,7 @@ impl Family for Gmm {
     fn sample(&self, a: &SampleArgs, out: &OutputFlags) -> Result<()> {
         let mut rng = rng_from_seed(a.seed);
         match &a.given {
-            None => {
-                let s = self.model.sample(a.n, &mut rng)?;
-                sample_output(&s, &self.names(), a, out)
-            }
+            None => sample_output(&self.model, &self.names(), a, out),
             Some(g) => {
                 let mut row: Vec<Option<f64>> = vec![None; self.model.n_features()];
                 for (k, v) in parse_assignments(g)? {
@@ -438,8 +435,9 @@ impl Family for Gmm {
                         .map_err(|_| usage(format!("--given {k}={v}: {v:?} is not a number")))?;
                     row[j] = Some(v);
                 }
-                let x = self.model.sample_given(row.as_slice(), a.n, &mut rng)?;
-                rows_output(&x, &self.names(), None, a, out)
+                sample_rows(&self.names(), None, a, out, |m| {
+                    Ok((self.model.sample_given(row.as_slice(), m, &mut rng)?, None))
+                })
             }
         }
     }

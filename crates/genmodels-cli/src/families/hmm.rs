@@ -120,17 +120,8 @@ fn read(
         )));
     }
     let seq_idx = seq_col.map(|c| table.column_index(c)).transpose()?;
-    let cols: Vec<String> = match (columns, model_names) {
-        (Some(c), _) => c.to_vec(),
-        (None, Some(m)) if m.iter().all(|n| table.header.contains(n)) => m.to_vec(),
-        _ => table
-            .header
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| Some(*i) != seq_idx)
-            .map(|(_, h)| h.clone())
-            .collect(),
-    };
+    let exclude: Vec<&str> = seq_col.into_iter().collect();
+    let cols = table.model_columns(columns, model_names, &exclude)?;
     let idx: Vec<usize> = cols
         .iter()
         .map(|c| table.column_index(c))

@@ -2,11 +2,14 @@
 //! and fit summaries look the same whatever the components are.
 
 use anyhow::Result;
+use genmodels::core::{rng_from_seed, Sample};
 use genmodels::mixture::{FitReport, MixtureSample};
 use ndarray::{Array1, Array2, Axis};
 use serde_json::json;
 
-use crate::common::{num, print_json, print_table, write_table, OutputFlags};
+use crate::common::{
+    num, print_json, print_table, stream_table, write_table, OutputFlags, RowChunk, SAMPLE_CHUNK,
+};
 use crate::verbs::{PredictArgs, SampleArgs, ScoreArgs};
 
 /// Prints (and optionally writes) per-row log-likelihoods.
@@ -120,15 +123,62 @@ pub fn predict_output(proba: &Array2<f64>, a: &PredictArgs, out: &OutputFlags) -
     Ok(())
 }
 
-/// Prints (or writes) samples with the component each came from.
+/// Draws `a.n` samples of a mixture, each with the component it came from, and prints them or
+/// streams them to `-o`.
 pub fn sample_output(
-    s: &MixtureSample,
+    model: &impl Sample<Output = MixtureSample>,
     names: &[String],
     a: &SampleArgs,
     out: &OutputFlags,
 ) -> Result<()> {
-    let comp: Vec<String> = s.component.iter().map(|c| c.to_string()).collect();
-    rows_output(&s.x, names, Some(("component", comp)), a, out)
+    let mut rng = rng_from_seed(a.seed);
+    sample_rows(names, Some("component"), a, out, |m| {
+        let s = model.sample(m, &mut rng)?;
+        let comp = s.component.iter().map(|c| c.to_string()).collect();
+        Ok((s.x, Some(comp)))
+    })
+}
+
+/// Draws `a.n` rows with `draw` (a chunk at a time) and prints them, or streams them to `-o`
+/// (a `.csv` or `.npy` of any length in bounded memory).
+pub fn sample_rows(
+    names: &[String],
+    extra: Option<&str>,
+    a: &SampleArgs,
+    out: &OutputFlags,
+    mut draw: impl FnMut(usize) -> Result<RowChunk>,
+) -> Result<()> {
+    if let Some(path) = &a.output {
+        stream_table(path, names, extra, a.n, draw)?;
+        if out.json {
+            print_json(&json!({"n": a.n, "output": path.display().to_string()}));
+        } else if !out.quiet {
+            eprintln!("wrote {} rows to {}", a.n, path.display());
+        }
+        return Ok(());
+    }
+    // Printed rows are held whole (a table aligns its columns): the numbers and their text.
+    let width = names.len() + usize::from(extra.is_some());
+    genmodels::core::memory::check_memory(
+        &format!(
+            "printing {} samples of {width} values (write them with -o, which streams)",
+            a.n
+        ),
+        genmodels::core::memory::bytes_for(&[a.n, width], 8 + 40),
+    )?;
+    let mut x = Array2::zeros((0, names.len()));
+    let mut col: Vec<String> = Vec::new();
+    let mut done = 0;
+    while done < a.n {
+        let m = SAMPLE_CHUNK.min(a.n - done);
+        let (xs, cs) = draw(m)?;
+        x.append(Axis(0), xs.view())
+            .map_err(|e| anyhow::anyhow!("sample chunk of another width: {e}"))?;
+        col.extend(cs.into_iter().flatten());
+        done += m;
+    }
+    let extra = extra.map(|name| (name, col));
+    rows_output(&x, names, extra, a, out)
 }
 
 /// Prints (or writes) rows of numbers under a header.

@@ -117,6 +117,56 @@ pub struct TrainFlags {
 }
 
 impl TrainFlags {
+    /// Checks every output path before any work: the loss plot's extension, and that no two
+    /// outputs are the same file.
+    pub fn check_outputs(&self, model: &Path) -> Result<()> {
+        if let Some(p) = &self.loss_plot {
+            plot::check_picture_path(p).map_err(|e| usage(format!("--loss-plot: {e}")))?;
+            crate::common::check_distinct(model, p)?;
+            if p == model {
+                return Err(usage(format!(
+                    "{}: the loss plot and the model would be the same file",
+                    p.display()
+                )));
+            }
+        }
+        for p in std::iter::once(model).chain(self.loss_plot.as_deref()) {
+            crate::common::check_output_path(p)?;
+        }
+        Ok(())
+    }
+
+    /// Writes the model with its loss plots (`--snapshots DIR/loss.png`, `--loss-plot`) as one:
+    /// every file is complete before any is moved into place, so a failure leaves none of them
+    /// changed.
+    pub fn write_outputs(
+        &self,
+        model: &Path,
+        model_bytes: &[u8],
+        report: &FitReport,
+        names: (&str, &str),
+        title: &str,
+    ) -> Result<()> {
+        let mut staged = genmodels::io::atomic::Staged::new();
+        let io = |p: &Path, e: std::io::Error| anyhow::anyhow!("{}: {e}", p.display());
+        staged
+            .add(model, |w| w.write_all(model_bytes))
+            .map_err(|e| io(model, e))?;
+        let plots = self
+            .snapshots
+            .as_ref()
+            .map(|d| d.join("loss.png"))
+            .into_iter()
+            .chain(self.loss_plot.clone());
+        for p in plots {
+            let bytes = loss_plot_bytes(&p, report, names, title)?;
+            staged
+                .add(&p, |w| w.write_all(&bytes))
+                .map_err(|e| io(&p, e))?;
+        }
+        staged.commit().map_err(|e| io(model, e))
+    }
+
     /// The library's settings, with the family's defaults where a flag is absent.
     pub fn config(&self, lr: f64, beta1: f64, beta2: f64) -> TrainConfig {
         TrainConfig {
@@ -235,16 +285,7 @@ pub fn write_images(
     shape: (usize, usize),
     columns: Option<usize>,
 ) -> Result<()> {
-    let ext = out
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    if ext == "png" {
-        let cols = columns
-            .unwrap_or_else(|| (x.nrows() as f64).sqrt().ceil() as usize)
-            .max(1);
-        let scale = (84 / shape.0.max(shape.1).max(1)).clamp(1, 3);
+    if let Some((cols, scale)) = image_grid_layout(out, x.nrows(), shape, columns)? {
         write_png_grid(out, x.view(), shape, cols, scale)?;
         return Ok(());
     }
@@ -252,8 +293,47 @@ pub fn write_images(
     crate::common::write_table(out, &header, &x.mapv(f64::from), None)
 }
 
+/// The columns and scale of the picture [`write_images`] draws of `n` images to `out` (`None`
+/// for a table), checked (size, memory) before the images are computed.
+pub fn image_grid_layout(
+    out: &Path,
+    n: usize,
+    shape: (usize, usize),
+    columns: Option<usize>,
+) -> Result<Option<(usize, usize)>> {
+    let ext = out
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if ext != "png" {
+        // A table: the images (f32), their f64 copy, and some text per value on the way out.
+        genmodels::core::memory::check_memory(
+            &format!("{n} images of {}×{} as a table", shape.0, shape.1),
+            genmodels::core::memory::bytes_for(&[n, shape.0, shape.1], 4 + 8 + 20),
+        )?;
+        return Ok(None);
+    }
+    let cols = columns
+        .unwrap_or_else(|| (n as f64).sqrt().ceil() as usize)
+        .max(1);
+    let scale = (84 / shape.0.max(shape.1).max(1)).clamp(1, 3);
+    genmodels::io::images::grid_size(n, shape, cols, scale)?;
+    Ok(Some((cols, scale)))
+}
+
 /// The loss curve of a fit report.
 pub fn loss_plot(path: &Path, report: &FitReport, names: (&str, &str), title: &str) -> Result<()> {
+    plot::write_picture(path, &loss_plot_bytes(path, report, names, title)?)
+}
+
+/// The picture [`loss_plot`] writes, as bytes (`path` gives the format).
+fn loss_plot_bytes(
+    path: &Path,
+    report: &FitReport,
+    names: (&str, &str),
+    title: &str,
+) -> Result<Vec<u8>> {
     let pts = |f: &dyn Fn(&EpochRecord) -> Option<f64>| -> Vec<(f64, f64)> {
         report
             .epochs
@@ -270,7 +350,7 @@ pub fn loss_plot(path: &Path, report: &FitReport, names: (&str, &str), title: &s
     if !val.is_empty() {
         series.push(("validation", val));
     }
-    plot::line_chart(path, title, "epoch", "loss", &series)
+    plot::line_chart_bytes(path, title, "epoch", "loss", &series)
 }
 
 fn parse_likelihood(s: &str) -> Result<Likelihood> {
@@ -338,6 +418,7 @@ pub fn param_usage(e: genmodels::core::Error) -> anyhow::Error {
 pub fn fit(a: &FitArgs, out: &OutputFlags) -> Result<()> {
     check_distinct(&a.images, &a.output)?;
     let t = &a.train;
+    t.check_outputs(&a.output)?;
     if t.patience.is_some() && a.validation.is_none() {
         return Err(usage("--patience needs --validation FILE"));
     }
@@ -428,18 +509,13 @@ pub fn fit(a: &FitArgs, out: &OutputFlags) -> Result<()> {
         other => in_images(other, &a.images),
     })?;
     progress.finish();
-    vae.save(&a.output)?;
-    if let Some(d) = &t.snapshots {
-        loss_plot(
-            &d.join("loss.png"),
-            &vae.report,
-            ("−ELBO (train)", ""),
-            "VAE loss per epoch",
-        )?;
-    }
-    if let Some(p) = &t.loss_plot {
-        loss_plot(p, &vae.report, ("−ELBO (train)", ""), "VAE loss per epoch")?;
-    }
+    t.write_outputs(
+        &a.output,
+        &vae.to_bytes(&a.output)?,
+        &vae.report,
+        ("−ELBO (train)", ""),
+        "VAE loss per epoch",
+    )?;
     let last = vae.report.epochs.last().cloned();
     if out.json {
         print_json(&json!({
@@ -1003,6 +1079,7 @@ pub fn run(cmd: &VaeCmd, out: &OutputFlags) -> Result<()> {
                     "a conditional VAE decodes the path with a class: add --label N",
                 ));
             }
+            image_grid_layout(&a.output, a.steps, c.image_shape, Some(a.steps))?;
             let xa = read_one_image(&a.a, c)?;
             let xb = read_one_image(&a.b, c)?;
             let path = v

@@ -280,6 +280,32 @@ pub enum NetworkError {
     Other(String),
 }
 
+/// A size that this process cannot hold in memory, or an output that its disk cannot hold:
+/// refused before anything is allocated or written (see [`crate::core::memory`]).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ResourceError {
+    /// More memory than the process can have.
+    #[error("{what} would need {} of memory, but this process can have {}", crate::core::memory::human_bytes(*.needed), .available.map(|a| crate::core::memory::human_bytes(a as u128)).unwrap_or_else(|| "far less".into()))]
+    Memory {
+        /// What needs it ("10^12 samples of 2 features").
+        what: String,
+        /// Bytes needed.
+        needed: u128,
+        /// Bytes available, when the system says.
+        available: Option<u64>,
+    },
+    /// An output file larger than the free space of its file system.
+    #[error("{path}: the output would take at least {}, but its file system has {} free", crate::core::memory::human_bytes(*.needed), crate::core::memory::human_bytes(*.available as u128))]
+    Disk {
+        /// The output file.
+        path: PathBuf,
+        /// Bytes the output needs at least.
+        needed: u128,
+        /// Free bytes.
+        available: u64,
+    },
+}
+
 /// Every error the library returns.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -301,6 +327,9 @@ pub enum Error {
     /// A Bayesian network, a query on it, or data for it that cannot be used.
     #[error(transparent)]
     Network(#[from] NetworkError),
+    /// A size too large for this process's memory or an output too large for its disk.
+    #[error(transparent)]
+    Resource(#[from] ResourceError),
 }
 
 /// The library's result type.

@@ -4,13 +4,15 @@
 
 pub mod data;
 pub mod error;
+pub mod memory;
 pub mod monitor;
 pub mod numerics;
 pub mod serde_nan;
 pub mod traits;
 
 pub use error::{
-    DataError, Error, ModelFileError, NetworkError, NumericalError, ParamError, ReadError, Result,
+    DataError, Error, ModelFileError, NetworkError, NumericalError, ParamError, ReadError,
+    ResourceError, Result,
 };
 pub use monitor::{Flow, Monitor, Recorder, Silent, Step};
 pub use traits::{

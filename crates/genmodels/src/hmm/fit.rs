@@ -268,6 +268,25 @@ impl<I: EmissionInit> HmmParams<I> {
         if let Some(e) = &self.emission {
             crate::core::data::check_columns(data.x.view(), e.n_features())?;
         }
+        let (steps, s) = (data.x.nrows(), self.n_states);
+        // Emissions started from the data need a row per state; checked before the S × S
+        // transitions and the T × S posteriors are allocated.
+        if self.emission.is_none() && steps < s {
+            return Err(crate::core::DataError::TooFewRows {
+                found: steps,
+                needed: s,
+                why: format!("an HMM of {s} states started from the data"),
+            }
+            .into());
+        }
+        // Forward, backward, posteriors and emission log-probabilities (T × S each), the
+        // transitions and their expected counts (S × S, twice per thread of work).
+        let threads = rayon::current_num_threads().max(1);
+        crate::core::memory::check_memory(
+            &format!("an HMM of {s} states over {steps} steps"),
+            crate::core::memory::bytes_for(&[steps, s], 4 * 8)
+                .saturating_add(crate::core::memory::bytes_for(&[s, s, threads + 2], 2 * 8)),
+        )?;
         let deterministic = self.emission.is_some() && !matches!(self.topology, Topology::Ergodic);
         let n_init = if deterministic { 1 } else { self.n_init };
         let mut best: Option<(Hmm<I::Emission>, RunOutcome)> = None;

@@ -186,6 +186,8 @@ impl<E: Components> Hmm<E> {
 
     /// Draws one sequence of `n_steps` observations with its hidden states.
     pub fn sample_sequence(&self, n_steps: usize, rng: &mut dyn RngCore) -> Result<HmmSample> {
+        // The observations and their states.
+        crate::core::memory::check_rows("steps", n_steps, self.n_features() + 1, 8)?;
         let bad = |e: rand::distr::weighted::Error| {
             DataError::Other(format!(
                 "the model's probabilities cannot be sampled from: {e}"

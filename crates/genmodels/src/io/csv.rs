@@ -151,6 +151,92 @@ impl CsvTable {
         })
     }
 
+    /// The columns that feed a model whose features are `model` (by name), in the model's
+    /// order, from the columns `selected` by the user (all but `exclude` when `None`).
+    ///
+    /// A model with named features is matched by name, never by position: the selection may
+    /// list the features in any order, and a feature missing from it (or from the file) is an
+    /// error, as is a selected column the model does not have. A model without names (`None`,
+    /// or the placeholder names `x1…xD` of a model fitted on a `.npy` when the file has no
+    /// such columns) takes the selected columns by position; the caller checks their number.
+    ///
+    /// ```
+    /// # fn main() -> genmodels::core::Result<()> {
+    /// let t = genmodels::io::csv::parse_csv(b"waiting,eruptions\n80,3.6\n", "f.csv".as_ref())?;
+    /// let model = ["eruptions".to_string(), "waiting".to_string()];
+    /// let sel = ["waiting".to_string(), "eruptions".to_string()];
+    /// assert_eq!(t.model_columns(Some(&sel), Some(&model), &[])?, model.to_vec());
+    /// assert!(t.model_columns(Some(&sel[..1]), Some(&model), &[]).is_err());
+    /// # Ok(()) }
+    /// ```
+    pub fn model_columns(
+        &self,
+        selected: Option<&[String]>,
+        model: Option<&[String]>,
+        exclude: &[&str],
+    ) -> Result<Vec<String>> {
+        let available: Vec<String> = match selected {
+            Some(sel) => {
+                for c in sel {
+                    self.column_index(c)?;
+                }
+                sel.to_vec()
+            }
+            None => self
+                .header
+                .iter()
+                .filter(|h| !exclude.contains(&h.as_str()))
+                .cloned()
+                .collect(),
+        };
+        let Some(model) = model else {
+            return Ok(available);
+        };
+        let placeholder = model
+            .iter()
+            .enumerate()
+            .all(|(j, n)| *n == format!("x{}", j + 1));
+        if placeholder && !model.iter().all(|n| self.header.contains(n)) {
+            return Ok(available);
+        }
+        if let Some(extra) = selected.into_iter().flatten().find(|c| !model.contains(c)) {
+            return Err(format_err(
+                &self.path,
+                None,
+                Some(extra.clone()),
+                format!(
+                    "not a feature of the model, whose features are: {}",
+                    model.join(", ")
+                ),
+            )
+            .into());
+        }
+        let missing: Vec<&String> = model.iter().filter(|n| !available.contains(n)).collect();
+        if !missing.is_empty() {
+            let names: Vec<&str> = missing.iter().map(|s| s.as_str()).collect();
+            let (what, from) = match selected {
+                Some(_) => ("selected", "columns selected"),
+                None => ("in the file", "file's columns"),
+            };
+            return Err(format_err(
+                &self.path,
+                None,
+                None,
+                format!(
+                    "the model's feature{} {} {} not {what} (the model's features are matched by \
+                     name: {}; the {from} are: {})",
+                    if names.len() == 1 { "" } else { "s" },
+                    names.join(", "),
+                    if names.len() == 1 { "is" } else { "are" },
+                    model.join(", "),
+                    available.join(", ")
+                ),
+            )
+            .into());
+        }
+        Ok(model.to_vec())
+    }
+
     /// Converts the chosen columns (all when `None`) to numbers.
     pub fn numeric(&self, columns: Option<&[String]>) -> Result<NumericTable> {
         let idx: Vec<usize> = match columns {

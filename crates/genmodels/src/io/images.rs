@@ -275,6 +275,40 @@ pub fn write_png_grid(
     })
 }
 
+/// The width and height in pixels of [`write_png_grid`]'s picture of `n` images of `(h, w)`
+/// in `columns` columns at `scale`, refused when a PNG cannot be that large (2^31 − 1 pixels a
+/// side) or when this process cannot hold its canvas: a caller checks this before computing
+/// the images.
+pub fn grid_size(
+    n: usize,
+    (h, w): (usize, usize),
+    columns: usize,
+    scale: usize,
+) -> Result<(usize, usize)> {
+    let cols = columns.min(n).max(1);
+    let rows = n.div_ceil(cols);
+    let side = |count: usize, px: usize| {
+        px.checked_mul(scale)
+            .and_then(|c| c.checked_add(1))
+            .and_then(|c| c.checked_mul(count))
+            .and_then(|c| c.checked_add(1))
+            .filter(|&c| c < (1 << 31))
+    };
+    let (Some(pw), Some(ph)) = (side(cols, w), side(rows, h)) else {
+        return Err(DataError::Other(format!(
+            "a picture of {n} images of {h}×{w} in {cols} columns at scale {scale} is wider or \
+             taller than a PNG can be (2^31 - 1 pixels); draw fewer images"
+        ))
+        .into());
+    };
+    // The canvas, and the encoded file (at most about as large).
+    crate::core::memory::check_memory(
+        &format!("a picture of {pw}×{ph} pixels"),
+        crate::core::memory::bytes_for(&[pw, ph], 2),
+    )?;
+    Ok((pw, ph))
+}
+
 /// The PNG bytes of [`write_png_grid`]'s picture (for embedding in a report).
 pub fn png_grid_bytes(
     images: ArrayView2<'_, f32>,
@@ -291,10 +325,9 @@ pub fn png_grid_bytes(
         .into());
     }
     let cols = columns.min(n);
-    let rows = n.div_ceil(cols);
+    let (pw, ph) = grid_size(n, (h, w), cols, scale)?;
     let cell_w = w * scale + 1;
     let cell_h = h * scale + 1;
-    let (pw, ph) = (cols * cell_w + 1, rows * cell_h + 1);
     let mut buf = vec![128u8; pw * ph];
     for (k, img) in images.axis_iter(Axis(0)).enumerate() {
         let (gr, gc) = (k / cols, k % cols);

@@ -32,6 +32,68 @@ fn try_read<T: ReadableElement + Copy>(
     None
 }
 
+/// The shape and element size a `.npy` header declares, when it can be read.
+///
+/// `ndarray-npy` allocates the array its header declares before it reads the data, so a
+/// header that claims 10¹² rows aborts the process. It does not expose its header parser, so
+/// the two fields that bound the allocation (`shape` and the size in `descr`) are read here
+/// first and checked against the file's length.
+fn declared_size(bytes: &[u8]) -> Option<(Vec<u64>, u64, usize)> {
+    if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
+        return None;
+    }
+    let (len, start): (usize, usize) = match bytes[6] {
+        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
+        2 | 3 if bytes.len() >= 12 => (
+            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
+            12,
+        ),
+        _ => return None,
+    };
+    let end = start.checked_add(len)?;
+    let header = std::str::from_utf8(bytes.get(start..end)?).ok()?;
+    let after = |key: &str| header.find(key).map(|i| &header[i + key.len()..]);
+    let shape_text = after("'shape':")?.trim_start().strip_prefix('(')?;
+    let shape_text = &shape_text[..shape_text.find(')')?];
+    let shape = shape_text
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(|t| t.trim_end_matches('L').parse::<u64>().ok())
+        .collect::<Option<Vec<u64>>>()?;
+    let descr = after("'descr':")?.trim_start();
+    let descr = descr.strip_prefix('\'')?;
+    let descr = &descr[..descr.find('\'')?];
+    let item: u64 = descr
+        .trim_start_matches(['<', '>', '|', '='])
+        .get(1..)?
+        .parse()
+        .ok()?;
+    Some((shape, item, end))
+}
+
+/// Refuses a `.npy` whose header declares more data than the file holds.
+fn check_declared_size(bytes: &[u8]) -> std::result::Result<(), String> {
+    let Some((shape, item, data_start)) = declared_size(bytes) else {
+        return Ok(()); // ndarray-npy explains a header it cannot read
+    };
+    let needed = shape
+        .iter()
+        .fold(item as u128, |acc, &d| acc.saturating_mul(d as u128));
+    let held = bytes.len().saturating_sub(data_start) as u128;
+    if needed > held {
+        let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
+        return Err(format!(
+            "the header declares shape ({}) of {item}-byte values, {}, but the file holds {} \
+             after the header; was it truncated?",
+            dims.join(", "),
+            crate::core::memory::human_bytes(needed),
+            crate::core::memory::human_bytes(held),
+        ));
+    }
+    Ok(())
+}
+
 /// Reads a 1-D or 2-D numeric `.npy` array as f64 (a 1-D array becomes one column).
 pub fn read_npy(path: &Path) -> Result<Array2<f64>> {
     let bytes = std::fs::read(path).map_err(|source| ReadError::Io {
@@ -44,6 +106,15 @@ pub fn read_npy(path: &Path) -> Result<Array2<f64>> {
         column: None,
         message,
     };
+    check_declared_size(&bytes).map_err(fail)?;
+    // As f64, the array may take up to 8 times the file's bytes (for 1-byte elements).
+    if let Some((shape, _, _)) = declared_size(&bytes) {
+        let n: Vec<usize> = shape.iter().map(|&d| d as usize).collect();
+        crate::core::memory::check_memory(
+            &format!("{}: the array", path.display()),
+            crate::core::memory::bytes_for(&n, 8),
+        )?;
+    }
     let r = try_read::<f64>(&bytes, |v| v)
         .or_else(|| try_read::<f32>(&bytes, f64::from))
         .or_else(|| try_read::<i64>(&bytes, |v| v as f64))
@@ -74,4 +145,54 @@ pub fn write_npy(path: &Path, a: &Array2<f64>) -> Result<()> {
         }
         .into()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A version-1 `.npy` with this header text and `data_bytes` zero bytes of data.
+    fn npy_with(header: &str, data_bytes: usize) -> Vec<u8> {
+        let mut h = header.to_string();
+        while (10 + h.len() + 1) % 64 != 0 {
+            h.push(' ');
+        }
+        h.push('\n');
+        let mut b = b"\x93NUMPY\x01\x00".to_vec();
+        b.extend_from_slice(&(h.len() as u16).to_le_bytes());
+        b.extend_from_slice(h.as_bytes());
+        b.extend(std::iter::repeat_n(0u8, data_bytes));
+        b
+    }
+
+    #[test]
+    fn a_header_claiming_more_than_the_file_holds_is_refused_before_allocating() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("huge.npy");
+        let header = "{'descr': '<f8', 'fortran_order': False, 'shape': (1000000000000, 2), }";
+        std::fs::write(&p, npy_with(header, 160)).unwrap();
+        let e = read_npy(&p).unwrap_err().to_string();
+        assert!(e.contains("huge.npy"), "{e}");
+        assert!(
+            e.contains("(1000000000000, 2)") && e.contains("truncated"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn an_honest_header_still_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("ok.npy");
+        let header = "{'descr': '<f8', 'fortran_order': False, 'shape': (10, 2), }";
+        std::fs::write(&p, npy_with(header, 160)).unwrap();
+        assert_eq!(read_npy(&p).unwrap().dim(), (10, 2));
+        let a = Array2::from_shape_fn((3, 2), |(i, j)| (i * 2 + j) as f64);
+        let q = dir.path().join("w.npy");
+        write_npy(&q, &a).unwrap();
+        assert_eq!(
+            declared_size(&std::fs::read(&q).unwrap()).unwrap().0,
+            vec![3, 2]
+        );
+        assert_eq!(read_npy(&q).unwrap(), a);
+    }
 }

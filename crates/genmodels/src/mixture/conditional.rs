@@ -187,8 +187,9 @@ impl SampleGiven<[Option<f64>]> for GaussianMixture {
         n: usize,
         rng: &mut dyn RngCore,
     ) -> Result<Array2<f64>> {
-        let cm = self.condition(row)?;
         let d = self.n_features();
+        crate::core::memory::check_rows("samples", n, d, 8)?;
+        let cm = self.condition(row)?;
         let m = cm.missing.len();
         let mut out = Array2::zeros((n, d));
         let factors: Vec<Array2<f64>> = cm

@@ -256,6 +256,8 @@ impl<C: Components> Sample for Mixture<C> {
     type Output = MixtureSample;
     fn sample(&self, n: usize, rng: &mut dyn RngCore) -> Result<MixtureSample> {
         let d = self.n_features();
+        // The samples and their components.
+        crate::core::memory::check_rows("samples", n, d + 1, 8)?;
         let mut x = Array2::zeros((n, d));
         let mut comp: Array1<usize> = Array1::zeros(n);
         let pick = WeightedIndex::new(self.weights.iter()).map_err(|e| {

@@ -757,6 +757,13 @@ impl Gan {
         truncation: Option<f64>,
         rng: &mut NeuralRng,
     ) -> Result<Array2<f32>> {
+        // The latent draws and the generated images (as a tensor, then as an array).
+        crate::core::memory::check_rows(
+            "samples",
+            n,
+            self.config.latent + 2 * self.config.input_dim,
+            4,
+        )?;
         let z = self.latent(n, truncation, rng)?;
         self.generate(&z, labels)
     }
@@ -781,15 +788,24 @@ impl Gan {
         (self.nets.g.num_params(), self.nets.d.num_params())
     }
 
-    /// Saves both networks with the configuration and report as metadata (format `gan`).
-    pub fn save(&self, path: &Path) -> Result<()> {
-        let meta = CheckpointMeta {
+    fn meta(&self) -> CheckpointMeta {
+        CheckpointMeta {
             format: "gan".into(),
             version: 1,
             config: serde_json::to_value(&self.config).expect("serialisable"),
             report: serde_json::to_value(&self.report).expect("serialisable"),
-        };
-        checkpoint::save_module(&self.nets, &meta, path)
+        }
+    }
+
+    /// Saves both networks with the configuration and report as metadata (format `gan`).
+    pub fn save(&self, path: &Path) -> Result<()> {
+        checkpoint::save_module(&self.nets, &self.meta(), path)
+    }
+
+    /// The file [`save`](Self::save) writes, as bytes (`path` names them in errors), for a
+    /// caller that writes it together with other files.
+    pub fn to_bytes(&self, path: &Path) -> Result<Vec<u8>> {
+        checkpoint::module_bytes(&self.nets, &self.meta(), path)
     }
 
     /// Loads a GAN checkpoint onto `device` (a plain device).

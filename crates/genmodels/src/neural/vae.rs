@@ -631,6 +631,13 @@ impl Vae {
         labels: Option<&[usize]>,
         rng: &mut NeuralRng,
     ) -> Result<Array2<f32>> {
+        // The latent draws and the decoded images (as a tensor, then as an array).
+        crate::core::memory::check_rows(
+            "samples",
+            n,
+            self.config.latent + 2 * self.config.input_dim,
+            4,
+        )?;
         let z = super::array_from_tensor(normal_tensor(rng, [n, self.config.latent], &self.device));
         self.decode(&z, labels)
     }
@@ -792,6 +799,13 @@ impl Vae {
             .into());
         }
         let d = self.config.input_dim;
+        // The latent path and the decoded images (as a tensor, then as an array).
+        crate::core::memory::check_rows(
+            "interpolation steps",
+            steps,
+            self.config.latent + 2 * d,
+            4,
+        )?;
         let x = Array2::from_shape_vec((2, a.len()), [a, b].concat()).map_err(|_| {
             DataError::Other(format!(
                 "the two images differ in size ({} and {} values)",
@@ -799,7 +813,6 @@ impl Vae {
                 b.len()
             ))
         })?;
-        let _ = d;
         let lab = label.map(|l| vec![l; 2]);
         let (mu, _) = self.encode(&x, lab.as_deref())?;
         let z = Array2::from_shape_fn((steps, self.config.latent), |(i, j)| {
@@ -864,8 +877,9 @@ impl Vae {
         self.net.num_params()
     }
 
-    /// The checkpoint of [`save`](Self::save) as bytes (`path` names them in errors).
-    fn bytes_for(&self, path: &Path) -> Result<Vec<u8>> {
+    /// The file [`save`](Self::save) writes, as bytes (`path` names them in errors), for a
+    /// caller that writes it together with other files.
+    pub fn to_bytes(&self, path: &Path) -> Result<Vec<u8>> {
         let meta = CheckpointMeta {
             format: "vae".into(),
             version: 1,
@@ -877,7 +891,7 @@ impl Vae {
 
     /// Saves the weights with the configuration and report as metadata (format `vae`).
     pub fn save(&self, path: &Path) -> Result<()> {
-        let bytes = self.bytes_for(path)?;
+        let bytes = self.to_bytes(path)?;
         crate::io::write_atomic(path, |w| std::io::Write::write_all(w, &bytes)).map_err(|source| {
             crate::core::ModelFileError::Io {
                 path: path.into(),
@@ -1007,7 +1021,7 @@ impl Serialize for ClassVae {
         use base64::Engine as _;
         let bytes = self
             .vae
-            .bytes_for(Path::new(EMBEDDED))
+            .to_bytes(Path::new(EMBEDDED))
             .map_err(serde::ser::Error::custom)?;
         StoredClassVae {
             iwae_k: self.iwae_k,

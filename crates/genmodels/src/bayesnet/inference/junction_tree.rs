@@ -513,6 +513,7 @@ impl<'t> Calibrated<'t> {
         let jt = self.jt;
         let net = jt.net;
         DiscreteData::check_codable(net)?;
+        crate::core::memory::check_rows("samples", n, net.n_variables(), 2 * 2)?;
         struct Step {
             sep: Vec<usize>,
             sep_strides: Vec<usize>,

@@ -189,6 +189,8 @@ impl Sample for BayesNet {
 
     fn sample(&self, n: usize, rng: &mut dyn RngCore) -> Result<DiscreteData> {
         check_codable(self)?;
+        // u16 codes, drawn in blocks and then gathered: twice the final table.
+        crate::core::memory::check_rows("samples", n, self.n_variables(), 2 * 2)?;
         let tables = Tables::new(self);
         let seed = rng.next_u64();
         let n_blocks = n.div_ceil(BLOCK);

@@ -304,6 +304,15 @@ impl RbmParams {
     ) -> Result<Rbm> {
         self.check()?;
         check_rows(data.pixels.view(), self.visible, None, "the training data")?;
+        // The weights, their gradient and their momentum (visible × hidden f32 each), and a
+        // batch's hidden and visible states, before any of them is allocated.
+        let (n_vis, h) = (data.dim(), self.n_hidden);
+        crate::core::memory::check_memory(
+            &format!("an RBM of {n_vis} visible and {h} hidden units"),
+            crate::core::memory::bytes_for(&[n_vis, h], 3 * 4).saturating_add(
+                crate::core::memory::bytes_for(&[self.batch_size, n_vis + h], 4 * 4),
+            ),
+        )?;
         if let Some(v) = validation {
             check_rows(
                 v.pixels.view(),
@@ -1260,6 +1269,8 @@ impl Rbm {
         start: GibbsStart<'_>,
         rng: &mut NeuralRng,
     ) -> Result<GibbsSamples> {
+        // Visible and hidden states and their probabilities, f32.
+        crate::core::memory::check_rows("chains", n, 2 * (self.n_visible() + self.n_hidden()), 4)?;
         if n == 0 {
             return Err(ParamError::Invalid {
                 name: "n",

@@ -268,7 +268,7 @@ pub fn stream_table(
     header: &[String],
     extra: Option<&str>,
     n: usize,
-    mut draw: impl FnMut(usize) -> Result<RowChunk>,
+    draw: impl FnMut(usize) -> Result<RowChunk>,
 ) -> Result<()> {
     let ext = out
         .extension()
@@ -288,58 +288,37 @@ pub fn stream_table(
     };
     // A CSV cell takes at least two bytes (a digit and a comma or newline); a .npy cell eight.
     let least = genmodels::core::memory::bytes_for(&[n, width], if npy { 8 } else { 2 });
-    genmodels::core::memory::check_disk(out, least)?;
-    let mut failure: Option<anyhow::Error> = None;
-    let written = genmodels::io::write_atomic(out, |w| {
+    let head = |w: &mut dyn std::io::Write| {
         if npy {
-            write_npy_header(w, n, width)?;
+            genmodels::io::npy::write_header(w, &[n, width])
         } else {
             let mut h = header.to_vec();
             h.extend(extra.map(str::to_string));
-            w.write_all(csv_line(&h).as_bytes())?;
+            w.write_all(csv_line(&h).as_bytes())
         }
-        let mut done = 0;
-        while done < n {
-            let m = SAMPLE_CHUNK.min(n - done);
-            let (x, col) = match draw(m) {
-                Ok(c) => c,
-                Err(e) => {
-                    failure = Some(e);
-                    return Err(std::io::Error::other("sampling failed"));
+    };
+    let rows = |w: &mut dyn std::io::Write, (x, col): RowChunk| {
+        for (i, r) in x.outer_iter().enumerate() {
+            let last = col.as_ref().map(|c| c[i].as_str());
+            if npy {
+                for v in r.iter() {
+                    w.write_all(&v.to_le_bytes())?;
                 }
-            };
-            for (i, r) in x.outer_iter().enumerate() {
-                if npy {
-                    for v in r.iter() {
-                        w.write_all(&v.to_le_bytes())?;
-                    }
-                    if let Some(c) = &col {
-                        let v: f64 = c[i].parse().unwrap_or(f64::NAN);
-                        w.write_all(&v.to_le_bytes())?;
-                    }
-                } else {
-                    let mut cells: Vec<String> = r
-                        .iter()
-                        .map(|v| genmodels::io::csv::fmt_number(*v))
-                        .collect();
-                    if let Some(c) = &col {
-                        cells.push(c[i].clone());
-                    }
-                    w.write_all(csv_line(&cells).as_bytes())?;
+                if let Some(c) = last {
+                    w.write_all(&c.parse::<f64>().unwrap_or(f64::NAN).to_le_bytes())?;
                 }
+            } else {
+                let mut cells: Vec<String> = r
+                    .iter()
+                    .map(|v| genmodels::io::csv::fmt_number(*v))
+                    .collect();
+                cells.extend(last.map(str::to_string));
+                w.write_all(csv_line(&cells).as_bytes())?;
             }
-            done += m;
         }
         Ok(())
-    });
-    if let Some(e) = failure {
-        return Err(e);
-    }
-    written.map_err(|source| genmodels::core::ReadError::Io {
-        path: out.into(),
-        source,
-    })?;
-    Ok(())
+    };
+    stream_chunks(out, least, n, head, draw, rows)
 }
 
 /// Writes `n` text rows under `header` to the CSV `out` as they are drawn, chunk by chunk
@@ -348,25 +327,41 @@ pub fn stream_csv(
     out: &Path,
     header: &[String],
     n: usize,
-    mut draw: impl FnMut(usize) -> Result<Vec<Vec<String>>>,
+    draw: impl FnMut(usize) -> Result<Vec<Vec<String>>>,
 ) -> Result<()> {
     let least = genmodels::core::memory::bytes_for(&[n, header.len()], 2);
+    let head = |w: &mut dyn std::io::Write| w.write_all(csv_line(header).as_bytes());
+    let rows = |w: &mut dyn std::io::Write, rows: Vec<Vec<String>>| {
+        rows.iter()
+            .try_for_each(|r| w.write_all(csv_line(r).as_bytes()))
+    };
+    stream_chunks(out, least, n, head, draw, rows)
+}
+
+/// The loop of [`stream_table`] and [`stream_csv`]: checks that `least` bytes fit on the
+/// target's file system, then writes `head` and each chunk of [`SAMPLE_CHUNK`] rows that
+/// `draw` makes, atomically. A failed draw abandons the write and is the error returned.
+fn stream_chunks<C>(
+    out: &Path,
+    least: u128,
+    n: usize,
+    head: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+    mut draw: impl FnMut(usize) -> Result<C>,
+    mut rows: impl FnMut(&mut dyn std::io::Write, C) -> std::io::Result<()>,
+) -> Result<()> {
     genmodels::core::memory::check_disk(out, least)?;
     let mut failure: Option<anyhow::Error> = None;
     let written = genmodels::io::write_atomic(out, |w| {
-        w.write_all(csv_line(header).as_bytes())?;
+        head(w)?;
         let mut done = 0;
         while done < n {
             let m = SAMPLE_CHUNK.min(n - done);
-            let rows = match draw(m) {
-                Ok(r) => r,
+            match draw(m) {
+                Ok(c) => rows(w, c)?,
                 Err(e) => {
                     failure = Some(e);
                     return Err(std::io::Error::other("sampling failed"));
                 }
-            };
-            for r in &rows {
-                w.write_all(csv_line(r).as_bytes())?;
             }
             done += m;
         }
@@ -390,21 +385,6 @@ fn csv_line(cells: &[String]) -> String {
     w.into_inner()
         .map(|b| String::from_utf8_lossy(&b).into_owned())
         .unwrap_or_default()
-}
-
-/// The header of a version-1 `.npy` file of `n × width` little-endian f64 in C order.
-/// `ndarray-npy` writes whole arrays only; a streamed file needs its header before its rows,
-/// and the format fixes this header's every byte (magic, version, length, a padded dict).
-fn write_npy_header(w: &mut dyn std::io::Write, n: usize, width: usize) -> std::io::Result<()> {
-    let mut dict = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': ({n}, {width}), }}");
-    // Magic (6) + version (2) + length (2) + dict + newline, padded to a multiple of 64.
-    while (10 + dict.len() + 1) % 64 != 0 {
-        dict.push(' ');
-    }
-    dict.push('\n');
-    w.write_all(b"\x93NUMPY\x01\x00")?;
-    w.write_all(&(dict.len() as u16).to_le_bytes())?;
-    w.write_all(dict.as_bytes())
 }
 
 /// Prints rows as an aligned table.

@@ -702,3 +702,43 @@ fn a_dead_writers_leftover_is_removed_by_the_next_write() {
     ok(dir, &["sample", "f.json", "-n", "3", "-o", "small.csv"]);
     assert_eq!(leftovers(), vec![live]);
 }
+
+/// Under an address-space limit (`ulimit -v`), a size that fits the machine but not the limit
+/// is refused (exit 2), not an abort; a size within the limit still works.
+#[cfg(target_os = "linux")]
+#[test]
+fn sizes_are_checked_against_the_address_space_limit() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    faithful(dir);
+    let under_limit = |cmd: &str| {
+        Command::new("sh")
+            .current_dir(dir)
+            .arg("-c")
+            .arg(format!(
+                "ulimit -v 4000000 && exec {} {cmd}",
+                env!("CARGO_BIN_EXE_genmodels")
+            ))
+            .output()
+            .unwrap()
+    };
+    // 10^8 samples of 3 values printed: 4.8 GB of table, more than the 4 GB limit.
+    let out = under_limit("sample f.json -n 100000000");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("memory") && err.lines().count() == 1, "{err}");
+    let out = under_limit("sample f.json -n 1000 -o s.csv -q");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        fs::read_to_string(dir.join("s.csv"))
+            .unwrap()
+            .lines()
+            .count(),
+        1001
+    );
+}

@@ -38,13 +38,23 @@ const TMP_SUFFIX: &str = ".tmp";
 /// (SIGINT, SIGTERM) that is about to end the process: the writes are abandoned, and the
 /// files they would have replaced are untouched.
 pub fn remove_live_temporaries() {
-    let paths = match LIVE.lock() {
-        Ok(mut v) => std::mem::take(&mut *v),
-        Err(p) => std::mem::take(&mut *p.into_inner()),
+    remove_live_in(None);
+}
+
+/// Removes the live temporaries (those under `dir` only, when given).
+fn remove_live_in(dir: Option<&Path>) {
+    let mut live = match LIVE.lock() {
+        Ok(v) => v,
+        Err(p) => p.into_inner(),
     };
-    for p in paths {
-        let _ = std::fs::remove_file(p);
-    }
+    live.retain(|p| {
+        if dir.is_none_or(|d| p.starts_with(d)) {
+            let _ = std::fs::remove_file(p);
+            false
+        } else {
+            true
+        }
+    });
 }
 
 fn register(p: &Path) {
@@ -460,10 +470,11 @@ mod tests {
         let p = dir.path().join("m.json");
         let r = write_atomic(&p, |w| {
             w.write_all(b"half")?;
-            // What a signal handler does mid-write.
+            // What a signal handler does mid-write (to this folder's temporaries only, so
+            // that the tests writing elsewhere at the same time keep theirs).
             let n = std::fs::read_dir(dir.path()).unwrap().count();
             assert_eq!(n, 1, "the temporary exists while writing");
-            remove_live_temporaries();
+            remove_live_in(Some(dir.path()));
             assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
             Err(std::io::Error::other("interrupted"))
         });

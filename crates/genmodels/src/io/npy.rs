@@ -136,6 +136,40 @@ pub fn read_npy(path: &Path) -> Result<Array2<f64>> {
     }
 }
 
+/// Writes the header of a version-1 `.npy` file of little-endian f64 in C order with this
+/// `shape`, for a writer that streams the values after it. `ndarray-npy` writes whole arrays
+/// only; the format fixes every byte of this header (magic, version, length, a dict padded to a
+/// multiple of 64 bytes).
+///
+/// ```
+/// let mut b = Vec::new();
+/// genmodels::io::npy::write_header(&mut b, &[2, 1]).unwrap();
+/// b.extend_from_slice(&1.5f64.to_le_bytes());
+/// b.extend_from_slice(&2.5f64.to_le_bytes());
+/// let dir = tempfile::tempdir().unwrap();
+/// let p = dir.path().join("a.npy");
+/// std::fs::write(&p, b).unwrap();
+/// assert_eq!(genmodels::io::read_npy(&p).unwrap()[[1, 0]], 2.5);
+/// ```
+pub fn write_header(w: &mut dyn std::io::Write, shape: &[usize]) -> std::io::Result<()> {
+    let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
+    let dims = if dims.len() == 1 {
+        format!("{},", dims[0])
+    } else {
+        dims.join(", ")
+    };
+    let mut dict = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': ({dims}), }}");
+    // Magic (6) + version (2) + length (2) + dict + newline, padded to a multiple of 64.
+    while (10 + dict.len() + 1) % 64 != 0 {
+        dict.push(' ');
+    }
+    dict.push('\n');
+    w.write_all(b"\x93NUMPY\x01\x00")?;
+    let len = u16::try_from(dict.len()).map_err(std::io::Error::other)?;
+    w.write_all(&len.to_le_bytes())?;
+    w.write_all(dict.as_bytes())
+}
+
 /// Writes a 2-D f64 array as `.npy`, atomically.
 pub fn write_npy(path: &Path, a: &Array2<f64>) -> Result<()> {
     write_atomic(path, |w| a.write_npy(w).map_err(std::io::Error::other)).map_err(|source| {
@@ -189,10 +223,18 @@ mod tests {
         let a = Array2::from_shape_fn((3, 2), |(i, j)| (i * 2 + j) as f64);
         let q = dir.path().join("w.npy");
         write_npy(&q, &a).unwrap();
-        assert_eq!(
-            declared_size(&std::fs::read(&q).unwrap()).unwrap().0,
-            vec![3, 2]
-        );
+        let written = std::fs::read(&q).unwrap();
+        assert_eq!(declared_size(&written).unwrap().0, vec![3, 2]);
+        // The streamed header reads the same as ndarray-npy's whole-array file.
+        let mut streamed = Vec::new();
+        write_header(&mut streamed, &[3, 2]).unwrap();
+        for v in a.iter() {
+            streamed.extend_from_slice(&v.to_le_bytes());
+        }
+        let r = dir.path().join("s.npy");
+        std::fs::write(&r, &streamed).unwrap();
+        assert_eq!(read_npy(&r).unwrap(), a);
+        assert_eq!(streamed.len(), written.len());
         assert_eq!(read_npy(&q).unwrap(), a);
     }
 }

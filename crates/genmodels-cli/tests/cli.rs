@@ -1309,6 +1309,28 @@ fn output_files_have_ordinary_permissions() {
     assert_eq!(mode(&d.join("s.csv")), expected, "sample CSV mode");
 }
 
+/// The model files committed as fixtures of the library (one per family).
+const MODEL_FILES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../genmodels/tests/fixtures/model_files"
+);
+
+#[test]
+fn every_fixture_model_file_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut n = 0;
+    for e in fs::read_dir(MODEL_FILES).unwrap() {
+        let p = e.unwrap().path();
+        // Only model files: not the script that made them or its README.
+        if p.extension().is_some_and(|x| x == "sh" || x == "md") {
+            continue;
+        }
+        ok(dir.path(), &["info", p.to_str().unwrap(), "--json"]);
+        n += 1;
+    }
+    assert!(n >= 17, "{n} fixtures");
+}
+
 // ---------------------------------------------------------------------------------------------
 // 3. Help
 // ---------------------------------------------------------------------------------------------

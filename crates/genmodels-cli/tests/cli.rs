@@ -1316,6 +1316,48 @@ const MODEL_FILES: &str = concat!(
 );
 
 #[test]
+fn bad_model_file_whose_covariance_disagrees_with_its_factor() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut v: Value =
+        serde_json::from_slice(&fs::read(format!("{MODEL_FILES}/gmm_full.json")).unwrap()).unwrap();
+    // Component 1's covariance scaled by 4: still positive definite, but the precision factor
+    // (which scoring uses) now describes another covariance than imputation would use.
+    let cov = v
+        .pointer_mut("/model/components/covariances/values/data")
+        .and_then(Value::as_array_mut)
+        .unwrap();
+    for c in &mut cov[4..8] {
+        *c = (c.as_f64().unwrap() * 4.0).into();
+    }
+    write(d, "bad.json", &v.to_string());
+    write(d, "gap.csv", "eruptions,waiting\n3.6,\n");
+    for args in [
+        &["info", "bad.json"][..],
+        &["score", "bad.json", "gap.csv"],
+        &["predict", "bad.json", "gap.csv", "--impute"],
+    ] {
+        assert_bad_input(
+            &genmodels(d, args),
+            &[
+                "bad.json",
+                "invalid model parameters",
+                "covariance of component 1 disagrees with its precision Cholesky factor",
+            ],
+        );
+    }
+    // A negative variance.
+    let mut v: Value =
+        serde_json::from_slice(&fs::read(format!("{MODEL_FILES}/gmm_diag.json")).unwrap()).unwrap();
+    v["model"]["components"]["covariances"]["values"]["data"][1] = (-2.0).into();
+    write(d, "neg.json", &v.to_string());
+    assert_bad_input(
+        &genmodels(d, &["info", "neg.json"]),
+        &["neg.json", "variance of feature 1 in component 0 is -2"],
+    );
+}
+
+#[test]
 fn every_fixture_model_file_loads() {
     let dir = tempfile::tempdir().unwrap();
     let mut n = 0;

@@ -148,15 +148,32 @@ impl Sequences {
     }
 }
 
-/// Checks that `v` is a probability distribution: finite, non-negative entries summing to one
-/// within 1e-6. The error names `what`.
+/// How far from one a stored probability distribution (mixture weights, start and transition
+/// probabilities, categorical tables, class priors) may sum: `1e-6`, absolute.
+pub const DISTRIBUTION_TOLERANCE: f64 = 1e-6;
+
+/// Checks that `v` is a probability distribution: finite entries in `[0, 1]` summing to one
+/// within [`DISTRIBUTION_TOLERANCE`]. The error names `what` and the 0-based index of a bad
+/// entry.
 pub fn check_distribution(v: ArrayView1<'_, f64>, what: &str) -> Result<(), String> {
-    if v.iter().any(|p| !p.is_finite() || *p < 0.0) {
-        return Err(format!("{what}: an entry is negative or not finite"));
+    if v.is_empty() {
+        return Err(format!("{what}: there are no entries"));
+    }
+    if let Some((i, p)) = v
+        .iter()
+        .enumerate()
+        .find(|(_, p)| !(p.is_finite() && (0.0..=1.0).contains(*p)))
+    {
+        return Err(format!(
+            "{what}: entry {i} is {p}, not a probability (0 to 1)"
+        ));
     }
     let sum = v.sum();
-    if (sum - 1.0).abs() > 1e-6 {
-        return Err(format!("{what}: the entries sum to {sum}, not 1"));
+    // The entries are finite, so the sum is a number.
+    if (sum - 1.0).abs() > DISTRIBUTION_TOLERANCE {
+        return Err(format!(
+            "{what}: the entries sum to {sum}, not 1 (tolerance {DISTRIBUTION_TOLERANCE:e})"
+        ));
     }
     Ok(())
 }

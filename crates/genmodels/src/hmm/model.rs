@@ -93,6 +93,7 @@ impl<E: Components> Hmm<E> {
         for (i, row) in self.transmat.outer_iter().enumerate() {
             check_distribution(row, &format!("row {i} of the transition matrix"))?;
         }
+        crate::mixture::check_feature_names(self.feature_names.as_deref(), self.n_features())?;
         self.emission.validate()
     }
 

@@ -119,6 +119,7 @@ impl<C: Components> Mixture<C> {
             ));
         }
         crate::core::data::check_distribution(self.weights.view(), "the mixture weights")?;
+        check_feature_names(self.feature_names.as_deref(), self.n_features())?;
         self.components.validate()
     }
 
@@ -232,6 +233,17 @@ impl<C: Components> Mixture<C> {
             w_sum,
             inner,
         }
+    }
+}
+
+/// Feature names, when given, must be one per feature.
+pub(crate) fn check_feature_names(
+    names: Option<&[String]>,
+    d: usize,
+) -> std::result::Result<(), String> {
+    match names {
+        Some(n) if n.len() != d => Err(format!("{} feature names for {d} features", n.len())),
+        _ => Ok(()),
     }
 }
 

@@ -1357,6 +1357,89 @@ fn bad_model_file_whose_covariance_disagrees_with_its_factor() {
     );
 }
 
+/// The fixture checkpoint `name` with its genmodels metadata changed by `f` and element
+/// `nan_at` of a tensor set to NaN, written as `out` in `dir`.
+fn damaged_checkpoint(
+    dir: &Path,
+    name: &str,
+    out: &str,
+    f: impl FnOnce(&mut Value),
+    nan_at: Option<&str>,
+) {
+    let b = fs::read(format!("{MODEL_FILES}/{name}")).unwrap();
+    let n = u64::from_le_bytes(b[..8].try_into().unwrap()) as usize;
+    let mut header: Value = serde_json::from_slice(&b[8..8 + n]).unwrap();
+    let mut data = b[8 + n..].to_vec();
+    let m = &mut header["__metadata__"]["genmodels"];
+    let mut meta: Value = serde_json::from_str(m.as_str().unwrap()).unwrap();
+    f(&mut meta);
+    *m = meta.to_string().into();
+    if let Some(t) = nan_at {
+        let at = header[t]["data_offsets"][0].as_u64().unwrap() as usize;
+        data[at..at + 4].copy_from_slice(&f32::NAN.to_le_bytes());
+    }
+    let mut h = header.to_string().into_bytes();
+    while h.len() % 8 != 0 {
+        h.push(b' ');
+    }
+    let mut bytes = (h.len() as u64).to_le_bytes().to_vec();
+    bytes.extend(h);
+    bytes.extend(data);
+    fs::write(dir.join(out), bytes).unwrap();
+}
+
+#[test]
+fn bad_checkpoint_with_an_absurd_latent_size_or_nan_weights() {
+    // The latent size used to abort (exit 134, memory allocation failed) while building the
+    // network; it is checked against the stored tensors first.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    damaged_checkpoint(
+        d,
+        "vae.safetensors",
+        "huge.safetensors",
+        |m| m["config"]["latent"] = 1_000_000_000_000u64.into(),
+        None,
+    );
+    for args in [
+        &["info", "huge.safetensors"][..],
+        &["sample", "huge.safetensors", "-n", "2", "-o", "s.png"],
+    ] {
+        assert_bad_input(
+            &genmodels(d, args),
+            &["huge.safetensors", "mu.weight", "1000000000000"],
+        );
+    }
+    assert!(!d.join("s.png").exists());
+    // NaN weights used to sample black grids.
+    damaged_checkpoint(
+        d,
+        "gan.safetensors",
+        "nan.safetensors",
+        |_| {},
+        Some("g.out.weight"),
+    );
+    assert_bad_input(
+        &genmodels(d, &["sample", "nan.safetensors", "-n", "4", "-o", "s.png"]),
+        &["nan.safetensors", "g.out.weight", "non-finite"],
+    );
+    assert!(!d.join("s.png").exists());
+    damaged_checkpoint(
+        d,
+        "rbm.safetensors",
+        "wide.safetensors",
+        |m| {
+            m["config"]["n_hidden"] = 1_000_000_000_000u64.into();
+            m["config"]["params"]["n_hidden"] = 1_000_000_000_000u64.into();
+        },
+        None,
+    );
+    assert_bad_input(
+        &genmodels(d, &["info", "wide.safetensors"]),
+        &["wide.safetensors", "tensor `w`", "1000000000000"],
+    );
+}
+
 #[test]
 fn every_fixture_model_file_loads() {
     let dir = tempfile::tempdir().unwrap();

@@ -450,3 +450,215 @@ fn network_tables_that_are_not_distributions_are_refused() {
         );
     }
 }
+
+// -------------------------------------------------------------------------------------------
+// Checkpoints
+// -------------------------------------------------------------------------------------------
+
+#[cfg(feature = "neural")]
+mod checkpoints {
+    use super::*;
+    use genmodels::neural::cpu;
+    use genmodels::neural::gan::Gan;
+    use genmodels::neural::rbm::recommend::Recommender;
+    use genmodels::neural::rbm::Rbm;
+    use genmodels::neural::vae::Vae;
+
+    /// A safetensors file: its header (JSON) and data, to damage and put back together.
+    struct Checkpoint {
+        header: Value,
+        data: Vec<u8>,
+    }
+
+    impl Checkpoint {
+        fn read(name: &str) -> Checkpoint {
+            let b = std::fs::read(fixture(name)).unwrap();
+            let n = u64::from_le_bytes(b[..8].try_into().unwrap()) as usize;
+            Checkpoint {
+                header: serde_json::from_slice(&b[8..8 + n]).unwrap(),
+                data: b[8 + n..].to_vec(),
+            }
+        }
+
+        /// Changes the genmodels metadata (`config`, `report`...).
+        fn meta(&mut self, f: impl FnOnce(&mut Value)) {
+            let m = &mut self.header["__metadata__"]["genmodels"];
+            let mut meta: Value = serde_json::from_str(m.as_str().unwrap()).unwrap();
+            f(&mut meta);
+            *m = meta.to_string().into();
+        }
+
+        /// Writes `v` (f32) into element `i` of tensor `name`.
+        fn set(&mut self, name: &str, i: usize, v: f32) {
+            let start = self.header[name]["data_offsets"][0].as_u64().unwrap() as usize;
+            self.data[start + 4 * i..start + 4 * i + 4].copy_from_slice(&v.to_le_bytes());
+        }
+
+        /// The file, written into `dir`.
+        fn write(&self, dir: &Path) -> PathBuf {
+            let mut h = self.header.to_string().into_bytes();
+            while h.len() % 8 != 0 {
+                h.push(b' ');
+            }
+            let mut b = (h.len() as u64).to_le_bytes().to_vec();
+            b.extend(h);
+            b.extend(&self.data);
+            let p = dir.join("damaged.safetensors");
+            std::fs::write(&p, b).unwrap();
+            p
+        }
+    }
+
+    #[test]
+    fn the_untouched_round_trip_loads() {
+        // The helper itself changes nothing: a rewritten fixture still loads.
+        let dir = tempfile::tempdir().unwrap();
+        let p = Checkpoint::read("vae.safetensors").write(dir.path());
+        Vae::load(&p, &cpu()).unwrap();
+    }
+
+    #[test]
+    fn nan_weights_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = Checkpoint::read("vae.safetensors");
+        c.set("mu.weight", 3, f32::NAN);
+        let p = c.write(dir.path());
+        assert_invalid(
+            Vae::load(&p, &cpu()),
+            &[
+                "damaged.safetensors",
+                "tensor `mu.weight`",
+                "non-finite",
+                "index 3",
+            ],
+        );
+        let mut c = Checkpoint::read("gan_conv.safetensors");
+        c.set("g_ema.convt.0.weight", 0, f32::INFINITY);
+        assert_invalid(
+            Gan::load(&c.write(dir.path()), &cpu()),
+            &["tensor `g_ema.convt.0.weight`", "non-finite"],
+        );
+        let mut c = Checkpoint::read("rbm.safetensors");
+        c.set("w", 10, f32::NAN);
+        assert_invalid(
+            Rbm::load(&c.write(dir.path())),
+            &["tensor `w`", "non-finite"],
+        );
+        let mut c = Checkpoint::read("rbm_recommender.safetensors");
+        c.set("c", 0, f32::NEG_INFINITY);
+        assert_invalid(
+            Recommender::load(&c.write(dir.path())),
+            &["tensor `c`", "non-finite"],
+        );
+    }
+
+    #[test]
+    fn an_absurd_latent_size_is_an_error_not_an_abort() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = Checkpoint::read("vae.safetensors");
+        c.meta(|m| m["config"]["latent"] = 1_000_000_000_000u64.into());
+        assert_invalid(
+            Vae::load(&c.write(dir.path()), &cpu()),
+            &[
+                "tensor `mu.weight` has shape [8, 2]",
+                "needs [8, 1000000000000]",
+            ],
+        );
+        let mut c = Checkpoint::read("gan.safetensors");
+        c.meta(|m| m["config"]["latent"] = 1_000_000_000_000u64.into());
+        assert_invalid(
+            Gan::load(&c.write(dir.path()), &cpu()),
+            &["tensor `g.lin.0.weight`", "needs [1000000000000, 8]"],
+        );
+    }
+
+    #[test]
+    fn metadata_sizes_that_disagree_with_the_tensors_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        // Another hidden width.
+        let mut c = Checkpoint::read("vae.safetensors");
+        c.meta(|m| m["config"]["hidden"] = serde_json::json!([9]));
+        assert_invalid(
+            Vae::load(&c.write(dir.path()), &cpu()),
+            &["tensor `", "has shape", "the VAE configuration"],
+        );
+        // A Gaussian likelihood needs a `log_sigma` the file does not hold.
+        let mut c = Checkpoint::read("vae.safetensors");
+        c.meta(|m| m["config"]["likelihood"] = "gaussian".into());
+        assert_invalid(
+            Vae::load(&c.write(dir.path()), &cpu()),
+            &["`log_sigma`", "does not hold"],
+        );
+        // An image shape whose product overflows.
+        let mut c = Checkpoint::read("vae.safetensors");
+        c.meta(|m| m["config"]["image_shape"] = serde_json::json!([1u64 << 33, 1u64 << 33]));
+        let e = Vae::load(&c.write(dir.path()), &cpu())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("image_shape"), "{e}");
+        // A conv GAN twice as wide: every conv tensor disagrees.
+        let mut c = Checkpoint::read("gan_conv.safetensors");
+        c.meta(|m| m["config"]["conv_width"] = 1_000_000_000u64.into());
+        assert_invalid(
+            Gan::load(&c.write(dir.path()), &cpu()),
+            &["has shape", "the GAN configuration"],
+        );
+        // A GAN without the weight average the file holds.
+        let mut c = Checkpoint::read("gan_conv.safetensors");
+        c.meta(|m| m["config"]["ema"] = 0.0.into());
+        assert_invalid(
+            Gan::load(&c.write(dir.path()), &cpu()),
+            &["tensor `g_ema.", "does not describe"],
+        );
+        // RBM: more hidden units than stored.
+        let mut c = Checkpoint::read("rbm.safetensors");
+        c.meta(|m| {
+            m["config"]["n_hidden"] = 1_000_000_000_000u64.into();
+            m["config"]["params"]["n_hidden"] = 1_000_000_000_000u64.into();
+        });
+        assert_invalid(
+            Rbm::load(&c.write(dir.path())),
+            &["tensor `w` has shape [64, 8]", "needs [64, 1000000000000]"],
+        );
+        let mut c = Checkpoint::read("rbm.safetensors");
+        c.meta(|m| m["config"]["image_shape"] = serde_json::json!([4, 4]));
+        assert_invalid(
+            Rbm::load(&c.write(dir.path())),
+            &["4×4", "64 visible units"],
+        );
+        // Recommender: more hidden units than stored.
+        let mut c = Checkpoint::read("rbm_recommender.safetensors");
+        c.meta(|m| m["config"]["params"]["n_hidden"] = 1_000_000_000_000u64.into());
+        assert_invalid(
+            Recommender::load(&c.write(dir.path())),
+            &[
+                "tensor `w` has shape [320, 4]",
+                "needs [320, 1000000000000]",
+            ],
+        );
+    }
+
+    #[test]
+    fn values_outside_their_range_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = Checkpoint::read("gan_conv.safetensors");
+        c.set("g.bn.1.running_var", 2, -1.0);
+        assert_invalid(
+            Gan::load(&c.write(dir.path()), &cpu()),
+            &["tensor `g.bn.1.running_var` holds -1", "non-negative"],
+        );
+        // Ratings that refer to an item that does not exist.
+        let mut c = Checkpoint::read("rbm_recommender.safetensors");
+        c.meta(|m| m["config"]["ratings"]["entries"][0][1] = 100_000u64.into());
+        assert_invalid(
+            Recommender::load(&c.write(dir.path())),
+            &["rating entry 0", "item 100000"],
+        );
+        let mut c = Checkpoint::read("rbm_recommender.safetensors");
+        c.meta(|m| m["config"]["ratings"]["levels"][0] = 99.0.into());
+        assert_invalid(
+            Recommender::load(&c.write(dir.path())),
+            &["rating levels must increase"],
+        );
+    }
+}

@@ -20,7 +20,8 @@
 //! - shapes agree: the number of components or states and of features across weights, means,
 //!   covariances, factors, transition matrices, feature and symbol names.
 //!
-//! Bayesian network files are checked when parsed ([`crate::bayesnet::formats`]).
+//! Safetensors checkpoints of the neural families are checked the same way when read (see
+//! `neural::checkpoint`); Bayesian network files when parsed ([`crate::bayesnet::formats`]).
 
 use std::path::Path;
 

@@ -1315,6 +1315,109 @@ const MODEL_FILES: &str = concat!(
     "/../genmodels/tests/fixtures/model_files"
 );
 
+/// `fit gmm` on Old Faithful with two full-covariance components, as `f.json` in `dir`.
+fn fit_faithful_two(dir: &Path) {
+    ok(
+        dir,
+        &[
+            "fit",
+            "gmm",
+            FAITHFUL,
+            "--columns",
+            "eruptions,waiting",
+            "--components",
+            "2",
+            "-o",
+            "f.json",
+        ],
+    );
+}
+
+#[test]
+fn bad_value_too_large_to_score_names_file_row_and_column() {
+    // 1e308 is finite, but its square is not: it used to score `null` with exit 0 and predict
+    // NaN probabilities.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fit_faithful_two(d);
+    write(
+        d,
+        "big.csv",
+        "eruptions,waiting\n3.6,79\n3.1,1e308\n4.0,80\n",
+    );
+    let needles = [
+        "big.csv",
+        "data row 2",
+        "column waiting",
+        "1e308",
+        "too large",
+    ];
+    for args in [
+        &["score", "f.json", "big.csv", "--json"][..],
+        &["score", "f.json", "big.csv"],
+        &["predict", "f.json", "big.csv", "--proba"],
+        &["predict", "f.json", "big.csv"],
+    ] {
+        let r = genmodels(d, args);
+        assert_bad_input(&r, &needles);
+        assert!(
+            !r.stdout.contains("NaN") && !r.stdout.contains("null"),
+            "{r}"
+        );
+    }
+    // With a missing cell the conditional (marginal) path is taken: the same error.
+    write(d, "gap.csv", "eruptions,waiting\n3.6,79\n,1e308\n");
+    for args in [
+        &["score", "f.json", "gap.csv"][..],
+        &["predict", "f.json", "gap.csv", "--impute"],
+    ] {
+        assert_bad_input(
+            &genmodels(d, args),
+            &["gap.csv", "data row 2", "column waiting"],
+        );
+    }
+    // Large values within the range score as finite numbers.
+    write(d, "far.csv", "eruptions,waiting\n3.6,79\n3.1,1e140\n");
+    let r = ok(d, &["score", "f.json", "far.csv", "--json"]);
+    let mean = f64_field(&one_json_object(&r), "mean_log_likelihood");
+    assert!(mean.is_finite() && mean < -1e270, "{r}");
+}
+
+#[test]
+fn bad_value_too_large_to_fit_names_file_row_and_column() {
+    // It used to exit 1 with "increase reg_covar".
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "big.csv", &format!("{}3.0,1e308\n", faithful_head(20)));
+    for family in ["gmm", "hmm"] {
+        let args = ["fit", family, "big.csv", "-o", "out.json"];
+        assert_fails_cleanly(
+            d,
+            &args,
+            "out.json",
+            &["big.csv", "row 21", "column waiting", "too large"],
+        );
+    }
+}
+
+#[test]
+fn bad_value_too_large_for_a_gaussian_hmm_names_file_row_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let model = format!("{MODEL_FILES}/hmm_gaussian.json");
+    write(
+        d,
+        "seq.csv",
+        "waiting,duration\n80,4\n71,2.2\n57,-1e300\n80,4\n",
+    );
+    for verb in ["score", "predict"] {
+        assert_bad_input(
+            &genmodels(d, &[verb, &model, "seq.csv"]),
+            &["seq.csv", "data row 3", "column duration", "too large"],
+        );
+    }
+}
+
 #[test]
 fn bad_model_file_whose_covariance_disagrees_with_its_factor() {
     let dir = tempfile::tempdir().unwrap();

@@ -26,6 +26,91 @@ pub fn check_finite(x: ArrayView2<'_, f64>, hint: &str) -> Result<(), DataError>
     Ok(())
 }
 
+/// The largest magnitude that Gaussian models (mixtures, HMM emissions) accept in their data:
+/// `1e150`. Squares of such values (≤ 1e300) and sums of many of them stay finite in `f64`
+/// (whose largest value is about 1.8e308), so the log-likelihood of a row within it is a finite
+/// number; a value like `1e308` would make it `−∞` (and posterior probabilities NaN).
+pub const MAX_GAUSSIAN_MAGNITUDE: f64 = 1e150;
+
+/// [`check_finite`], and every value at most [`MAX_GAUSSIAN_MAGNITUDE`] in magnitude: the
+/// data of a Gaussian model. The error names the 1-based row and column.
+pub fn check_gaussian_data(x: ArrayView2<'_, f64>, hint: &str) -> Result<(), DataError> {
+    check_finite(x, hint)?;
+    for (i, row) in x.outer_iter().enumerate() {
+        if let Some((j, v)) = row
+            .iter()
+            .enumerate()
+            .find(|(_, v)| v.abs() > MAX_GAUSSIAN_MAGNITUDE)
+        {
+            return Err(DataError::TooLarge {
+                row: i + 1,
+                column: (j + 1).to_string(),
+                value: fmt_value(*v),
+                reason: format!(
+                    "a Gaussian model squares its values, which overflows beyond ±{MAX_GAUSSIAN_MAGNITUDE:e}; rescale the column or remove the row"
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A value for an error message: plain digits for ordinary magnitudes, scientific notation
+/// (`1e308`, not 309 digits) for very large or very small ones.
+pub(crate) fn fmt_value(v: f64) -> String {
+    let a = v.abs();
+    if a != 0.0 && a.is_finite() && !(1e-4..1e15).contains(&a) {
+        format!("{v:e}")
+    } else {
+        v.to_string()
+    }
+}
+
+/// `e` with the row numbers of its data errors moved on by `by`: for a check run on a slice of
+/// the data that starts at row `by` (0-based) of the whole.
+pub(crate) fn offset_rows(e: super::Error, by: usize) -> super::Error {
+    use super::Error;
+    match e {
+        Error::Data(DataError::NonFinite {
+            row,
+            column,
+            value,
+            hint,
+        }) => DataError::NonFinite {
+            row: row + by,
+            column,
+            value,
+            hint,
+        }
+        .into(),
+        Error::Data(DataError::TooLarge {
+            row,
+            column,
+            value,
+            reason,
+        }) => DataError::TooLarge {
+            row: row + by,
+            column,
+            value,
+            reason,
+        }
+        .into(),
+        Error::Data(DataError::Support {
+            row,
+            column,
+            value,
+            support,
+        }) => DataError::Support {
+            row: row + by,
+            column,
+            value,
+            support,
+        }
+        .into(),
+        other => other,
+    }
+}
+
 /// Checks that `x` has at least one row and one column.
 pub fn check_not_empty(x: ArrayView2<'_, f64>) -> Result<(), DataError> {
     if x.nrows() == 0 || x.ncols() == 0 {

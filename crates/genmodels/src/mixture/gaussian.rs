@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::em::{best_of_runs, em_builder_methods, EmSettings, InMemory, Passes, Streamed};
 use super::kmeans::kmeans;
 use super::model::{Components, Mixture};
-use crate::core::data::{check_finite, check_sample_weights};
+use crate::core::data::{check_gaussian_data, check_sample_weights};
 use crate::core::numerics::{
     center_sumsq, column_sums, covariance_from_precision_cholesky, gemm, lower_triangular_inverse,
     precision_cholesky_from_covariance, precision_cholesky_from_precision, symmetrize, LN_2PI,
@@ -582,6 +582,60 @@ impl GaussianComponents {
     }
 }
 
+/// Refuses the first row of `x` whose Gaussian log-densities (`log_density`, one column per
+/// component, state or weighted component) overflowed. A Gaussian density with valid
+/// parameters is positive and finite everywhere, so a row with a NaN or `+∞` entry, or `−∞` in
+/// every column, has a squared distance beyond `f64`'s range (one `−∞` among finite entries is
+/// an honest underflow of that component and is kept). The error names the row and the column
+/// farthest, in standard deviations, from the nearest component's mean.
+pub(crate) fn refuse_overflowing_rows(
+    c: &GaussianComponents,
+    x: ArrayView2<'_, f64>,
+    log_density: ArrayView2<'_, f64>,
+) -> Result<()> {
+    let Some(i) = log_density.outer_iter().position(|r| {
+        r.iter().any(|v| v.is_nan() || *v == f64::INFINITY)
+            || r.iter().all(|v| *v == f64::NEG_INFINITY)
+    }) else {
+        return Ok(());
+    };
+    let (k, d) = c.means.dim();
+    let variance = |comp: usize, j: usize| match &c.covariances {
+        CovarianceParams::Full(a) => a[[comp, j, j]],
+        CovarianceParams::Tied(a) => a[[j, j]],
+        CovarianceParams::Diag(a) => a[[comp, j]],
+        CovarianceParams::Spherical(a) => a[comp],
+    };
+    // For each column, the distance to the nearest component's mean in that component's
+    // standard deviations (NaN counts as infinitely far); the farthest column is named.
+    let far = |j: usize| {
+        (0..k)
+            .map(|comp| {
+                let z = ((x[[i, j]] - c.means[[comp, j]]) / variance(comp, j).sqrt()).abs();
+                if z.is_nan() {
+                    f64::INFINITY
+                } else {
+                    z
+                }
+            })
+            .fold(f64::INFINITY, f64::min)
+    };
+    let (j, z) = (0..d)
+        .map(|j| (j, far(j)))
+        .fold((0, f64::NEG_INFINITY), |a, b| if b.1 > a.1 { b } else { a });
+    Err(DataError::TooLarge {
+        row: i + 1,
+        column: (j + 1).to_string(),
+        value: crate::core::data::fmt_value(x[[i, j]]),
+        reason: format!(
+            "it lies {z:.3e} standard deviations from the nearest component's mean, and the \
+             row's log-likelihood overflows to a non-finite number; rescale the data or remove \
+             the row"
+        ),
+    }
+    .into())
+}
+
 /// Soft counts at or below this are an empty component (no data at all: only the 10·eps
 /// scikit-learn adds).
 const EMPTY_MASS: f64 = 100.0 * f64::EPSILON;
@@ -748,10 +802,18 @@ impl Components for GaussianComponents {
     }
 
     fn check_data(&self, x: ArrayView2<'_, f64>) -> Result<()> {
-        Ok(check_finite(
+        Ok(check_gaussian_data(
             x,
             "rows with missing values can be scored or imputed with the conditional API",
         )?)
+    }
+
+    fn check_log_density(
+        &self,
+        x: ArrayView2<'_, f64>,
+        log_density: ArrayView2<'_, f64>,
+    ) -> Result<()> {
+        refuse_overflowing_rows(self, x, log_density)
     }
 
     fn empty_stats(&self) -> GaussianStats {
@@ -1258,7 +1320,7 @@ impl GaussianMixtureParams {
     }
 
     fn check_data(&self, x: ArrayView2<'_, f64>) -> Result<()> {
-        check_finite(
+        check_gaussian_data(
             x,
             "fit needs complete rows; drop or impute rows with missing values first",
         )?;

@@ -31,6 +31,7 @@ pub use discrete::{
     PoissonComponents, PoissonMixture, WeightedSums,
 };
 pub use em::FitReport;
+pub(crate) use gaussian::refuse_overflowing_rows;
 pub use gaussian::{
     CovarianceParams, CovarianceType, GaussianComponents, GaussianMixture, GaussianMixtureParams,
     GaussianScratch, GaussianStats, InitMethod, InitParams, COVARIANCE_TOLERANCE,

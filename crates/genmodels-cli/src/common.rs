@@ -550,6 +550,11 @@ pub fn in_file(e: genmodels::core::Error, path: &Path, names: &[String]) -> anyh
             path.display(),
             col_name(column)
         )),
+        Error::Data(DataError::TooLarge { row, column, value, reason }) => usage(format!(
+            "{}, data row {row}, column {}: value {value} is too large for this model ({reason})",
+            path.display(),
+            col_name(column)
+        )),
         Error::Data(DataError::Support { row, column, value, support }) => usage(format!(
             "{}, data row {row}, column {}: value {value} is outside the model's support ({support})",
             path.display(),

@@ -1309,6 +1309,256 @@ fn output_files_have_ordinary_permissions() {
     assert_eq!(mode(&d.join("s.csv")), expected, "sample CSV mode");
 }
 
+/// The model files committed as fixtures of the library (one per family).
+const MODEL_FILES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../genmodels/tests/fixtures/model_files"
+);
+
+/// `fit gmm` on Old Faithful with two full-covariance components, as `f.json` in `dir`.
+fn fit_faithful_two(dir: &Path) {
+    ok(
+        dir,
+        &[
+            "fit",
+            "gmm",
+            FAITHFUL,
+            "--columns",
+            "eruptions,waiting",
+            "--components",
+            "2",
+            "-o",
+            "f.json",
+        ],
+    );
+}
+
+#[test]
+fn bad_value_too_large_to_score_names_file_row_and_column() {
+    // 1e308 is finite, but its square is not: it used to score `null` with exit 0 and predict
+    // NaN probabilities.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fit_faithful_two(d);
+    write(
+        d,
+        "big.csv",
+        "eruptions,waiting\n3.6,79\n3.1,1e308\n4.0,80\n",
+    );
+    let needles = [
+        "big.csv",
+        "data row 2",
+        "column waiting",
+        "1e308",
+        "too large",
+    ];
+    for args in [
+        &["score", "f.json", "big.csv", "--json"][..],
+        &["score", "f.json", "big.csv"],
+        &["predict", "f.json", "big.csv", "--proba"],
+        &["predict", "f.json", "big.csv"],
+    ] {
+        let r = genmodels(d, args);
+        assert_bad_input(&r, &needles);
+        assert!(
+            !r.stdout.contains("NaN") && !r.stdout.contains("null"),
+            "{r}"
+        );
+    }
+    // With a missing cell the conditional (marginal) path is taken: the same error.
+    write(d, "gap.csv", "eruptions,waiting\n3.6,79\n,1e308\n");
+    for args in [
+        &["score", "f.json", "gap.csv"][..],
+        &["predict", "f.json", "gap.csv", "--impute"],
+    ] {
+        assert_bad_input(
+            &genmodels(d, args),
+            &["gap.csv", "data row 2", "column waiting"],
+        );
+    }
+    // Large values within the range score as finite numbers.
+    write(d, "far.csv", "eruptions,waiting\n3.6,79\n3.1,1e140\n");
+    let r = ok(d, &["score", "f.json", "far.csv", "--json"]);
+    let mean = f64_field(&one_json_object(&r), "mean_log_likelihood");
+    assert!(mean.is_finite() && mean < -1e270, "{r}");
+}
+
+#[test]
+fn bad_value_too_large_to_fit_names_file_row_and_column() {
+    // It used to exit 1 with "increase reg_covar".
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "big.csv", &format!("{}3.0,1e308\n", faithful_head(20)));
+    for family in ["gmm", "hmm"] {
+        let args = ["fit", family, "big.csv", "-o", "out.json"];
+        assert_fails_cleanly(
+            d,
+            &args,
+            "out.json",
+            &["big.csv", "row 21", "column waiting", "too large"],
+        );
+    }
+}
+
+#[test]
+fn bad_value_too_large_for_a_gaussian_hmm_names_file_row_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let model = format!("{MODEL_FILES}/hmm_gaussian.json");
+    write(
+        d,
+        "seq.csv",
+        "waiting,duration\n80,4\n71,2.2\n57,-1e300\n80,4\n",
+    );
+    for verb in ["score", "predict"] {
+        assert_bad_input(
+            &genmodels(d, &[verb, &model, "seq.csv"]),
+            &["seq.csv", "data row 3", "column duration", "too large"],
+        );
+    }
+}
+
+#[test]
+fn bad_model_file_whose_covariance_disagrees_with_its_factor() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut v: Value =
+        serde_json::from_slice(&fs::read(format!("{MODEL_FILES}/gmm_full.json")).unwrap()).unwrap();
+    // Component 1's covariance scaled by 4: still positive definite, but the precision factor
+    // (which scoring uses) now describes another covariance than imputation would use.
+    let cov = v
+        .pointer_mut("/model/components/covariances/values/data")
+        .and_then(Value::as_array_mut)
+        .unwrap();
+    for c in &mut cov[4..8] {
+        *c = (c.as_f64().unwrap() * 4.0).into();
+    }
+    write(d, "bad.json", &v.to_string());
+    write(d, "gap.csv", "eruptions,waiting\n3.6,\n");
+    for args in [
+        &["info", "bad.json"][..],
+        &["score", "bad.json", "gap.csv"],
+        &["predict", "bad.json", "gap.csv", "--impute"],
+    ] {
+        assert_bad_input(
+            &genmodels(d, args),
+            &[
+                "bad.json",
+                "invalid model parameters",
+                "covariance of component 1 disagrees with its precision Cholesky factor",
+            ],
+        );
+    }
+    // A negative variance.
+    let mut v: Value =
+        serde_json::from_slice(&fs::read(format!("{MODEL_FILES}/gmm_diag.json")).unwrap()).unwrap();
+    v["model"]["components"]["covariances"]["values"]["data"][1] = (-2.0).into();
+    write(d, "neg.json", &v.to_string());
+    assert_bad_input(
+        &genmodels(d, &["info", "neg.json"]),
+        &["neg.json", "variance of feature 1 in component 0 is -2"],
+    );
+}
+
+/// The fixture checkpoint `name` with its genmodels metadata changed by `f` and element
+/// `nan_at` of a tensor set to NaN, written as `out` in `dir`.
+fn damaged_checkpoint(
+    dir: &Path,
+    name: &str,
+    out: &str,
+    f: impl FnOnce(&mut Value),
+    nan_at: Option<&str>,
+) {
+    let b = fs::read(format!("{MODEL_FILES}/{name}")).unwrap();
+    let n = u64::from_le_bytes(b[..8].try_into().unwrap()) as usize;
+    let mut header: Value = serde_json::from_slice(&b[8..8 + n]).unwrap();
+    let mut data = b[8 + n..].to_vec();
+    let m = &mut header["__metadata__"]["genmodels"];
+    let mut meta: Value = serde_json::from_str(m.as_str().unwrap()).unwrap();
+    f(&mut meta);
+    *m = meta.to_string().into();
+    if let Some(t) = nan_at {
+        let at = header[t]["data_offsets"][0].as_u64().unwrap() as usize;
+        data[at..at + 4].copy_from_slice(&f32::NAN.to_le_bytes());
+    }
+    let mut h = header.to_string().into_bytes();
+    while h.len() % 8 != 0 {
+        h.push(b' ');
+    }
+    let mut bytes = (h.len() as u64).to_le_bytes().to_vec();
+    bytes.extend(h);
+    bytes.extend(data);
+    fs::write(dir.join(out), bytes).unwrap();
+}
+
+#[test]
+fn bad_checkpoint_with_an_absurd_latent_size_or_nan_weights() {
+    // The latent size used to abort (exit 134, memory allocation failed) while building the
+    // network; it is checked against the stored tensors first.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    damaged_checkpoint(
+        d,
+        "vae.safetensors",
+        "huge.safetensors",
+        |m| m["config"]["latent"] = 1_000_000_000_000u64.into(),
+        None,
+    );
+    for args in [
+        &["info", "huge.safetensors"][..],
+        &["sample", "huge.safetensors", "-n", "2", "-o", "s.png"],
+    ] {
+        assert_bad_input(
+            &genmodels(d, args),
+            &["huge.safetensors", "mu.weight", "1000000000000"],
+        );
+    }
+    assert!(!d.join("s.png").exists());
+    // NaN weights used to sample black grids.
+    damaged_checkpoint(
+        d,
+        "gan.safetensors",
+        "nan.safetensors",
+        |_| {},
+        Some("g.out.weight"),
+    );
+    assert_bad_input(
+        &genmodels(d, &["sample", "nan.safetensors", "-n", "4", "-o", "s.png"]),
+        &["nan.safetensors", "g.out.weight", "non-finite"],
+    );
+    assert!(!d.join("s.png").exists());
+    damaged_checkpoint(
+        d,
+        "rbm.safetensors",
+        "wide.safetensors",
+        |m| {
+            m["config"]["n_hidden"] = 1_000_000_000_000u64.into();
+            m["config"]["params"]["n_hidden"] = 1_000_000_000_000u64.into();
+        },
+        None,
+    );
+    assert_bad_input(
+        &genmodels(d, &["info", "wide.safetensors"]),
+        &["wide.safetensors", "tensor `w`", "1000000000000"],
+    );
+}
+
+#[test]
+fn every_fixture_model_file_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut n = 0;
+    for e in fs::read_dir(MODEL_FILES).unwrap() {
+        let p = e.unwrap().path();
+        // Only model files: not the script that made them or its README.
+        if p.extension().is_some_and(|x| x == "sh" || x == "md") {
+            continue;
+        }
+        ok(dir.path(), &["info", p.to_str().unwrap(), "--json"]);
+        n += 1;
+    }
+    assert!(n >= 17, "{n} fixtures");
+}
+
 // ---------------------------------------------------------------------------------------------
 // 3. Help
 // ---------------------------------------------------------------------------------------------

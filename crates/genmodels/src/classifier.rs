@@ -165,6 +165,52 @@ pub fn fit_classifier_silently<D: Subset, P: Fit<D>>(
 }
 
 impl<M> GenerativeClassifier<M> {
+    /// Checks a classifier read from a file: one name, prior and model per class, distinct
+    /// class names, priors `exp(log_priors)` that form a distribution (finite, in `[0, 1]`,
+    /// summing to one within [`DISTRIBUTION_TOLERANCE`](crate::core::data::DISTRIBUTION_TOLERANCE)),
+    /// and every class model accepted by `check_model` (its own validation). The reason names
+    /// the class.
+    pub fn validate_with(
+        &self,
+        check_model: impl Fn(&M) -> std::result::Result<(), String>,
+    ) -> std::result::Result<(), String> {
+        let c = self.classes.len();
+        if c == 0 {
+            return Err("the classifier has no classes".into());
+        }
+        if self.models.len() != c || self.log_priors.len() != c {
+            return Err(format!(
+                "{c} classes but {} priors and {} models; one of each per class is needed",
+                self.log_priors.len(),
+                self.models.len()
+            ));
+        }
+        for (i, name) in self.classes.iter().enumerate() {
+            if self.classes[..i].contains(name) {
+                return Err(format!("the class {name:?} is listed twice"));
+            }
+        }
+        if let Some((i, l)) = self
+            .log_priors
+            .iter()
+            .enumerate()
+            .find(|(_, l)| l.is_nan() || **l > 0.0)
+        {
+            return Err(format!(
+                "the log prior of class {:?} is {l}, not the log of a probability",
+                self.classes[i]
+            ));
+        }
+        crate::core::data::check_distribution(
+            self.log_priors.mapv(f64::exp).view(),
+            "the class priors",
+        )?;
+        for (name, m) in self.classes.iter().zip(&self.models) {
+            check_model(m).map_err(|e| format!("the model of class {name:?}: {e}"))?;
+        }
+        Ok(())
+    }
+
     /// `ln P(x | y) + ln P(y)` for every observation and class (n × C).
     pub fn joint_log_likelihood<D>(&self, data: &D) -> Result<Array2<f64>>
     where

@@ -310,17 +310,7 @@ impl ClassModel for NormalizedRbm {
 }
 
 fn validate<M: ClassModel>(c: &GenerativeClassifier<M>) -> std::result::Result<(), String> {
-    if c.classes.is_empty()
-        || c.classes.len() != c.models.len()
-        || c.log_priors.len() != c.models.len()
-    {
-        return Err("classes, priors and models must have one entry per class".into());
-    }
-    let total: f64 = c.log_priors.iter().map(|l| l.exp()).sum();
-    if (total - 1.0).abs() > 1e-6 {
-        return Err(format!("the class priors sum to {total}, not 1"));
-    }
-    c.models.iter().try_for_each(|m| m.check())
+    c.validate_with(|m| m.check())
 }
 
 /// Features, their column names, the labels when the file has them, and the image shape

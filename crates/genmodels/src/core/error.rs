@@ -48,6 +48,20 @@ pub enum DataError {
         /// Extra advice, starting with "; " when present.
         hint: String,
     },
+    /// A finite value too large in magnitude for the model's arithmetic (its square, or its
+    /// distance to the model in standard deviations, overflows), so that no finite
+    /// log-likelihood can be computed for its row.
+    #[error("row {row}, column {column}: value {value} is too large for this model ({reason})")]
+    TooLarge {
+        /// 1-based row number.
+        row: usize,
+        /// 1-based column number or name.
+        column: String,
+        /// The value, formatted.
+        value: String,
+        /// Why it cannot be used, and what to do.
+        reason: String,
+    },
     /// The number of columns does not match the model.
     #[error("the data has {found} columns but the model expects {expected}{hint}")]
     Columns {

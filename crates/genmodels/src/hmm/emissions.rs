@@ -4,7 +4,7 @@ use ndarray::{Array2, ArrayView2, Axis};
 use rand::Rng;
 
 use super::fit::EmissionInit;
-use crate::core::data::check_finite;
+use crate::core::data::check_gaussian_data;
 use crate::core::{DataError, ParamError, Result, SeededRng};
 use crate::mixture::{
     kmeans, CategoricalComponents, Components, CovarianceType, GaussianComponents,
@@ -46,7 +46,7 @@ impl EmissionInit for GaussianInit {
     }
 
     fn check_data(&self, x: ArrayView2<'_, f64>) -> Result<()> {
-        Ok(check_finite(x, "HMM observations must be complete")?)
+        Ok(check_gaussian_data(x, "HMM observations must be complete")?)
     }
 
     fn initial(

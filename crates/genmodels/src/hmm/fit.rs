@@ -490,8 +490,9 @@ pub(crate) fn e_step<E: Components>(
         .into_par_iter()
         .enumerate()
         .map(|(i, r)| {
+            let first = r.start;
             let x = data.x.slice(s![r, ..]);
-            let (p, scratch) = model.posteriors_unchecked(x, i)?;
+            let (p, scratch) = model.posteriors_unchecked(x, i, first)?;
             let mut emission = model.emission.empty_stats();
             model
                 .emission

@@ -117,6 +117,14 @@ impl Components for GaussianMixtureEmission {
         self.components.check_data(x)
     }
 
+    fn check_log_density(
+        &self,
+        x: ArrayView2<'_, f64>,
+        log_density: ArrayView2<'_, f64>,
+    ) -> Result<()> {
+        crate::mixture::refuse_overflowing_rows(&self.components, x, log_density)
+    }
+
     fn empty_stats(&self) -> GmmEmissionStats {
         GmmEmissionStats {
             inner: self.components.empty_stats(),
@@ -269,7 +277,7 @@ impl super::fit::EmissionInit for GmmInit {
     }
 
     fn check_data(&self, x: ArrayView2<'_, f64>) -> Result<()> {
-        Ok(crate::core::data::check_finite(
+        Ok(crate::core::data::check_gaussian_data(
             x,
             "HMM observations must be complete",
         )?)

@@ -70,7 +70,15 @@ impl crate::io::ModelFile for CategoricalHmm {
     const FAMILY: &'static str = "hmm-categorical";
     const VERSION: u32 = 1;
     fn validate_loaded(&self) -> std::result::Result<(), String> {
-        self.validate()
+        self.validate()?;
+        match &self.symbols {
+            Some(s) if s.len() != self.emission.probs.ncols() => Err(format!(
+                "{} symbol names for {} symbols",
+                s.len(),
+                self.emission.probs.ncols()
+            )),
+            _ => Ok(()),
+        }
     }
 }
 

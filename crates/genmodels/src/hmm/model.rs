@@ -93,6 +93,7 @@ impl<E: Components> Hmm<E> {
         for (i, row) in self.transmat.outer_iter().enumerate() {
             check_distribution(row, &format!("row {i} of the transition matrix"))?;
         }
+        crate::mixture::check_feature_names(self.feature_names.as_deref(), self.n_features())?;
         self.emission.validate()
     }
 
@@ -112,14 +113,31 @@ impl<E: Components> Hmm<E> {
         (self.startprob.mapv(f64::ln), self.transmat.mapv(f64::ln))
     }
 
-    /// Forward-backward on one sequence (already checked).
+    /// `log p(x_t | z_t = s)` of one sequence whose first step is row `first_row` (0-based) of
+    /// all the data, refusing a step whose emission densities overflowed (see
+    /// [`Components::check_log_density`]); errors count rows in all the data.
+    fn checked_log_emissions(
+        &self,
+        x: ArrayView2<'_, f64>,
+        first_row: usize,
+    ) -> Result<(Array2<f64>, E::Scratch)> {
+        let mut out = Array2::zeros((x.nrows(), self.n_states()));
+        let scratch = self.emission.log_density_into(x, &mut out);
+        self.emission
+            .check_log_density(x, out.view())
+            .map_err(|e| crate::core::data::offset_rows(e, first_row))?;
+        Ok((out, scratch))
+    }
+
+    /// Forward-backward on sequence `which` (already checked), whose first step is row
+    /// `first_row` of all the data.
     pub(crate) fn posteriors_unchecked(
         &self,
         x: ArrayView2<'_, f64>,
         which: usize,
+        first_row: usize,
     ) -> Result<(Posteriors, E::Scratch)> {
-        let mut log_b = Array2::zeros((x.nrows(), self.n_states()));
-        let scratch = self.emission.log_density_into(x, &mut log_b);
+        let (log_b, scratch) = self.checked_log_emissions(x, first_row)?;
         let p = forward_backward(self.startprob.view(), self.transmat.view(), log_b.view()).ok_or_else(|| {
             DataError::Other(format!(
                 "sequence {} has probability zero under the model (no state path can emit it); check the topology or the data",
@@ -137,8 +155,9 @@ impl<E: Components> Hmm<E> {
             .into_par_iter()
             .enumerate()
             .map(|(i, r)| {
+                let first = r.start;
                 Ok(self
-                    .posteriors_unchecked(data.x.slice(s![r, ..]), i)?
+                    .posteriors_unchecked(data.x.slice(s![r, ..]), i, first)?
                     .0
                     .gamma)
             })
@@ -159,13 +178,11 @@ impl<E: Components> Hmm<E> {
             .ranges()
             .into_par_iter()
             .map(|r| {
-                viterbi(
-                    ls.view(),
-                    lt.view(),
-                    self.log_emissions(data.x.slice(s![r, ..])).view(),
-                )
+                let first = r.start;
+                let (lb, _) = self.checked_log_emissions(data.x.slice(s![r, ..]), first)?;
+                Ok(viterbi(ls.view(), lt.view(), lb.view()))
             })
-            .collect();
+            .collect::<Result<_>>()?;
         if let Some(i) = paths.iter().position(|(lp, _)| *lp == f64::NEG_INFINITY) {
             return Err(DataError::Other(format!(
                 "sequence {} has probability zero under the model (no state path can emit it); check the topology or the data",
@@ -291,10 +308,15 @@ impl<E: Components> LogLikelihood<Sequences> for Hmm<E> {
             .ranges()
             .into_par_iter()
             .map(|r| {
-                let lb = self.log_emissions(data.x.slice(s![r, ..]));
-                log_likelihood(self.startprob.view(), self.transmat.view(), lb.view())
+                let first = r.start;
+                let (lb, _) = self.checked_log_emissions(data.x.slice(s![r, ..]), first)?;
+                Ok(log_likelihood(
+                    self.startprob.view(),
+                    self.transmat.view(),
+                    lb.view(),
+                ))
             })
-            .collect();
+            .collect::<Result<_>>()?;
         Ok(Array1::from(v))
     }
 }

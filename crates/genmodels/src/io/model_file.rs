@@ -1,5 +1,27 @@
 //! Versioned model files: `{"format": "genmodels/<family>", "version": N, "model": {...}}`,
 //! written atomically, loaded with clear errors for truncated, foreign or newer files.
+//!
+//! Every model file is validated when it is read ([`ModelFile::validate_loaded`]), so that a
+//! damaged or hand-edited file is an error ([`ModelFileError::Invalid`](crate::core::ModelFileError::Invalid),
+//! naming the parameter and the component, state or class) rather than a model that answers
+//! wrongly:
+//!
+//! - every number is finite (JSON cannot hold NaN or infinities, and out-of-range numbers
+//!   fail to parse);
+//! - probabilities — mixture weights, start and transition probabilities, categorical and
+//!   multinomial tables, GMM-HMM mixture weights, class priors — lie in `[0, 1]` and sum to one
+//!   within [`DISTRIBUTION_TOLERANCE`](crate::core::data::DISTRIBUTION_TOLERANCE) (`1e-6`);
+//!   Bernoulli means lie strictly between 0 and 1, Poisson rates are non-negative;
+//! - Gaussian covariances are symmetric and positive definite (a Cholesky factorisation by
+//!   `faer` succeeds), the stored precision Cholesky factors are upper triangular with a
+//!   positive diagonal, and the covariance they imply agrees with the stored one entry by entry
+//!   within [`COVARIANCE_TOLERANCE`](crate::mixture::COVARIANCE_TOLERANCE) (`1e-6`) times the
+//!   largest entry of the covariance;
+//! - shapes agree: the number of components or states and of features across weights, means,
+//!   covariances, factors, transition matrices, feature and symbol names.
+//!
+//! Safetensors checkpoints of the neural families are checked the same way when read (see
+//! `neural::checkpoint`); Bayesian network files when parsed ([`crate::bayesnet::formats`]).
 
 use std::path::Path;
 

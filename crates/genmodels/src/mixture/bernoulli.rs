@@ -110,8 +110,14 @@ impl Components for BernoulliComponents {
         if !(self.clip > 0.0 && self.clip < 0.5) {
             return Err("clip must be in (0, 0.5)".into());
         }
-        if self.means.iter().any(|m| !(*m > 0.0 && *m < 1.0)) {
-            return Err("Bernoulli means must lie strictly between 0 and 1".into());
+        if let Some(((k, j), m)) = self
+            .means
+            .indexed_iter()
+            .find(|(_, m)| !(**m > 0.0 && **m < 1.0))
+        {
+            return Err(format!(
+                "the Bernoulli mean of feature {j} in component {k} is {m}; means must lie strictly between 0 and 1"
+            ));
         }
         Ok(())
     }

@@ -9,7 +9,8 @@ use rand::distr::weighted::WeightedIndex;
 use rand::RngCore;
 use rand_distr::{Distribution, StandardNormal};
 
-use super::gaussian::GaussianMixture;
+use super::gaussian::{refuse_overflowing_rows, GaussianMixture};
+use crate::core::data::{check_gaussian_data, offset_rows};
 use crate::core::numerics::{cholesky_lower, logsumexp, lower_triangular_inverse, LN_2PI};
 use crate::core::{DataError, NumericalError, Result, SampleGiven};
 
@@ -60,6 +61,8 @@ impl GaussianMixture {
             }
             .into());
         }
+        let observed = Array2::from_shape_fn((1, d), |(_, j)| row[j].unwrap_or(0.0));
+        check_gaussian_data(observed.view(), "")?;
         let obs: Vec<usize> = (0..d).filter(|&j| row[j].is_some()).collect();
         let mis: Vec<usize> = (0..d).filter(|&j| row[j].is_none()).collect();
         let xo: Array1<f64> = obs.iter().map(|&j| row[j].expect("observed")).collect();
@@ -101,6 +104,15 @@ impl GaussianMixture {
                 .assign(&(&s_mm - &a.t().dot(&a)));
         }
         let lse = logsumexp(log_post.as_slice().expect("contiguous"));
+        if o > 0 && !lse.is_finite() {
+            // The observed cells overflowed every component: name the farthest of them (a
+            // missing cell stands at component 0's mean, so it is never the one named).
+            let at = Array2::from_shape_fn((1, d), |(_, j)| {
+                row[j].unwrap_or(self.components.means[[0, j]])
+            });
+            let overflowed = Array2::from_elem((1, k), f64::NEG_INFINITY);
+            refuse_overflowing_rows(&self.components, at.view(), overflowed.view())?;
+        }
         let weights = log_post.mapv(|v| (v - lse).exp());
         Ok(ConditionalMixture {
             missing: mis,
@@ -166,13 +178,21 @@ impl GaussianMixture {
                 .into());
             }
         }
+        // Missing cells aside, the values must be within a Gaussian model's range.
+        check_gaussian_data(x.mapv(|v| if v.is_nan() { 0.0 } else { v }).view(), "")?;
         Ok(())
     }
 }
 
+/// An error of [`GaussianMixture::condition`] (which numbers its one row 1) for row `i`
+/// (0-based) of a matrix: a cell's error names the cell, others get the row in front.
 fn at_row(e: crate::core::Error, i: usize) -> crate::core::Error {
+    use crate::core::Error;
     match e {
-        crate::core::Error::Data(d) => DataError::Other(format!("row {}: {d}", i + 1)).into(),
+        Error::Data(
+            DataError::NonFinite { .. } | DataError::TooLarge { .. } | DataError::Support { .. },
+        ) => offset_rows(e, i),
+        Error::Data(d) => DataError::Other(format!("row {}: {d}", i + 1)).into(),
         other => other,
     }
 }

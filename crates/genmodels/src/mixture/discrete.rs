@@ -288,8 +288,14 @@ impl Components for PoissonComponents {
         if self.rates.ncols() == 0 {
             return Err("the model has no features".into());
         }
-        if self.rates.iter().any(|l| !l.is_finite() || *l < 0.0) {
-            return Err("Poisson rates must be finite and non-negative".into());
+        if let Some(((k, j), l)) = self
+            .rates
+            .indexed_iter()
+            .find(|(_, l)| !(l.is_finite() && **l >= 0.0))
+        {
+            return Err(format!(
+                "the Poisson rate of feature {j} in component {k} is {l}; rates must be finite and non-negative"
+            ));
         }
         Ok(())
     }

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::em::{best_of_runs, em_builder_methods, EmSettings, InMemory, Passes, Streamed};
 use super::kmeans::kmeans;
 use super::model::{Components, Mixture};
-use crate::core::data::{check_finite, check_sample_weights};
+use crate::core::data::{check_gaussian_data, check_sample_weights};
 use crate::core::numerics::{
     center_sumsq, column_sums, covariance_from_precision_cholesky, gemm, lower_triangular_inverse,
     precision_cholesky_from_covariance, precision_cholesky_from_precision, symmetrize, LN_2PI,
@@ -582,6 +582,60 @@ impl GaussianComponents {
     }
 }
 
+/// Refuses the first row of `x` whose Gaussian log-densities (`log_density`, one column per
+/// component, state or weighted component) overflowed. A Gaussian density with valid
+/// parameters is positive and finite everywhere, so a row with a NaN or `+∞` entry, or `−∞` in
+/// every column, has a squared distance beyond `f64`'s range (one `−∞` among finite entries is
+/// an honest underflow of that component and is kept). The error names the row and the column
+/// farthest, in standard deviations, from the nearest component's mean.
+pub(crate) fn refuse_overflowing_rows(
+    c: &GaussianComponents,
+    x: ArrayView2<'_, f64>,
+    log_density: ArrayView2<'_, f64>,
+) -> Result<()> {
+    let Some(i) = log_density.outer_iter().position(|r| {
+        r.iter().any(|v| v.is_nan() || *v == f64::INFINITY)
+            || r.iter().all(|v| *v == f64::NEG_INFINITY)
+    }) else {
+        return Ok(());
+    };
+    let (k, d) = c.means.dim();
+    let variance = |comp: usize, j: usize| match &c.covariances {
+        CovarianceParams::Full(a) => a[[comp, j, j]],
+        CovarianceParams::Tied(a) => a[[j, j]],
+        CovarianceParams::Diag(a) => a[[comp, j]],
+        CovarianceParams::Spherical(a) => a[comp],
+    };
+    // For each column, the distance to the nearest component's mean in that component's
+    // standard deviations (NaN counts as infinitely far); the farthest column is named.
+    let far = |j: usize| {
+        (0..k)
+            .map(|comp| {
+                let z = ((x[[i, j]] - c.means[[comp, j]]) / variance(comp, j).sqrt()).abs();
+                if z.is_nan() {
+                    f64::INFINITY
+                } else {
+                    z
+                }
+            })
+            .fold(f64::INFINITY, f64::min)
+    };
+    let (j, z) = (0..d)
+        .map(|j| (j, far(j)))
+        .fold((0, f64::NEG_INFINITY), |a, b| if b.1 > a.1 { b } else { a });
+    Err(DataError::TooLarge {
+        row: i + 1,
+        column: (j + 1).to_string(),
+        value: crate::core::data::fmt_value(x[[i, j]]),
+        reason: format!(
+            "it lies {z:.3e} standard deviations from the nearest component's mean, and the \
+             row's log-likelihood overflows to a non-finite number; rescale the data or remove \
+             the row"
+        ),
+    }
+    .into())
+}
+
 /// Soft counts at or below this are an empty component (no data at all: only the 10·eps
 /// scikit-learn adds).
 const EMPTY_MASS: f64 = 100.0 * f64::EPSILON;
@@ -748,10 +802,18 @@ impl Components for GaussianComponents {
     }
 
     fn check_data(&self, x: ArrayView2<'_, f64>) -> Result<()> {
-        Ok(check_finite(
+        Ok(check_gaussian_data(
             x,
             "rows with missing values can be scored or imputed with the conditional API",
         )?)
+    }
+
+    fn check_log_density(
+        &self,
+        x: ArrayView2<'_, f64>,
+        log_density: ArrayView2<'_, f64>,
+    ) -> Result<()> {
+        refuse_overflowing_rows(self, x, log_density)
     }
 
     fn empty_stats(&self) -> GaussianStats {
@@ -915,24 +977,135 @@ impl Components for GaussianComponents {
                 expected_shape(t, k, d)
             ));
         }
-        if !self.covariances.all_finite() || !self.precisions_cholesky.all_finite() {
-            return Err("covariances and precision factors must be finite".into());
+        if !self.covariances.all_finite() {
+            return Err("the covariances must be finite numbers".into());
+        }
+        if !self.precisions_cholesky.all_finite() {
+            return Err("the precision Cholesky factors must be finite numbers".into());
         }
         if !(self.reg_covar.is_finite() && self.reg_covar >= 0.0) {
             return Err("reg_covar must be finite and non-negative".into());
         }
-        let positive_diag = match &self.precisions_cholesky {
-            CovarianceParams::Full(u) => {
-                u.outer_iter().all(|uk| uk.diag().iter().all(|v| *v > 0.0))
+        check_covariances_agree(&self.covariances, &self.precisions_cholesky, k, d)
+    }
+}
+
+/// Relative tolerance of the checks of stored Gaussian parameters (a model file, or
+/// [`GaussianComponents::from_parts`]): each covariance must be symmetric, and must agree with
+/// the covariance implied by its stored precision Cholesky factor `U` (`Σ = (U Uᵀ)⁻¹`), entry
+/// by entry to within `COVARIANCE_TOLERANCE · ‖Σ‖`, where `‖Σ‖` is the largest absolute entry
+/// of the stored covariance. The factors written by genmodels (and scikit-learn) agree to
+/// round-off, about `1e-16 · κ(Σ)` relative.
+pub const COVARIANCE_TOLERANCE: f64 = 1e-6;
+
+/// Checks that stored covariances are symmetric positive definite (a Cholesky factorisation,
+/// by `faer`, succeeds), that the precision factors are upper triangular with a positive
+/// diagonal, and that the two agree (see [`COVARIANCE_TOLERANCE`]). Shapes are already checked.
+fn check_covariances_agree(
+    cov: &CovarianceParams,
+    pc: &CovarianceParams,
+    k: usize,
+    d: usize,
+) -> std::result::Result<(), String> {
+    let max_abs = |a: ArrayView2<'_, f64>| a.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let full = |name: &str, s: ArrayView2<'_, f64>, u: ArrayView2<'_, f64>| {
+        let norm = max_abs(s);
+        for i in 0..d {
+            for j in 0..i {
+                if (s[[i, j]] - s[[j, i]]).abs() > COVARIANCE_TOLERANCE * norm {
+                    return Err(format!(
+                        "the covariance of {name} is not symmetric: entry ({i}, {j}) is {} but ({j}, {i}) is {}",
+                        s[[i, j]],
+                        s[[j, i]]
+                    ));
+                }
             }
-            CovarianceParams::Tied(u) => u.diag().iter().all(|v| *v > 0.0),
-            CovarianceParams::Diag(u) => u.iter().all(|v| *v > 0.0),
-            CovarianceParams::Spherical(u) => u.iter().all(|v| *v > 0.0),
-        };
-        if !positive_diag {
-            return Err("precision factors must have a positive diagonal".into());
+        }
+        if let Err(pivot) = crate::core::numerics::cholesky_lower(s.view()) {
+            return Err(format!(
+                "the covariance of {name} is not positive definite (its Cholesky factorisation fails at pivot {pivot}; diagonal entry {})",
+                s[[pivot, pivot]]
+            ));
+        }
+        let unorm = max_abs(u);
+        for i in 0..d {
+            if u[[i, i]] <= 0.0 {
+                return Err(format!(
+                    "the precision Cholesky factor of {name} has diagonal entry {i} = {}, not positive",
+                    u[[i, i]]
+                ));
+            }
+            for j in 0..i {
+                if u[[i, j]].abs() > 1e-12 * unorm {
+                    return Err(format!(
+                        "the precision Cholesky factor of {name} is not upper triangular: entry ({i}, {j}) is {}",
+                        u[[i, j]]
+                    ));
+                }
+            }
+        }
+        let implied = covariance_from_precision_cholesky(u);
+        let (mut worst, mut at) = (0.0f64, (0, 0));
+        for ((i, j), v) in implied.indexed_iter() {
+            let diff = (v - s[[i, j]]).abs();
+            if diff > worst || diff.is_nan() {
+                (worst, at) = (diff, (i, j));
+            }
+        }
+        if worst > COVARIANCE_TOLERANCE * norm || worst.is_nan() {
+            return Err(format!(
+                "the covariance of {name} disagrees with its precision Cholesky factor: entry ({}, {}) is {} but the factor implies {} (tolerance {COVARIANCE_TOLERANCE:e} relative)",
+                at.0,
+                at.1,
+                s[[at.0, at.1]],
+                implied[[at.0, at.1]]
+            ));
         }
         Ok(())
+    };
+    // One variance σ² and its stored factor u = 1/σ (both finite: checked by the caller).
+    let scalar = |name: String, var: f64, u: f64| {
+        if var <= 0.0 {
+            return Err(format!("the variance of {name} is {var}, not positive"));
+        }
+        if u <= 0.0 {
+            return Err(format!(
+                "the precision Cholesky factor of {name} is {u}, not positive"
+            ));
+        }
+        let implied = 1.0 / (u * u);
+        let diff = (implied - var).abs();
+        if diff > COVARIANCE_TOLERANCE * var || diff.is_nan() {
+            return Err(format!(
+                "the variance of {name} is {var} but its precision Cholesky factor {u} implies {implied} (tolerance {COVARIANCE_TOLERANCE:e} relative)"
+            ));
+        }
+        Ok(())
+    };
+    match (cov, pc) {
+        (CovarianceParams::Full(c), CovarianceParams::Full(u)) => (0..k).try_for_each(|comp| {
+            full(
+                &format!("component {comp}"),
+                c.index_axis(Axis(0), comp),
+                u.index_axis(Axis(0), comp),
+            )
+        }),
+        (CovarianceParams::Tied(c), CovarianceParams::Tied(u)) => {
+            full("the shared (tied) covariance", c.view(), u.view())
+        }
+        (CovarianceParams::Diag(c), CovarianceParams::Diag(u)) => (0..k).try_for_each(|comp| {
+            (0..d).try_for_each(|j| {
+                scalar(
+                    format!("feature {j} in component {comp}"),
+                    c[[comp, j]],
+                    u[[comp, j]],
+                )
+            })
+        }),
+        (CovarianceParams::Spherical(c), CovarianceParams::Spherical(u)) => {
+            (0..k).try_for_each(|comp| scalar(format!("component {comp}"), c[comp], u[comp]))
+        }
+        _ => Err("covariances and precision factors have different covariance types".into()),
     }
 }
 
@@ -1147,7 +1320,7 @@ impl GaussianMixtureParams {
     }
 
     fn check_data(&self, x: ArrayView2<'_, f64>) -> Result<()> {
-        check_finite(
+        check_gaussian_data(
             x,
             "fit needs complete rows; drop or impute rows with missing values first",
         )?;

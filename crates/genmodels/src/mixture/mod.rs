@@ -31,12 +31,14 @@ pub use discrete::{
     PoissonComponents, PoissonMixture, WeightedSums,
 };
 pub use em::FitReport;
+pub(crate) use gaussian::refuse_overflowing_rows;
 pub use gaussian::{
     CovarianceParams, CovarianceType, GaussianComponents, GaussianMixture, GaussianMixtureParams,
-    GaussianScratch, GaussianStats, InitMethod, InitParams,
+    GaussianScratch, GaussianStats, InitMethod, InitParams, COVARIANCE_TOLERANCE,
 };
 pub use kmeans::{kmeans, KMeansResult};
 pub(crate) use model::argmax as argmax_of;
+pub(crate) use model::check_feature_names;
 pub use model::{Components, Mixture, MixtureSample};
 pub use selection::{select_gaussian_mixture, Criterion, Selection, SelectionRow};
 

@@ -29,6 +29,18 @@ pub trait Components: Clone + Send + Sync {
     fn log_density_into(&self, x: ArrayView2<'_, f64>, out: &mut Array2<f64>) -> Self::Scratch;
     /// Checks that `x` is in the support of this family (finite, binary, ...).
     fn check_data(&self, x: ArrayView2<'_, f64>) -> Result<()>;
+    /// Checks the log-densities computed for `x` (one row per row of `x`, one column per
+    /// component or state, weights possibly added): an error naming the 1-based row (of `x`)
+    /// whose densities overflowed, so that it has no finite likelihood. The default accepts
+    /// every value: for discrete families a density of zero is a legitimate answer.
+    fn check_log_density(
+        &self,
+        x: ArrayView2<'_, f64>,
+        log_density: ArrayView2<'_, f64>,
+    ) -> Result<()> {
+        let _ = (x, log_density);
+        Ok(())
+    }
     /// Empty statistics.
     fn empty_stats(&self) -> Self::Stats;
     /// Adds the statistics of chunk `x` with responsibilities `resp` (rows already multiplied by
@@ -119,6 +131,7 @@ impl<C: Components> Mixture<C> {
             ));
         }
         crate::core::data::check_distribution(self.weights.view(), "the mixture weights")?;
+        check_feature_names(self.feature_names.as_deref(), self.n_features())?;
         self.components.validate()
     }
 
@@ -131,7 +144,9 @@ impl<C: Components> Mixture<C> {
     /// `log w_k + log p_k(x_i)` for every row and component (n × K).
     pub fn weighted_log_prob(&self, x: ArrayView2<'_, f64>) -> Result<Array2<f64>> {
         self.check_input(x)?;
-        Ok(self.weighted_log_prob_unchecked(x))
+        let lp = self.weighted_log_prob_unchecked(x);
+        self.components.check_log_density(x, lp.view())?;
+        Ok(lp)
     }
 
     pub(crate) fn weighted_log_prob_unchecked(&self, x: ArrayView2<'_, f64>) -> Array2<f64> {
@@ -232,6 +247,17 @@ impl<C: Components> Mixture<C> {
             w_sum,
             inner,
         }
+    }
+}
+
+/// Feature names, when given, must be one per feature.
+pub(crate) fn check_feature_names(
+    names: Option<&[String]>,
+    d: usize,
+) -> std::result::Result<(), String> {
+    match names {
+        Some(n) if n.len() != d => Err(format!("{} feature names for {d} features", n.len())),
+        _ => Ok(()),
     }
 }
 

@@ -2,7 +2,14 @@
 //! `safetensors` crate's header parser) whose metadata key `genmodels` holds a JSON
 //! [`CheckpointMeta`]: the family, the format version, the hyper-parameters and the fit report.
 //! Written atomically; a truncated or foreign file is a clear error, never a panic.
+//!
+//! When a checkpoint is read, every floating-point tensor must be finite ([`stored_tensors`]),
+//! and the sizes in its metadata (latent and hidden widths, image shape, classes, units...) are
+//! compared with the shapes of the tensors actually stored ([`TensorPlan::check`]) before any
+//! network is built — `safetensors` has already checked those shapes against the file's
+//! length — so a damaged configuration is an error, never an allocation of its absurd sizes.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use burn_store::{ModuleSnapshot, SafetensorsStore};
@@ -80,6 +87,197 @@ pub fn meta_of(bytes: &[u8], path: &Path) -> Result<CheckpointMeta> {
     serde_json::from_str(json).map_err(|e| corrupt(path, format!("bad genmodels metadata: {e}")))
 }
 
+fn invalid(path: &Path, reason: impl Into<String>) -> crate::core::Error {
+    ModelFileError::Invalid {
+        path: path.into(),
+        reason: reason.into(),
+    }
+    .into()
+}
+
+/// The shape of every tensor stored in a checkpoint, by name.
+pub type TensorShapes = BTreeMap<String, Vec<usize>>;
+
+/// The tensors of a checkpoint's bytes, by name and shape, after checking that every value of
+/// every floating-point tensor is finite (a NaN or infinite weight is an error naming the
+/// tensor and the index). Only the header and the data are read; nothing is allocated per
+/// tensor. `safetensors` has already checked that the shapes account for the file's length.
+pub fn stored_tensors(bytes: &[u8], path: &Path) -> Result<TensorShapes> {
+    use safetensors::Dtype;
+    let st = safetensors::SafeTensors::deserialize(bytes).map_err(|e| {
+        corrupt(
+            path,
+            format!("not a complete safetensors file ({e}); was it truncated or overwritten?"),
+        )
+    })?;
+    let mut out = TensorShapes::new();
+    for (name, t) in st.iter() {
+        let data = t.data();
+        // The index of the first non-finite value, by the element's bit pattern.
+        let bad = match t.dtype() {
+            Dtype::F32 => data
+                .chunks_exact(4)
+                .position(|c| !f32::from_le_bytes([c[0], c[1], c[2], c[3]]).is_finite()),
+            Dtype::F64 => data
+                .chunks_exact(8)
+                .position(|c| !f64::from_le_bytes(c.try_into().expect("8 bytes")).is_finite()),
+            // Half precision: all-ones exponent (bits 10-14) is infinite or NaN.
+            Dtype::F16 => data
+                .chunks_exact(2)
+                .position(|c| (u16::from_le_bytes([c[0], c[1]]) >> 10) & 0x1f == 0x1f),
+            // bfloat16: all-ones exponent (bits 7-14).
+            Dtype::BF16 => data
+                .chunks_exact(2)
+                .position(|c| (u16::from_le_bytes([c[0], c[1]]) >> 7) & 0xff == 0xff),
+            _ => None,
+        };
+        if let Some(i) = bad {
+            return Err(invalid(
+                path,
+                format!(
+                    "tensor `{name}` (shape {:?}) holds a non-finite value (NaN or infinite) at flat index {i}; every weight must be a finite number",
+                    t.shape()
+                ),
+            ));
+        }
+        out.insert(name.to_string(), t.shape().to_vec());
+    }
+    Ok(out)
+}
+
+/// An error unless every value of the stored `f32` tensors whose name `selects` satisfies
+/// `ok`; `rule` says what is required ("must be non-negative"). For constraints beyond
+/// finiteness, e.g. running variances.
+pub fn check_values(
+    bytes: &[u8],
+    path: &Path,
+    selects: impl Fn(&str) -> bool,
+    ok: impl Fn(f32) -> bool,
+    rule: &str,
+) -> Result<()> {
+    let st = safetensors::SafeTensors::deserialize(bytes)
+        .map_err(|e| corrupt(path, format!("not a complete safetensors file ({e})")))?;
+    for (name, t) in st.iter().filter(|(n, _)| selects(n)) {
+        if t.dtype() != safetensors::Dtype::F32 {
+            continue;
+        }
+        let bad = t
+            .data()
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .enumerate()
+            .find(|(_, v)| !ok(*v));
+        if let Some((i, v)) = bad {
+            return Err(invalid(
+                path,
+                format!("tensor `{name}` holds {v} at flat index {i}, but its values {rule}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The tensors a model's configuration needs, by name and shape, listed from the
+/// configuration's numbers alone (no network is built): compared with a checkpoint's
+/// [`stored_tensors`] before any network is allocated, so a configuration that disagrees with
+/// the weights (or asks for absurd sizes) is an error, never an allocation failure.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TensorPlan {
+    tensors: Vec<(String, Vec<usize>)>,
+}
+
+impl TensorPlan {
+    /// An empty plan.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// One tensor.
+    pub fn param(&mut self, name: impl Into<String>, shape: &[usize]) -> &mut Self {
+        self.tensors.push((name.into(), shape.to_vec()));
+        self
+    }
+
+    /// A burn `Linear` layer `i → o` with a bias: `NAME.weight` `[i, o]`, `NAME.bias` `[o]`.
+    pub fn linear(&mut self, name: &str, i: usize, o: usize) -> &mut Self {
+        self.param(format!("{name}.weight"), &[i, o])
+            .param(format!("{name}.bias"), &[o])
+    }
+
+    /// A burn `Conv2d` `cin → cout` with a `k × k` kernel and a bias.
+    pub fn conv2d(&mut self, name: &str, cin: usize, cout: usize, k: usize) -> &mut Self {
+        self.param(format!("{name}.weight"), &[cout, cin, k, k])
+            .param(format!("{name}.bias"), &[cout])
+    }
+
+    /// A burn `ConvTranspose2d` `cin → cout` with a `k × k` kernel and a bias.
+    pub fn conv_transpose2d(&mut self, name: &str, cin: usize, cout: usize, k: usize) -> &mut Self {
+        self.param(format!("{name}.weight"), &[cin, cout, k, k])
+            .param(format!("{name}.bias"), &[cout])
+    }
+
+    /// A burn `BatchNorm` over `n` features: scale, shift and running statistics.
+    pub fn batch_norm(&mut self, name: &str, n: usize) -> &mut Self {
+        for t in ["gamma", "beta", "running_mean", "running_var"] {
+            self.param(format!("{name}.{t}"), &[n]);
+        }
+        self
+    }
+
+    /// The planned tensors, in the order they were added.
+    pub fn tensors(&self) -> &[(String, Vec<usize>)] {
+        &self.tensors
+    }
+
+    /// An error unless the checkpoint holds exactly the planned tensors with the planned
+    /// shapes. `what` names the configuration in messages (e.g. "the VAE configuration").
+    pub fn check(&self, stored: &TensorShapes, path: &Path, what: &str) -> Result<()> {
+        for (name, shape) in &self.tensors {
+            match stored.get(name) {
+                None => {
+                    return Err(invalid(
+                        path,
+                        format!(
+                            "{what} in the metadata needs a tensor `{name}` of shape {shape:?}, which the file does not hold"
+                        ),
+                    ))
+                }
+                Some(found) if found != shape => {
+                    return Err(invalid(
+                        path,
+                        format!(
+                            "tensor `{name}` has shape {found:?} in the file, but {what} in the metadata needs {shape:?}"
+                        ),
+                    ))
+                }
+                Some(_) => {}
+            }
+        }
+        if let Some(extra) = stored
+            .keys()
+            .find(|n| !self.tensors.iter().any(|(p, _)| p == *n))
+        {
+            return Err(invalid(
+                path,
+                format!("the file holds a tensor `{extra}` that {what} in the metadata does not describe"),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// `a · b`, or an error naming `what` when the product of sizes read from a file overflows.
+pub(crate) fn size_mul(a: usize, b: usize, what: &str) -> std::result::Result<usize, String> {
+    a.checked_mul(b)
+        .ok_or_else(|| format!("{what} overflows ({a} × {b})"))
+}
+
+/// `a + b`, or an error naming `what` when the sum of sizes read from a file overflows.
+pub(crate) fn size_add(a: usize, b: usize, what: &str) -> std::result::Result<usize, String> {
+    a.checked_add(b)
+        .ok_or_else(|| format!("{what} overflows ({a} + {b})"))
+}
+
 /// A burn module's parameters with `meta`, as the bytes of a safetensors file (`path` names
 /// the destination in errors).
 pub fn module_bytes<M: ModuleSnapshot>(
@@ -144,6 +342,7 @@ pub fn module_from_bytes<M: ModuleSnapshot>(
 ) -> Result<(M, CheckpointMeta)> {
     let meta = meta_of(&bytes, path)?;
     check_family(&meta, path, format)?;
+    stored_tensors(&bytes, path)?;
     let mut store = SafetensorsStore::from_bytes(Some(bytes));
     let res = module
         .load_from(&mut store)

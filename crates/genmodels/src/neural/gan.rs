@@ -41,7 +41,7 @@ use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
-use super::checkpoint::{self, CheckpointMeta};
+use super::checkpoint::{self, size_add, size_mul, CheckpointMeta, TensorPlan};
 use super::gan_cpu::{self, GanCpu};
 use super::mlp_cpu::{linear_parts, set_linear};
 use super::train::{
@@ -144,7 +144,9 @@ impl GanConfig {
 
     /// An error naming the first setting that cannot be used.
     pub fn check(&self) -> Result<()> {
-        if self.input_dim == 0 || self.image_shape.0 * self.image_shape.1 != self.input_dim {
+        if self.input_dim == 0
+            || self.image_shape.0.checked_mul(self.image_shape.1) != Some(self.input_dim)
+        {
             return Err(invalid(
                 "image_shape",
                 format!("{:?}", self.image_shape),
@@ -197,6 +199,73 @@ impl GanConfig {
 
     fn small(&self) -> (usize, usize) {
         (self.image_shape.0 / 4, self.image_shape.1 / 4)
+    }
+
+    /// The tensors of [`GanNets`] for this configuration, by name and shape, from its numbers
+    /// alone (checked arithmetic: an overflow is an error, nothing is allocated).
+    pub(crate) fn tensor_plan(&self) -> std::result::Result<TensorPlan, String> {
+        let mut p = TensorPlan::new();
+        self.generator_plan("g", &mut p)?;
+        if self.ema > 0.0 {
+            self.generator_plan("g_ema", &mut p)?;
+        }
+        let cw = self.conv_width;
+        let cw2 = size_mul(2, cw, "the convolution width")?;
+        let (sh, sw) = self.small();
+        let mut w = match self.arch {
+            Arch::Mlp => self.input_dim,
+            Arch::Conv => {
+                p.conv2d("d.conv.0", 1, cw, 4)
+                    .conv2d("d.conv.1", cw, cw2, 4);
+                size_mul(
+                    cw2,
+                    size_mul(sh, sw, "image size")?,
+                    "the critic's features",
+                )?
+            }
+        };
+        if self.arch == Arch::Mlp {
+            for (i, &h) in self.d_hidden.iter().enumerate() {
+                p.linear(&format!("d.lin.{i}"), w, h);
+                w = h;
+            }
+        }
+        p.linear("d.out", w, 1);
+        if let Some(k) = self.n_classes {
+            p.linear("d.embed", k, w);
+        }
+        Ok(p)
+    }
+
+    /// The tensors of one [`Generator`] under `prefix`.
+    fn generator_plan(&self, prefix: &str, p: &mut TensorPlan) -> std::result::Result<(), String> {
+        let mut w = size_add(self.latent, self.classes(), "the generator's input width")?;
+        let norm_widths = match self.arch {
+            Arch::Mlp => {
+                for (i, &h) in self.g_hidden.iter().enumerate() {
+                    p.linear(&format!("{prefix}.lin.{i}"), w, h);
+                    w = h;
+                }
+                p.linear(&format!("{prefix}.out"), w, self.input_dim);
+                self.g_hidden.clone()
+            }
+            Arch::Conv => {
+                let cw = self.conv_width;
+                let cw2 = size_mul(2, cw, "the convolution width")?;
+                let (sh, sw) = self.small();
+                p.conv_transpose2d(&format!("{prefix}.convt.0"), cw2, cw, 4)
+                    .conv_transpose2d(&format!("{prefix}.convt.1"), cw, 1, 4);
+                let o = size_mul(cw2, size_mul(sh, sw, "image size")?, "the generator's maps")?;
+                p.linear(&format!("{prefix}.out"), w, o);
+                vec![cw2, cw]
+            }
+        };
+        if self.batch_norm {
+            for (i, &n) in norm_widths.iter().enumerate() {
+                p.batch_norm(&format!("{prefix}.bn.{i}"), n);
+            }
+        }
+        Ok(())
     }
 }
 
@@ -810,7 +879,8 @@ impl Gan {
 
     /// Loads a GAN checkpoint onto `device` (a plain device).
     pub fn load(path: &Path, device: &Device) -> Result<Self> {
-        let meta = checkpoint::peek(path)?;
+        let bytes = checkpoint::read_bytes(path)?;
+        let meta = checkpoint::meta_of(&bytes, path)?;
         checkpoint::check_family(&meta, path, "gan")?;
         let bad = |e: String| -> crate::core::Error {
             crate::core::ModelFileError::Corrupt {
@@ -822,9 +892,23 @@ impl Gan {
         let config: GanConfig = serde_json::from_value(meta.config.clone())
             .map_err(|e| bad(format!("bad GAN configuration: {e}")))?;
         config.check().map_err(|e| bad(e.to_string()))?;
+        // The sizes in the metadata must be those of the stored tensors before any network is
+        // built: a configuration asking for a huge network is an error, not an abort.
+        let stored = checkpoint::stored_tensors(&bytes, path)?;
+        config
+            .tensor_plan()
+            .map_err(|e| bad(format!("bad GAN configuration: {e}")))?
+            .check(&stored, path, "the GAN configuration")?;
+        checkpoint::check_values(
+            &bytes,
+            path,
+            |n| n.ends_with(".running_var"),
+            |v| v >= 0.0,
+            "are variances and must be non-negative",
+        )?;
         let report: FitReport = serde_json::from_value(meta.report.clone()).unwrap_or_default();
         let nets = GanNets::new(&config, &mut neural_rng(0), device);
-        let (nets, _) = checkpoint::load_module(nets, path, "gan")?;
+        let (nets, _) = checkpoint::module_from_bytes(nets, bytes, path, "gan")?;
         Ok(Gan {
             config,
             report,

@@ -40,7 +40,7 @@ use ndarray::{Array1, Array2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::checkpoint::{self, CheckpointMeta};
+use super::checkpoint::{self, size_add, size_mul, CheckpointMeta, TensorPlan};
 use super::mlp_cpu::{linear_parts, set_linear, tensor_vec, DenseParts};
 use super::train::{
     check_images, check_model_labels, init_conv2d, init_conv_transpose2d, init_linear, invalid,
@@ -118,7 +118,7 @@ impl VaeConfig {
         if self.input_dim == 0 {
             return Err(invalid("input_dim", "0", "at least 1 value per image"));
         }
-        if self.image_shape.0 * self.image_shape.1 != self.input_dim {
+        if self.image_shape.0.checked_mul(self.image_shape.1) != Some(self.input_dim) {
             return Err(invalid(
                 "image_shape",
                 format!("{:?}", self.image_shape),
@@ -147,6 +147,43 @@ impl VaeConfig {
 
     fn conv_flat(&self) -> usize {
         64 * (self.image_shape.0 / 4) * (self.image_shape.1 / 4)
+    }
+
+    /// The tensors of [`VaeNet`] for this configuration, by name and shape, from its numbers
+    /// alone (checked arithmetic: an overflow is an error, nothing is allocated).
+    pub(crate) fn tensor_plan(&self) -> std::result::Result<TensorPlan, String> {
+        let k = self.classes();
+        let mut p = TensorPlan::new();
+        let feat = match self.arch {
+            Arch::Mlp => self.input_dim,
+            Arch::Conv => {
+                p.conv2d("enc_conv.0", 1, 32, 4)
+                    .conv2d("enc_conv.1", 32, 64, 4);
+                let q = size_mul(self.image_shape.0 / 4, self.image_shape.1 / 4, "image size")?;
+                size_mul(64, q, "the convolutional features")?
+            }
+        };
+        let mut w = size_add(feat, k, "the encoder's input width")?;
+        for (i, &h) in self.hidden.iter().enumerate() {
+            p.linear(&format!("enc.{i}"), w, h);
+            w = h;
+        }
+        p.linear("mu", w, self.latent)
+            .linear("logvar", w, self.latent);
+        let mut w = size_add(self.latent, k, "the decoder's input width")?;
+        for (i, &h) in self.hidden.iter().rev().enumerate() {
+            p.linear(&format!("dec.{i}"), w, h);
+            w = h;
+        }
+        p.linear("out", w, feat);
+        if self.arch == Arch::Conv {
+            p.conv_transpose2d("dec_conv.0", 64, 32, 4)
+                .conv_transpose2d("dec_conv.1", 32, 1, 4);
+        }
+        if self.likelihood == Likelihood::Gaussian {
+            p.param("log_sigma", &[self.input_dim]);
+        }
+        Ok(p)
     }
 
     fn classes(&self) -> usize {
@@ -920,6 +957,21 @@ impl Vae {
         let config: VaeConfig = serde_json::from_value(meta.config.clone())
             .map_err(|e| bad(format!("bad VAE configuration: {e}")))?;
         config.check().map_err(|e| bad(e.to_string()))?;
+        // The sizes in the metadata must be those of the stored tensors before any network is
+        // built: a configuration asking for a huge network is an error, not an abort.
+        let stored = checkpoint::stored_tensors(&bytes, path)?;
+        config
+            .tensor_plan()
+            .map_err(|e| bad(format!("bad VAE configuration: {e}")))?
+            .check(&stored, path, "the VAE configuration")?;
+        // exp(log σ) must be a positive, finite f32 standard deviation.
+        checkpoint::check_values(
+            &bytes,
+            path,
+            |n| n == "log_sigma",
+            |v| v.abs() <= 80.0,
+            "are log standard deviations and must lie within ±80 (a positive, finite σ)",
+        )?;
         let report: FitReport = serde_json::from_value(meta.report.clone()).unwrap_or_default();
         let net = VaeNet::new(&config, &mut neural_rng(0), device);
         let (net, _) = checkpoint::module_from_bytes(net, bytes, path, "vae")?;

@@ -347,6 +347,44 @@ pub struct RbmConfig {
     pub params: RbmParams,
 }
 
+impl RbmConfig {
+    /// Checks the sizes and hyper-parameters read from a checkpoint: at least one visible and
+    /// one hidden unit, an image shape of `n_visible` pixels, and training parameters that
+    /// agree with them.
+    pub fn check(&self) -> std::result::Result<(), String> {
+        let (nv, nh) = (self.n_visible, self.n_hidden);
+        if nv == 0 || nh == 0 {
+            return Err(format!(
+                "the RBM has {nv} visible and {nh} hidden units; at least one of each is needed"
+            ));
+        }
+        let (h, w) = self.image_shape;
+        if h.checked_mul(w) != Some(nv) {
+            return Err(format!(
+                "the image shape {h}×{w} does not hold the {nv} visible units"
+            ));
+        }
+        if self.params.n_hidden != nh || self.params.visible != self.visible {
+            return Err(format!(
+                "the training parameters ({} hidden units, {:?} visible units) disagree with the model ({nh}, {:?})",
+                self.params.n_hidden, self.params.visible, self.visible
+            ));
+        }
+        self.params.check().map_err(|e| e.to_string())
+    }
+
+    /// The tensors of [`RbmWeights`] for this configuration, by name and shape.
+    pub(crate) fn tensor_plan(&self) -> checkpoint::TensorPlan {
+        let (nv, nh) = (self.n_visible, self.n_hidden);
+        let mut p = checkpoint::TensorPlan::new();
+        p.param("w", &[nv, nh]).param("b", &[nv]).param("c", &[nh]);
+        if self.visible.is_gaussian() {
+            p.param("log_var", &[nv]);
+        }
+        p
+    }
+}
+
 /// One epoch of a fit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EpochStats {
@@ -1047,7 +1085,7 @@ impl Rbm {
         }
         let dev = cpu();
         let image_shape = image_shape.unwrap_or((1, nv));
-        if image_shape.0 * image_shape.1 != nv {
+        if image_shape.0.checked_mul(image_shape.1) != Some(nv) {
             return Err(ParamError::Invalid {
                 name: "image_shape",
                 value: format!("{}×{}", image_shape.0, image_shape.1),
@@ -1409,7 +1447,8 @@ impl Rbm {
 
     /// Loads a checkpoint written by [`save`](Self::save).
     pub fn load(path: &Path) -> Result<Rbm> {
-        let meta = checkpoint::peek(path)?;
+        let bytes = checkpoint::read_bytes(path)?;
+        let meta = checkpoint::meta_of(&bytes, path)?;
         checkpoint::check_family(&meta, path, FORMAT)?;
         let config: RbmConfig = serde_json::from_value(meta.config.clone()).map_err(|e| {
             crate::core::ModelFileError::Corrupt {
@@ -1417,6 +1456,24 @@ impl Rbm {
                 reason: format!("bad RBM config: {e}"),
             }
         })?;
+        let stored = checkpoint::stored_tensors(&bytes, path)?;
+        config
+            .check()
+            .map_err(|reason| crate::core::ModelFileError::Invalid {
+                path: path.into(),
+                reason,
+            })?;
+        config
+            .tensor_plan()
+            .check(&stored, path, "the RBM configuration")?;
+        // exp(log_var) must be a positive, finite f32 variance.
+        checkpoint::check_values(
+            &bytes,
+            path,
+            |n| n == "log_var",
+            |v| v.abs() <= 80.0,
+            "are log-variances and must lie within ±80 (a positive, finite variance)",
+        )?;
         let dev = cpu();
         let (nv, nh) = (config.n_visible, config.n_hidden);
         let blank = RbmWeights {
@@ -1428,8 +1485,17 @@ impl Rbm {
                 .is_gaussian()
                 .then(|| Param::from_tensor(Tensor::zeros([nv], &dev))),
         };
-        let (weights, meta) = checkpoint::load_module(blank, path, FORMAT)?;
-        let report = serde_json::from_value(meta.report).unwrap_or(None);
+        let (weights, meta) = checkpoint::module_from_bytes(blank, bytes, path, FORMAT)?;
+        let report: Option<RbmReport> = serde_json::from_value(meta.report).unwrap_or(None);
+        if let Some(r) = &report {
+            if r.base_rate_biases.iter().any(|v| !v.is_finite()) {
+                return Err(crate::core::ModelFileError::Invalid {
+                    path: path.into(),
+                    reason: "the fit report's base-rate biases must be finite numbers".into(),
+                }
+                .into());
+            }
+        }
         Ok(Rbm {
             weights,
             config,

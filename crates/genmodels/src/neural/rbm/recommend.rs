@@ -354,6 +354,56 @@ pub struct RecommenderConfig {
     pub columns: Vec<String>,
 }
 
+impl RecommenderConfig {
+    /// Checks what a checkpoint says besides the weights: valid hyper-parameters, rating levels
+    /// that are finite and increasing (at most 255), and entries that refer to existing users,
+    /// items and levels, one per (user, item), so that nothing indexes out of range later.
+    pub fn check(&self) -> std::result::Result<(), String> {
+        self.params.check().map_err(|e| e.to_string())?;
+        let r = &self.ratings;
+        if r.levels.is_empty() || r.levels.len() > 255 {
+            return Err(format!(
+                "{} rating levels; between 1 and 255 are needed",
+                r.levels.len()
+            ));
+        }
+        if let Some(l) = r.levels.iter().find(|l| !l.is_finite()) {
+            return Err(format!("the rating level {l} is not a finite number"));
+        }
+        if let Some(i) = r.levels.windows(2).position(|w| w[0] >= w[1]) {
+            return Err(format!(
+                "the rating levels must increase, but level {i} is {} and level {} is {}",
+                r.levels[i],
+                i + 1,
+                r.levels[i + 1]
+            ));
+        }
+        if r.items.len().checked_mul(r.levels.len()).is_none() {
+            return Err("the number of visible units (items × levels) overflows".into());
+        }
+        let mut seen = HashSet::with_capacity(r.entries.len());
+        for (n, &(u, i, l)) in r.entries.iter().enumerate() {
+            if u as usize >= r.users.len()
+                || i as usize >= r.items.len()
+                || l as usize >= r.levels.len()
+            {
+                return Err(format!(
+                    "rating entry {n} refers to user {u}, item {i}, level {l}, but there are {} users, {} items and {} levels",
+                    r.users.len(),
+                    r.items.len(),
+                    r.levels.len()
+                ));
+            }
+            if !seen.insert((u, i)) {
+                return Err(format!(
+                    "rating entry {n}: user {u} rates item {i} a second time"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// One epoch of a recommender fit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RecommenderEpoch {
@@ -953,7 +1003,8 @@ impl Recommender {
 
     /// Loads a checkpoint written by [`save`](Self::save).
     pub fn load(path: &Path) -> Result<Recommender> {
-        let meta = checkpoint::peek(path)?;
+        let bytes = checkpoint::read_bytes(path)?;
+        let meta = checkpoint::meta_of(&bytes, path)?;
         checkpoint::check_family(&meta, path, FORMAT)?;
         let config: RecommenderConfig =
             serde_json::from_value(meta.config.clone()).map_err(|e| {
@@ -962,15 +1013,26 @@ impl Recommender {
                     reason: format!("bad recommender config: {e}"),
                 }
             })?;
-        let dev = cpu();
+        let stored = checkpoint::stored_tensors(&bytes, path)?;
+        let invalid = |reason: String| crate::core::ModelFileError::Invalid {
+            path: path.into(),
+            reason,
+        };
+        config.check().map_err(invalid)?;
         let nvis = config.ratings.items.len() * config.ratings.levels.len();
         let nh = config.params.n_hidden;
+        checkpoint::TensorPlan::new()
+            .param("w", &[nvis, nh])
+            .param("b", &[nvis])
+            .param("c", &[nh])
+            .check(&stored, path, "the recommender configuration")?;
+        let dev = cpu();
         let blank = SoftmaxRbmWeights {
             w: Param::from_tensor(Tensor::zeros([nvis, nh], &dev)),
             b: Param::from_tensor(Tensor::zeros([nvis], &dev)),
             c: Param::from_tensor(Tensor::zeros([nh], &dev)),
         };
-        let (weights, meta) = checkpoint::load_module(blank, path, FORMAT)?;
+        let (weights, meta) = checkpoint::module_from_bytes(blank, bytes, path, FORMAT)?;
         let report = serde_json::from_value(meta.report).unwrap_or_default();
         Ok(Recommender::from_parts(weights, config, report))
     }

@@ -155,3 +155,18 @@ fn hmm_rows_are_numbered_across_sequences() {
     let x = array![[0.0], [1e145]];
     assert_too_large(g.log_likelihood(&Sequences::single(x).unwrap()), 2, 1);
 }
+
+/// A categorical HMM's vocabulary is the largest code plus one: a code of 10^15 is a memory
+/// error before the table is allocated, not an abort.
+#[test]
+fn a_huge_symbol_code_is_refused_before_allocating() {
+    use genmodels::core::data::Sequences;
+    use genmodels::hmm::{CategoricalInit, HmmParams};
+    let x = ndarray::Array2::from_shape_vec((3, 1), vec![0.0, 1.0, 1e15]).unwrap();
+    let seqs = Sequences::single(x).unwrap();
+    let e = HmmParams::new(2, CategoricalInit::default())
+        .fit(&seqs)
+        .unwrap_err();
+    assert!(matches!(e, genmodels::core::Error::Resource(_)), "{e}");
+    assert!(e.to_string().contains("symbols"), "{e}");
+}

@@ -91,9 +91,16 @@ impl EmissionInit for CategoricalInit {
     }
 
     fn check_data(&self, x: ArrayView2<'_, f64>) -> Result<()> {
+        // The vocabulary comes from the data (the largest code) or the caller: checked before
+        // a table that wide is allocated.
+        let seen = symbols(x)?;
+        crate::core::memory::check_memory(
+            &format!("a categorical emission over {seen} symbols"),
+            crate::core::memory::bytes_for(&[seen], 8),
+        )?;
         let v = self.n_symbols.unwrap_or(usize::MAX);
         CategoricalComponents {
-            probs: Array2::from_elem((1, v.min(1 << 20).max(symbols(x)?)), 0.0),
+            probs: Array2::from_elem((1, v.min(1 << 20).max(seen)), 0.0),
         }
         .check_data(x)
     }
@@ -105,6 +112,11 @@ impl EmissionInit for CategoricalInit {
         rng: &mut SeededRng,
     ) -> Result<CategoricalComponents> {
         let v = self.n_symbols.unwrap_or(symbols(x)?);
+        // The table, its expected counts and a thread's share of them.
+        crate::core::memory::check_memory(
+            &format!("{n_states} states over {v} symbols"),
+            crate::core::memory::bytes_for(&[n_states, v], 3 * 8),
+        )?;
         let probs = random_distributions(n_states, v, rng);
         Ok(CategoricalComponents { probs })
     }

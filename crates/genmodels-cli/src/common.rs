@@ -493,6 +493,15 @@ impl Monitor for Progress {
     }
 }
 
+/// An output path for people: `-` is standard output.
+pub fn shown(path: &Path) -> String {
+    if path.as_os_str() == "-" {
+        "standard output".into()
+    } else {
+        path.display().to_string()
+    }
+}
+
 /// Refuses, before any work, an output path that cannot be written: a directory, or a file
 /// in a folder that does not exist.
 pub fn check_output_path(p: &Path) -> Result<()> {

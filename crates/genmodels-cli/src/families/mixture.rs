@@ -153,7 +153,7 @@ pub fn sample_rows(
         if out.json {
             print_json(&json!({"n": a.n, "output": path.display().to_string()}));
         } else if !out.quiet {
-            eprintln!("wrote {} rows to {}", a.n, path.display());
+            eprintln!("wrote {} rows to {}", a.n, crate::common::shown(path));
         }
         return Ok(());
     }

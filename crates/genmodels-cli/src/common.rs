@@ -200,57 +200,25 @@ pub fn parse_components(s: &str) -> Result<Vec<usize>> {
         .collect()
 }
 
-/// Writes rows as CSV (atomically) when `out` ends in `.csv`, or a `.npy` matrix.
+/// Writes rows as CSV (atomically) when `out` ends in `.csv`, or a `.npy` matrix (the extra
+/// column, e.g. the component, as a number).
 pub fn write_table(
     out: &Path,
     header: &[String],
     data: &Array2<f64>,
     extra: Option<(&str, Vec<String>)>,
 ) -> Result<()> {
-    let ext = out
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    match ext.as_str() {
-        "npy" => {
-            if let Some((_, col)) = extra {
-                // A .npy holds numbers only: the extra column (e.g. component) goes as a number.
-                let mut full = Array2::zeros((data.nrows(), data.ncols() + 1));
-                full.slice_mut(ndarray::s![.., ..data.ncols()]).assign(data);
-                for (i, v) in col.iter().enumerate() {
-                    full[[i, data.ncols()]] = v.parse().unwrap_or(f64::NAN);
-                }
-                genmodels::io::write_npy(out, &full)?;
-            } else {
-                genmodels::io::write_npy(out, data)?;
-            }
-        }
-        "csv" | "" | "txt" => {
-            let mut h = header.to_vec();
-            if let Some((name, _)) = &extra {
-                h.push(name.to_string());
-            }
-            let rows = data.outer_iter().enumerate().map(|(i, r)| {
-                let mut v: Vec<String> = r
-                    .iter()
-                    .map(|x| genmodels::io::csv::fmt_number(*x))
-                    .collect();
-                if let Some((_, col)) = &extra {
-                    v.push(col[i].clone());
-                }
-                v
-            });
-            genmodels::io::write_csv(out, &h, rows)?;
-        }
-        _ => {
-            return Err(usage(format!(
-                "{}: output must end in .csv or .npy",
-                out.display()
-            )))
-        }
-    }
-    Ok(())
+    let (name, col) = match extra {
+        Some((n, c)) => (Some(n), Some(c)),
+        None => (None, None),
+    };
+    let mut done = 0;
+    stream_table(out, header, name, data.nrows(), |m| {
+        let x = data.slice(ndarray::s![done..done + m, ..]).to_owned();
+        let c = col.as_ref().map(|c| c[done..done + m].to_vec());
+        done += m;
+        Ok((x, c))
+    })
 }
 
 /// Rows drawn per call when samples are streamed: enough to keep the cores busy, small enough

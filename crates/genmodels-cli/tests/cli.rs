@@ -1315,24 +1315,6 @@ const MODEL_FILES: &str = concat!(
     "/../genmodels/tests/fixtures/model_files"
 );
 
-/// `fit gmm` on Old Faithful with two full-covariance components, as `f.json` in `dir`.
-fn fit_faithful_two(dir: &Path) {
-    ok(
-        dir,
-        &[
-            "fit",
-            "gmm",
-            FAITHFUL,
-            "--columns",
-            "eruptions,waiting",
-            "--components",
-            "2",
-            "-o",
-            "f.json",
-        ],
-    );
-}
-
 #[test]
 fn bad_value_too_large_to_score_names_file_row_and_column() {
     // 1e308 is finite, but its square is not: it used to score `null` with exit 0 and predict

@@ -20,24 +20,6 @@ const RGNP: &str = concat!(
 const ASIA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/bayesnets/asia.bif");
 const DIGITS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/digits_binary.csv");
 
-/// A 2-component GMM of Old Faithful with features `eruptions, waiting`, in `dir/f.json`.
-fn faithful(dir: &Path) {
-    ok(
-        dir,
-        &[
-            "fit",
-            "gmm",
-            FAITHFUL,
-            "--columns",
-            "eruptions,waiting",
-            "--components",
-            "2",
-            "-o",
-            "f.json",
-        ],
-    );
-}
-
 /// Bad input: exit 2 with one line naming `needles`; where `output` is given, it is neither
 /// created nor changed (see `common::assert_fails_cleanly`).
 fn refused(dir: &Path, args: &[&str], needles: &[&str], output: Option<&str>) {
@@ -85,7 +67,7 @@ fn tiny_images(dir: &Path) {
 fn columns_in_another_order_are_matched_by_name() {
     let d = tempfile::tempdir().unwrap();
     let dir = d.path();
-    faithful(dir);
+    fit_faithful_two(dir);
     let mean = |extra: &[&str]| {
         let mut args = vec!["score", "f.json", FAITHFUL, "--json"];
         args.extend_from_slice(extra);
@@ -132,7 +114,7 @@ fn columns_in_another_order_are_matched_by_name() {
 fn a_missing_or_foreign_feature_is_refused() {
     let d = tempfile::tempdir().unwrap();
     let dir = d.path();
-    faithful(dir);
+    fit_faithful_two(dir);
     refused(
         dir,
         &["score", "f.json", FAITHFUL, "--columns", "waiting"],
@@ -214,7 +196,7 @@ fn output_to_a_device_a_fifo_a_symlink_and_stdout() {
     use std::os::unix::fs::FileTypeExt;
     let d = tempfile::tempdir().unwrap();
     let dir = d.path();
-    faithful(dir);
+    fit_faithful_two(dir);
     // A character device made here (the machine's own /dev/null is never touched). Making
     // one needs root; elsewhere this part is skipped.
     let made = Command::new("mknod")
@@ -294,7 +276,7 @@ fn output_to_a_device_a_fifo_a_symlink_and_stdout() {
 fn sample_sizes_beyond_memory_are_refused_for_every_family() {
     let d = tempfile::tempdir().unwrap();
     let dir = d.path();
-    faithful(dir);
+    fit_faithful_two(dir);
     let digits = fs::read_to_string(DIGITS).unwrap();
     let pixels: String = digits
         .lines()
@@ -368,7 +350,7 @@ fn sample_sizes_beyond_memory_are_refused_for_every_family() {
 fn a_million_samples_stream_to_csv_and_npy() {
     let d = tempfile::tempdir().unwrap();
     let dir = d.path();
-    faithful(dir);
+    fit_faithful_two(dir);
     ok(
         dir,
         &[
@@ -440,7 +422,7 @@ fn a_million_samples_stream_to_csv_and_npy() {
 fn a_npy_header_claiming_more_than_the_file_is_refused() {
     let d = tempfile::tempdir().unwrap();
     let dir = d.path();
-    faithful(dir);
+    fit_faithful_two(dir);
     npy(&dir.join("huge.npy"), "(1000000000000, 2)", &[0.0; 20]);
     refused(
         dir,
@@ -533,7 +515,7 @@ fn a_full_stdout_is_exit_1_with_one_line() {
     }
     let d = tempfile::tempdir().unwrap();
     let dir = d.path();
-    faithful(dir);
+    fit_faithful_two(dir);
     for args in [
         &["info", "f.json", "--json"][..],
         &["sample", "f.json", "-n", "3"],
@@ -629,7 +611,7 @@ fn a_bad_loss_plot_extension_is_refused_before_training() {
 fn an_interrupted_write_leaves_no_temporary_file() {
     let d = tempfile::tempdir().unwrap();
     let dir = d.path();
-    faithful(dir);
+    fit_faithful_two(dir);
     for (sig, code) in [(libc::SIGTERM, 143), (libc::SIGINT, 130)] {
         let mut child = Command::new(env!("CARGO_BIN_EXE_genmodels"))
             .current_dir(dir)
@@ -666,7 +648,7 @@ fn an_interrupted_write_leaves_no_temporary_file() {
 fn a_dead_writers_leftover_is_removed_by_the_next_write() {
     let d = tempfile::tempdir().unwrap();
     let dir = d.path();
-    faithful(dir);
+    fit_faithful_two(dir);
     let mut child = Command::new(env!("CARGO_BIN_EXE_genmodels"))
         .current_dir(dir)
         .args(["sample", "f.json", "-n", "200000000", "-o", "big.csv", "-q"])
@@ -710,7 +692,7 @@ fn a_dead_writers_leftover_is_removed_by_the_next_write() {
 fn sizes_are_checked_against_the_address_space_limit() {
     let d = tempfile::tempdir().unwrap();
     let dir = d.path();
-    faithful(dir);
+    fit_faithful_two(dir);
     let under_limit = |cmd: &str| {
         Command::new("sh")
             .current_dir(dir)

@@ -191,3 +191,23 @@ pub fn assert_fails_cleanly(dir: &Path, args: &[&str], output: &str, needles: &[
     );
     fs::remove_file(&out).expect("remove");
 }
+
+/// `fit gmm data/old_faithful.csv --columns eruptions,waiting --components 2 -o f.json` in
+/// `dir`: a two-component model whose features are `eruptions, waiting`.
+pub fn fit_faithful_two(dir: &Path) {
+    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/old_faithful.csv");
+    ok(
+        dir,
+        &[
+            "fit",
+            "gmm",
+            data,
+            "--columns",
+            "eruptions,waiting",
+            "--components",
+            "2",
+            "-o",
+            "f.json",
+        ],
+    );
+}

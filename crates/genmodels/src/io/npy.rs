@@ -72,14 +72,17 @@ fn declared_size(bytes: &[u8]) -> Option<(Vec<u64>, u64, usize)> {
     Some((shape, item, end))
 }
 
-/// Refuses a `.npy` whose header declares more data than the file holds.
-fn check_declared_size(bytes: &[u8]) -> std::result::Result<(), String> {
+/// Refuses a `.npy` whose header declares more data than the file holds; returns the declared
+/// shape when the header could be read.
+fn check_declared_size(bytes: &[u8]) -> std::result::Result<Option<Vec<usize>>, String> {
     let Some((shape, item, data_start)) = declared_size(bytes) else {
-        return Ok(()); // ndarray-npy explains a header it cannot read
+        return Ok(None); // ndarray-npy explains a header it cannot read
     };
-    let needed = shape
+    let shape: Vec<usize> = shape
         .iter()
-        .fold(item as u128, |acc, &d| acc.saturating_mul(d as u128));
+        .map(|&d| usize::try_from(d).unwrap_or(usize::MAX))
+        .collect();
+    let needed = crate::core::memory::bytes_for(&shape, item as usize);
     let held = bytes.len().saturating_sub(data_start) as u128;
     if needed > held {
         let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
@@ -91,7 +94,7 @@ fn check_declared_size(bytes: &[u8]) -> std::result::Result<(), String> {
             crate::core::memory::human_bytes(held),
         ));
     }
-    Ok(())
+    Ok(Some(shape))
 }
 
 /// Reads a 1-D or 2-D numeric `.npy` array as f64 (a 1-D array becomes one column).
@@ -106,13 +109,11 @@ pub fn read_npy(path: &Path) -> Result<Array2<f64>> {
         column: None,
         message,
     };
-    check_declared_size(&bytes).map_err(fail)?;
     // As f64, the array may take up to 8 times the file's bytes (for 1-byte elements).
-    if let Some((shape, _, _)) = declared_size(&bytes) {
-        let n: Vec<usize> = shape.iter().map(|&d| d as usize).collect();
+    if let Some(shape) = check_declared_size(&bytes).map_err(fail)? {
         crate::core::memory::check_memory(
             &format!("{}: the array", path.display()),
-            crate::core::memory::bytes_for(&n, 8),
+            crate::core::memory::bytes_for(&shape, 8),
         )?;
     }
     let r = try_read::<f64>(&bytes, |v| v)

@@ -6,11 +6,15 @@ pub mod idx;
 pub mod images;
 pub mod model_file;
 pub mod npy;
+pub mod open;
+pub mod persist;
 
 pub use self::csv::{read_csv, write_csv, CsvTable, NumericTable};
 pub use atomic::write_atomic;
 pub use model_file::{load_model, peek_format, save_model, ModelFile};
 pub use npy::{read_npy, write_npy};
+pub use open::{open, Model};
+pub use persist::{Codec, ModelBytes, Persist};
 
 use std::path::Path;
 

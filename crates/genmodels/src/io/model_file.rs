@@ -61,22 +61,29 @@ struct EnvelopeIn<M> {
 
 /// Saves a model, atomically (an existing file is replaced only once the new one is complete).
 pub fn save_model<M: ModelFile>(model: &M, path: &Path) -> Result<()> {
-    let env = EnvelopeOut {
-        format: format!("genmodels/{}", M::FAMILY),
-        version: M::VERSION,
-        model,
-    };
-    write_atomic(path, |w| {
-        serde_json::to_writer_pretty(&mut *w, &env).map_err(std::io::Error::other)?;
-        w.write_all(b"\n")
-    })
-    .map_err(|source| {
+    let bytes = model_bytes(model)?;
+    write_atomic(path, |w| w.write_all(&bytes)).map_err(|source| {
         ModelFileError::Io {
             path: path.into(),
             source,
         }
         .into()
     })
+}
+
+/// The bytes [`save_model`] writes: the envelope as pretty-printed JSON and a final newline.
+pub(crate) fn model_bytes<M: ModelFile>(model: &M) -> Result<Vec<u8>> {
+    let env = EnvelopeOut {
+        format: format!("genmodels/{}", M::FAMILY),
+        version: M::VERSION,
+        model,
+    };
+    let mut bytes = serde_json::to_vec_pretty(&env).map_err(|e| ModelFileError::Corrupt {
+        path: format!("<{} model>", M::FAMILY).into(),
+        reason: format!("cannot be serialised: {e}"),
+    })?;
+    bytes.push(b'\n');
+    Ok(bytes)
 }
 
 /// Reads the `format` family name and version of a model file without loading the model.
@@ -88,7 +95,7 @@ pub fn peek_format(path: &Path) -> Result<(String, u32)> {
     peek_bytes(&bytes, path)
 }
 
-fn peek_bytes(bytes: &[u8], path: &Path) -> Result<(String, u32)> {
+pub(crate) fn peek_bytes(bytes: &[u8], path: &Path) -> Result<(String, u32)> {
     let h: Header = serde_json::from_slice(bytes).map_err(|e| ModelFileError::Corrupt {
         path: path.into(),
         reason: e.to_string(),

@@ -28,13 +28,13 @@ use crate::io::write_atomic;
 
 /// The two file formats a network is read from and written to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Format {
+pub(crate) enum Format {
     Bif,
     XmlBif,
 }
 
 /// The format a file name asks for (`.bif`; `.xmlbif` or `.xml`), if any.
-fn format_of(path: &Path) -> Option<Format> {
+pub(crate) fn format_of(path: &Path) -> Option<Format> {
     let ext = path.extension()?.to_str()?.to_ascii_lowercase();
     match ext.as_str() {
         "bif" => Some(Format::Bif),
@@ -69,8 +69,23 @@ fn format_of(path: &Path) -> Option<Format> {
 /// # Ok(()) }
 /// ```
 pub fn read_network(path: &Path) -> Result<BayesNet> {
-    let text = read_text(path)?;
-    let format = format_of(path).unwrap_or_else(|| {
+    let bytes = std::fs::read(path).map_err(|source| ReadError::Io {
+        path: path.into(),
+        source,
+    })?;
+    network_from_bytes(bytes, path, format_of(path))
+}
+
+/// Parses a network from the bytes of a BIF or XMLBIF file (`path` names them in errors):
+/// as `format` says when given (`.bif` against `.xmlbif`), otherwise by the content (XMLBIF
+/// starts with `<`). The text must be UTF-8; a leading byte-order mark is dropped.
+pub(crate) fn network_from_bytes(
+    bytes: Vec<u8>,
+    path: &Path,
+    format: Option<Format>,
+) -> Result<BayesNet> {
+    let text = text_of(bytes, path)?;
+    let format = format.unwrap_or_else(|| {
         if text.trim_start().starts_with('<') {
             Format::XmlBif
         } else {
@@ -130,6 +145,11 @@ fn read_text(path: &Path) -> Result<String> {
         path: path.into(),
         source,
     })?;
+    text_of(bytes, path)
+}
+
+/// The bytes of a file as UTF-8 text, a leading byte-order mark dropped.
+fn text_of(bytes: Vec<u8>, path: &Path) -> Result<String> {
     match String::from_utf8(bytes) {
         Ok(mut s) => {
             if s.starts_with('\u{feff}') {

@@ -1,0 +1,116 @@
+//! One persistence contract (`genmodels::io::Persist`, `ModelBytes`, `open`): every fixture
+//! model file of `tests/fixtures/model_files/` is identified by reading it once, loads through
+//! `open` when its family is the library's, and a JSON model turned back into bytes gives the
+//! very bytes the binary wrote.
+
+use std::path::{Path, PathBuf};
+
+use genmodels::bayesnet::BayesNet;
+use genmodels::hmm::{CategoricalHmm, GaussianHmm, GmmHmm, MultinomialHmm, PoissonHmm};
+use genmodels::io::{open, Codec, Model, ModelBytes, Persist};
+use genmodels::mixture::{BernoulliMixture, GaussianMixture};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/model_files")
+        .join(name)
+}
+
+#[test]
+fn every_fixture_is_identified_from_one_read() {
+    let cases = [
+        ("bernoulli_mixture.json", Codec::Json, "bernoulli-mixture"),
+        ("bn_asia.bif", Codec::Network, "bayesnet"),
+        ("classifier_gmm.json", Codec::Json, "classifier-gmm"),
+        ("gmm_full.json", Codec::Json, "gmm"),
+        ("hmm_categorical.json", Codec::Json, "hmm-categorical"),
+        ("hmm_gaussian.json", Codec::Json, "hmm-gaussian"),
+        ("hmm_gmm.json", Codec::Json, "hmm-gmm"),
+        ("hmm_multinomial.json", Codec::Json, "hmm-multinomial"),
+        ("hmm_poisson.json", Codec::Json, "hmm-poisson"),
+        ("gan.safetensors", Codec::Safetensors, "gan"),
+        ("rbm.safetensors", Codec::Safetensors, "rbm"),
+        (
+            "rbm_recommender.safetensors",
+            Codec::Safetensors,
+            "rbm-recommender",
+        ),
+        ("vae.safetensors", Codec::Safetensors, "vae"),
+    ];
+    for (name, codec, format) in cases {
+        let file = ModelBytes::read(&fixture(name)).unwrap();
+        assert_eq!((file.codec(), file.format()), (codec, format), "{name}");
+        assert_eq!(file.version(), if codec == Codec::Network { 0 } else { 1 });
+    }
+}
+
+/// Decodes `name` as `M`, checks that its bytes are those on disk, and that `open` agrees.
+fn round_trip<M: Persist>(name: &str) -> Model {
+    let path = fixture(name);
+    let on_disk = std::fs::read(&path).unwrap();
+    let model = M::load(&path).unwrap();
+    assert_eq!(model.to_bytes().unwrap(), on_disk, "{name}: bytes differ");
+    let again = M::from_bytes(&on_disk, Path::new("memory")).unwrap();
+    assert_eq!(again.to_bytes().unwrap(), on_disk);
+    open(&path).unwrap()
+}
+
+#[test]
+fn json_models_give_back_the_bytes_they_were_read_from() {
+    for name in [
+        "gmm_full.json",
+        "gmm_diag.json",
+        "gmm_tied.json",
+        "gmm_spherical.json",
+    ] {
+        assert!(matches!(
+            round_trip::<GaussianMixture>(name),
+            Model::GaussianMixture(_)
+        ));
+    }
+    assert!(matches!(
+        round_trip::<BernoulliMixture>("bernoulli_mixture.json"),
+        Model::BernoulliMixture(_)
+    ));
+    assert!(matches!(
+        round_trip::<GaussianHmm>("hmm_gaussian.json"),
+        Model::GaussianHmm(_)
+    ));
+    assert!(matches!(
+        round_trip::<GmmHmm>("hmm_gmm.json"),
+        Model::GmmHmm(_)
+    ));
+    assert!(matches!(
+        round_trip::<CategoricalHmm>("hmm_categorical.json"),
+        Model::CategoricalHmm(_)
+    ));
+    assert!(matches!(
+        round_trip::<MultinomialHmm>("hmm_multinomial.json"),
+        Model::MultinomialHmm(_)
+    ));
+    assert!(matches!(
+        round_trip::<PoissonHmm>("hmm_poisson.json"),
+        Model::PoissonHmm(_)
+    ));
+}
+
+#[test]
+fn a_network_survives_its_bytes_and_open_refuses_foreign_formats() {
+    let net = BayesNet::load(&fixture("bn_asia.bif")).unwrap();
+    let back = BayesNet::from_bytes(&net.to_bytes().unwrap(), Path::new("memory")).unwrap();
+    assert_eq!(back.cpts(), net.cpts());
+    assert_eq!(back.variables(), net.variables());
+    // A classifier file is the command line's format, not the library's: a clear error.
+    let err = open(&fixture("classifier_gmm.json")).unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("classifier-gmm") && msg.contains("gmm, "),
+        "{msg}"
+    );
+    // And a family mismatch names both families.
+    let err = ModelBytes::read(&fixture("gmm_full.json"))
+        .unwrap()
+        .decode::<GaussianHmm>()
+        .unwrap_err();
+    assert!(err.to_string().contains("`gmm` model"), "{err}");
+}

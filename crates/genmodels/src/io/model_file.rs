@@ -2,7 +2,7 @@
 //! written atomically, loaded with clear errors for truncated, foreign or newer files.
 //!
 //! Every model file is validated when it is read ([`ModelFile::validate_loaded`]), so that a
-//! damaged or hand-edited file is an error ([`ModelFileError::Invalid`](crate::core::ModelFileError::Invalid),
+//! damaged or hand-edited file is an error ([`ModelFileError::Invalid`],
 //! naming the parameter and the component, state or class) rather than a model that answers
 //! wrongly:
 //!

@@ -2,7 +2,7 @@
 //!
 //! The file's format name (a JSON envelope's `format`, a checkpoint's metadata, or BIF/XMLBIF
 //! text) picks the type; the decoded model is validated as every load is (see
-//! [`Persist`](super::Persist)). Files of formats this library does not define (the command
+//! [`Persist`]). Files of formats this library does not define (the command
 //! line's classifier files) are refused here with the list of known formats; a front end that
 //! defines more formats reads [`ModelBytes`] itself and dispatches on
 //! [`ModelBytes::format`].

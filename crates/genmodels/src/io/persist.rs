@@ -17,7 +17,7 @@
 //! - [`Codec::Network`]: Bayesian networks as BIF or XMLBIF text (the formats the bnlearn
 //!   repository, pgmpy and pyAgrum share), told apart by their content.
 //!
-//! [`open`](super::open) builds on [`ModelBytes`] to load any file of the library's families
+//! [`open`](super::open()) builds on [`ModelBytes`] to load any file of the library's families
 //! into one enum.
 //!
 //! ```

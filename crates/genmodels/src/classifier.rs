@@ -88,12 +88,7 @@ where
 {
     let c = classes.len();
     if c == 0 {
-        return Err(ParamError::Invalid {
-            name: "classes",
-            value: "[]".into(),
-            expected: "at least one class".into(),
-        }
-        .into());
+        return Err(ParamError::invalid("classes", "[]", "at least one class").into());
     }
     if labels.len() != data.n_observations() {
         return Err(DataError::Length {
@@ -134,11 +129,11 @@ where
         Priors::Uniform => vec![1.0; c],
         Priors::Given(v) => {
             if v.len() != c || v.iter().any(|x| !x.is_finite() || *x <= 0.0) {
-                return Err(ParamError::Invalid {
-                    name: "priors",
-                    value: format!("{v:?}"),
-                    expected: format!("{c} positive numbers"),
-                }
+                return Err(ParamError::invalid(
+                    "priors",
+                    format!("{v:?}"),
+                    format!("{c} positive numbers"),
+                )
                 .into());
             }
             v
@@ -337,11 +332,11 @@ pub fn metrics(proba: &Array2<f64>, truth: &[usize]) -> Result<Metrics> {
 pub fn stratified_folds(labels: &[usize], k: usize, seed: u64) -> Result<Vec<Vec<usize>>> {
     use rand::seq::SliceRandom;
     if k < 2 || k > labels.len() {
-        return Err(ParamError::Invalid {
-            name: "folds",
-            value: k.to_string(),
-            expected: format!("2 to the number of observations ({})", labels.len()),
-        }
+        return Err(ParamError::invalid(
+            "folds",
+            k,
+            format!("2 to the number of observations ({})", labels.len()),
+        )
         .into());
     }
     let n_classes = labels.iter().max().map_or(0, |m| m + 1);

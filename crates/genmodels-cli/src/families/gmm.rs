@@ -126,7 +126,6 @@ pub fn fit(a: &FitArgs, out: &OutputFlags) -> Result<()> {
     let mut progress = Progress::new(out.quiet || out.json, "EM");
     let x = table.data.view();
     let mut model = if ks.len() == 1 && cov_types.len() == 1 {
-        params.check()?;
         params
             .fit_weighted(x, weights.as_ref().map(|w| w.view()), &mut progress)
             .map_err(|e| in_file(e, &a.data, &table.names))?

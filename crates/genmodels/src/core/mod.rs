@@ -7,6 +7,7 @@ pub mod error;
 pub mod memory;
 pub mod monitor;
 pub mod numerics;
+pub mod params;
 pub mod serde_nan;
 pub mod traits;
 
@@ -15,6 +16,7 @@ pub use error::{
     ResourceError, Result,
 };
 pub use monitor::{Flow, Monitor, Recorder, Silent, Step};
+pub use params::{Checked, ParamGuard};
 pub use traits::{
     Criteria, Fit, LikelihoodKind, LogLikelihood, Sample, SampleGiven, SufficientStats,
 };
@@ -36,13 +38,8 @@ pub fn check_iterations(
     tol: f64,
     n_init: usize,
 ) -> std::result::Result<(), ParamError> {
-    let invalid = |name, value: String, expected: &str| {
-        Err(ParamError::Invalid {
-            name,
-            value,
-            expected: expected.into(),
-        })
-    };
+    let invalid =
+        |name, value: String, expected: &str| Err(ParamError::invalid(name, value, expected));
     if !(tol.is_finite() && tol >= 0.0) {
         return invalid("tol", tol.to_string(), "must be a finite number >= 0");
     }

@@ -36,11 +36,11 @@ impl EmissionInit for GaussianInit {
 
     fn check(&self) -> std::result::Result<(), ParamError> {
         if !(self.reg_covar.is_finite() && self.reg_covar >= 0.0) {
-            return Err(ParamError::Invalid {
-                name: "reg_covar",
-                value: self.reg_covar.to_string(),
-                expected: "a finite number >= 0".into(),
-            });
+            return Err(ParamError::invalid(
+                "reg_covar",
+                self.reg_covar,
+                "a finite number >= 0",
+            ));
         }
         Ok(())
     }
@@ -81,11 +81,7 @@ impl EmissionInit for CategoricalInit {
 
     fn check(&self) -> std::result::Result<(), ParamError> {
         if self.n_symbols == Some(0) {
-            return Err(ParamError::Invalid {
-                name: "n_symbols",
-                value: "0".into(),
-                expected: "at least 1 symbol".into(),
-            });
+            return Err(ParamError::invalid("n_symbols", "0", "at least 1 symbol"));
         }
         Ok(())
     }

@@ -1,6 +1,7 @@
 //! Baum-Welch: EM for HMMs over many sequences, parallel over sequences, with mergeable
 //! statistics, typed choices of what to learn, Dirichlet priors, and topology kept.
 
+use crate::core::ParamGuard;
 use ndarray::{s, Array1, Array2, ArrayView2};
 use rayon::prelude::*;
 
@@ -79,6 +80,60 @@ pub struct HmmParams<I: EmissionInit> {
     seed: u64,
 }
 
+impl<I: EmissionInit> ParamGuard for HmmParams<I> {
+    /// Rejects unusable hyper-parameters before any work is done.
+    fn check(&self) -> std::result::Result<(), ParamError> {
+        let bad =
+            |name, value: String, expected: &str| Err(ParamError::invalid(name, value, expected));
+        if self.n_states == 0 {
+            return bad("n_states", "0".into(), "at least 1 state is needed");
+        }
+        check_iterations(self.max_iter, self.tol, self.n_init)?;
+        for (name, a) in [
+            ("start_prior", self.start_prior),
+            ("trans_prior", self.trans_prior),
+        ] {
+            if !(a.is_finite() && a >= 1.0) {
+                return bad(
+                    name,
+                    a.to_string(),
+                    "a Dirichlet concentration >= 1 (1 means no prior)",
+                );
+            }
+        }
+        if let Topology::Given(p, a) = &self.topology {
+            let s = self.n_states;
+            if p.len() != s || a.dim() != (s, s) {
+                return Err(ParamError::InitShape {
+                    name: "topology",
+                    found: format!("start [{}], transitions {:?}", p.len(), a.dim()),
+                    expected: format!("start [{s}], transitions ({s}, {s})"),
+                });
+            }
+            let probs = |v: ndarray::ArrayView1<'_, f64>| {
+                crate::core::data::check_distribution(v, "").is_ok()
+            };
+            if !probs(p.view()) || !a.outer_iter().all(probs) {
+                return bad(
+                    "topology",
+                    "given".into(),
+                    "start and transition rows must be probabilities summing to 1",
+                );
+            }
+        }
+        if let Some(e) = &self.emission {
+            if e.n_components() != self.n_states {
+                return Err(ParamError::InitShape {
+                    name: "emission",
+                    found: format!("{} states", e.n_components()),
+                    expected: format!("{} states", self.n_states),
+                });
+            }
+        }
+        self.init.check()
+    }
+}
+
 impl<I: EmissionInit> HmmParams<I> {
     /// An HMM with `n_states` states whose emissions start from `init` (e.g. k-means for
     /// Gaussian emissions). Defaults as hmmlearn: 10 iterations, `tol` 1e-2 on the total
@@ -142,63 +197,6 @@ impl<I: EmissionInit> HmmParams<I> {
     pub fn seed(mut self, s: u64) -> Self {
         self.seed = s;
         self
-    }
-
-    /// Rejects unusable hyper-parameters before any work is done.
-    pub fn check(&self) -> std::result::Result<(), ParamError> {
-        let bad = |name, value: String, expected: &str| {
-            Err(ParamError::Invalid {
-                name,
-                value,
-                expected: expected.into(),
-            })
-        };
-        if self.n_states == 0 {
-            return bad("n_states", "0".into(), "at least 1 state is needed");
-        }
-        check_iterations(self.max_iter, self.tol, self.n_init)?;
-        for (name, a) in [
-            ("start_prior", self.start_prior),
-            ("trans_prior", self.trans_prior),
-        ] {
-            if !(a.is_finite() && a >= 1.0) {
-                return bad(
-                    name,
-                    a.to_string(),
-                    "a Dirichlet concentration >= 1 (1 means no prior)",
-                );
-            }
-        }
-        if let Topology::Given(p, a) = &self.topology {
-            let s = self.n_states;
-            if p.len() != s || a.dim() != (s, s) {
-                return Err(ParamError::InitShape {
-                    name: "topology",
-                    found: format!("start [{}], transitions {:?}", p.len(), a.dim()),
-                    expected: format!("start [{s}], transitions ({s}, {s})"),
-                });
-            }
-            let probs = |v: ndarray::ArrayView1<'_, f64>| {
-                crate::core::data::check_distribution(v, "").is_ok()
-            };
-            if !probs(p.view()) || !a.outer_iter().all(probs) {
-                return bad(
-                    "topology",
-                    "given".into(),
-                    "start and transition rows must be probabilities summing to 1",
-                );
-            }
-        }
-        if let Some(e) = &self.emission {
-            if e.n_components() != self.n_states {
-                return Err(ParamError::InitShape {
-                    name: "emission",
-                    found: format!("{} states", e.n_components()),
-                    expected: format!("{} states", self.n_states),
-                });
-            }
-        }
-        self.init.check()
     }
 
     fn initial(&self, data: &Sequences, run: usize) -> Result<Hmm<I::Emission>> {

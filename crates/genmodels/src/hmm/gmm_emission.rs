@@ -260,18 +260,18 @@ impl super::fit::EmissionInit for GmmInit {
 
     fn check(&self) -> std::result::Result<(), crate::core::ParamError> {
         if self.n_mix == 0 {
-            return Err(crate::core::ParamError::Invalid {
-                name: "n_mix",
-                value: "0".into(),
-                expected: "at least 1 mixture per state".into(),
-            });
+            return Err(crate::core::ParamError::invalid(
+                "n_mix",
+                "0",
+                "at least 1 mixture per state",
+            ));
         }
         if !(self.reg_covar.is_finite() && self.reg_covar >= 0.0) {
-            return Err(crate::core::ParamError::Invalid {
-                name: "reg_covar",
-                value: self.reg_covar.to_string(),
-                expected: "a finite number >= 0".into(),
-            });
+            return Err(crate::core::ParamError::invalid(
+                "reg_covar",
+                self.reg_covar,
+                "a finite number >= 0",
+            ));
         }
         Ok(())
     }

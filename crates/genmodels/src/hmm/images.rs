@@ -33,11 +33,7 @@ impl std::str::FromStr for ImageReading {
         match s {
             "rows" => Ok(ImageReading::Rows),
             "columns" | "cols" => Ok(ImageReading::Columns),
-            other => Err(ParamError::Invalid {
-                name: "sequence",
-                value: other.into(),
-                expected: "rows or columns".into(),
-            }),
+            other => Err(ParamError::invalid("sequence", other, "rows or columns")),
         }
     }
 }
@@ -151,11 +147,11 @@ impl<E> SegmentInit<E> {
 
     fn check_steps(&self) -> std::result::Result<(), ParamError> {
         if self.steps == 0 {
-            return Err(ParamError::Invalid {
-                name: "steps",
-                value: "0".into(),
-                expected: "at least 1 step per sequence".into(),
-            });
+            return Err(ParamError::invalid(
+                "steps",
+                "0",
+                "at least 1 step per sequence",
+            ));
         }
         Ok(())
     }
@@ -287,11 +283,7 @@ impl EmissionInit for SegmentInit<BernoulliInit> {
         self.check_steps()?;
         let c = self.emission.clip;
         if !(c > 0.0 && c < 0.5) {
-            return Err(ParamError::Invalid {
-                name: "clip",
-                value: c.to_string(),
-                expected: "a probability in (0, 0.5)".into(),
-            });
+            return Err(ParamError::invalid("clip", c, "a probability in (0, 0.5)"));
         }
         Ok(())
     }

@@ -1,6 +1,7 @@
 //! Bernoulli components for binary data (e.g. binarised images), through the same EM machinery
 //! as the Gaussian mixture.
 
+use crate::core::ParamGuard;
 use ndarray::linalg::general_mat_mul;
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 use rand::{Rng, RngCore};
@@ -162,29 +163,11 @@ impl BernoulliMixture {
     }
 }
 
-impl BernoulliMixtureParams {
-    em_builder_methods!();
-
-    /// Probabilities are kept in `[clip, 1 − clip]`.
-    pub fn clip(mut self, c: f64) -> Self {
-        self.clip = c;
-        self
-    }
-    /// Start from these weights and means instead of random rows.
-    pub fn init_params(mut self, weights: Array1<f64>, means: Array2<f64>) -> Self {
-        self.init_means = Some((weights, means));
-        self
-    }
-
+impl ParamGuard for BernoulliMixtureParams {
     /// Rejects unusable hyper-parameters.
-    pub fn check(&self) -> std::result::Result<(), ParamError> {
-        let bad = |name, value: String, expected: &str| {
-            Err(ParamError::Invalid {
-                name,
-                value,
-                expected: expected.into(),
-            })
-        };
+    fn check(&self) -> std::result::Result<(), ParamError> {
+        let bad =
+            |name, value: String, expected: &str| Err(ParamError::invalid(name, value, expected));
         self.em.check()?;
         if !(self.clip > 0.0 && self.clip < 0.5) {
             return bad("clip", self.clip.to_string(), "must be in (0, 0.5)");
@@ -199,6 +182,21 @@ impl BernoulliMixtureParams {
             }
         }
         Ok(())
+    }
+}
+
+impl BernoulliMixtureParams {
+    em_builder_methods!();
+
+    /// Probabilities are kept in `[clip, 1 − clip]`.
+    pub fn clip(mut self, c: f64) -> Self {
+        self.clip = c;
+        self
+    }
+    /// Start from these weights and means instead of random rows.
+    pub fn init_params(mut self, weights: Array1<f64>, means: Array2<f64>) -> Self {
+        self.init_means = Some((weights, means));
+        self
     }
 
     fn initial(&self, x: ArrayView2<'_, f64>, run: usize) -> Result<BernoulliMixture> {

@@ -40,13 +40,8 @@ impl EmSettings {
 
     /// Rejects unusable settings before any work is done.
     pub(crate) fn check(&self) -> std::result::Result<(), ParamError> {
-        let invalid = |name, value: String, expected: &str| {
-            Err(ParamError::Invalid {
-                name,
-                value,
-                expected: expected.into(),
-            })
-        };
+        let invalid =
+            |name, value: String, expected: &str| Err(ParamError::invalid(name, value, expected));
         if self.n_components == 0 {
             return invalid("n_components", "0".into(), "at least 1 component is needed");
         }

@@ -1,6 +1,7 @@
 //! Gaussian components with full, tied, diagonal or spherical covariances, and the
 //! checked hyper-parameters that fit a [`GaussianMixture`].
 
+use crate::core::{Checked, ParamGuard};
 use std::fmt;
 use std::str::FromStr;
 
@@ -67,11 +68,11 @@ impl FromStr for CovarianceType {
             "tied" => Ok(Self::Tied),
             "diag" | "diagonal" => Ok(Self::Diag),
             "spherical" => Ok(Self::Spherical),
-            _ => Err(ParamError::Invalid {
-                name: "covariance",
-                value: s.to_string(),
-                expected: "one of full, tied, diag, spherical".into(),
-            }),
+            _ => Err(ParamError::invalid(
+                "covariance",
+                s,
+                "one of full, tied, diag, spherical",
+            )),
         }
     }
 }
@@ -1163,11 +1164,11 @@ impl FromStr for InitMethod {
             "kmeans" | "kmeans++" | "k-means++" | "k-means" => Ok(Self::KMeans),
             "random" => Ok(Self::Random),
             "random-from-data" | "random_from_data" => Ok(Self::RandomFromData),
-            _ => Err(ParamError::Invalid {
-                name: "init",
-                value: s.into(),
-                expected: "one of kmeans, random, random-from-data (or given parameters)".into(),
-            }),
+            _ => Err(ParamError::invalid(
+                "init",
+                s,
+                "one of kmeans, random, random-from-data (or given parameters)",
+            )),
         }
     }
 }
@@ -1205,59 +1206,11 @@ impl GaussianMixture {
     }
 }
 
-impl GaussianMixtureParams {
-    /// Covariance type (default full).
-    pub fn covariance(mut self, t: CovarianceType) -> Self {
-        self.covariance = t;
-        self
-    }
-    em_builder_methods!();
-
-    /// Number of components.
-    pub fn n_components(mut self, k: usize) -> Self {
-        self.em.n_components = k;
-        self
-    }
-    /// Initialisation method (default k-means).
-    pub fn init(mut self, init: InitMethod) -> Self {
-        self.init = init;
-        self
-    }
-    /// Start from these parameters.
-    pub fn init_params(mut self, p: InitParams) -> Self {
-        self.init = InitMethod::Given(p);
-        self
-    }
-    /// Start from an earlier fit of the same shape (scikit-learn's `warm_start`).
-    pub fn warm_start(mut self, model: &GaussianMixture) -> Self {
-        self.init = InitMethod::Warm(Box::new(model.clone()));
-        self
-    }
-    /// Added to covariance diagonals (default 1e-6).
-    pub fn reg_covar(mut self, r: f64) -> Self {
-        self.reg_covar = r;
-        self
-    }
-
-    /// The covariance type that will be fitted.
-    pub fn covariance_type(&self) -> CovarianceType {
-        self.covariance
-    }
-
-    /// The number of components that will be fitted.
-    pub fn components(&self) -> usize {
-        self.em.n_components
-    }
-
+impl ParamGuard for GaussianMixtureParams {
     /// Rejects unusable hyper-parameters before any work is done.
-    pub fn check(&self) -> std::result::Result<(), ParamError> {
-        let invalid = |name, value: String, expected: &str| {
-            Err(ParamError::Invalid {
-                name,
-                value,
-                expected: expected.into(),
-            })
-        };
+    fn check(&self) -> std::result::Result<(), ParamError> {
+        let invalid =
+            |name, value: String, expected: &str| Err(ParamError::invalid(name, value, expected));
         self.em.check()?;
         if !(self.reg_covar.is_finite() && self.reg_covar >= 0.0) {
             return invalid(
@@ -1317,6 +1270,51 @@ impl GaussianMixtureParams {
             _ => {}
         }
         Ok(())
+    }
+}
+
+impl GaussianMixtureParams {
+    /// Covariance type (default full).
+    pub fn covariance(mut self, t: CovarianceType) -> Self {
+        self.covariance = t;
+        self
+    }
+    em_builder_methods!();
+
+    /// Number of components.
+    pub fn n_components(mut self, k: usize) -> Self {
+        self.em.n_components = k;
+        self
+    }
+    /// Initialisation method (default k-means).
+    pub fn init(mut self, init: InitMethod) -> Self {
+        self.init = init;
+        self
+    }
+    /// Start from these parameters.
+    pub fn init_params(mut self, p: InitParams) -> Self {
+        self.init = InitMethod::Given(p);
+        self
+    }
+    /// Start from an earlier fit of the same shape (scikit-learn's `warm_start`).
+    pub fn warm_start(mut self, model: &GaussianMixture) -> Self {
+        self.init = InitMethod::Warm(Box::new(model.clone()));
+        self
+    }
+    /// Added to covariance diagonals (default 1e-6).
+    pub fn reg_covar(mut self, r: f64) -> Self {
+        self.reg_covar = r;
+        self
+    }
+
+    /// The covariance type that will be fitted.
+    pub fn covariance_type(&self) -> CovarianceType {
+        self.covariance
+    }
+
+    /// The number of components that will be fitted.
+    pub fn components(&self) -> usize {
+        self.em.n_components
     }
 
     fn check_data(&self, x: ArrayView2<'_, f64>) -> Result<()> {
@@ -1450,7 +1448,7 @@ impl GaussianMixtureParams {
         sample_weight: Option<ArrayView1<'_, f64>>,
         monitor: &mut dyn Monitor,
     ) -> Result<GaussianMixture> {
-        self.check()?;
+        let p = self.checked()?;
         self.check_data(x)?;
         if let Some(w) = sample_weight {
             check_sample_weights(w, x.nrows())?;
@@ -1459,24 +1457,25 @@ impl GaussianMixtureParams {
             x,
             w: sample_weight,
         };
-        self.fit_passes(x, sample_weight, &mut data, monitor)
+        Self::fit_passes(p, x, sample_weight, &mut data, monitor)
     }
 
+    /// EM from checked hyper-parameters: the one place a fit reads them.
     fn fit_passes<P: Passes>(
-        &self,
+        p: Checked<&Self>,
         init_x: ArrayView2<'_, f64>,
         init_w: Option<ArrayView1<'_, f64>>,
         data: &mut P,
         monitor: &mut dyn Monitor,
     ) -> Result<GaussianMixture> {
-        let deterministic = matches!(self.init, InitMethod::Given(_) | InitMethod::Warm(_));
-        let n_init = if deterministic { 1 } else { self.em.n_init };
+        let deterministic = matches!(p.init, InitMethod::Given(_) | InitMethod::Warm(_));
+        let n_init = if deterministic { 1 } else { p.em.n_init };
         let mut model = best_of_runs(
             n_init,
-            |run| self.initial(init_x, init_w, run),
+            |run| p.initial(init_x, init_w, run),
             data,
-            self.em.max_iter,
-            self.em.tol,
+            p.em.max_iter,
+            p.em.tol,
             monitor,
         )?;
         let collapsed = model.components.collapsed_components();
@@ -1487,7 +1486,7 @@ impl GaussianMixtureParams {
                 ));
             }
         }
-        if deterministic && self.em.n_init > 1 {
+        if deterministic && p.em.n_init > 1 {
             if let Some(r) = model.report.as_mut() {
                 r.warnings.push(
                     "n_init > 1 ignored: the start is given, so every restart would be identical"
@@ -1509,13 +1508,13 @@ impl GaussianMixtureParams {
         F: FnMut() -> I,
         I: Iterator<Item = Result<Array2<f64>>>,
     {
-        self.check()?;
+        let p = self.checked()?;
         let first = make_chunks().next().ok_or_else(|| DataError::Empty {
             what: "the chunk stream".into(),
         })??;
         self.check_data(first.view())?;
         let mut data = Streamed { make: make_chunks };
-        self.fit_passes(first.view(), None, &mut data, monitor)
+        Self::fit_passes(p, first.view(), None, &mut data, monitor)
     }
 }
 

@@ -26,11 +26,7 @@ impl FromStr for Criterion {
         match s.to_ascii_lowercase().as_str() {
             "bic" => Ok(Self::Bic),
             "aic" => Ok(Self::Aic),
-            _ => Err(ParamError::Invalid {
-                name: "criterion",
-                value: s.into(),
-                expected: "bic or aic".into(),
-            }),
+            _ => Err(ParamError::invalid("criterion", s, "bic or aic")),
         }
     }
 }
@@ -92,11 +88,11 @@ pub fn select_gaussian_mixture(
     monitor: &mut dyn Monitor,
 ) -> Result<Selection> {
     if ks.is_empty() || covariance_types.is_empty() {
-        return Err(ParamError::Invalid {
-            name: "components",
-            value: "[]".into(),
-            expected: "at least one number of components and one covariance type".into(),
-        }
+        return Err(ParamError::invalid(
+            "components",
+            "[]",
+            "at least one number of components and one covariance type",
+        )
         .into());
     }
     let mut table = Vec::new();

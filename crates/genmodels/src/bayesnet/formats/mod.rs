@@ -121,11 +121,11 @@ pub fn write_network(net: &BayesNet, path: &Path) -> Result<()> {
         Some(Format::Bif) => to_bif(net),
         Some(Format::XmlBif) => to_xmlbif(net),
         None => {
-            return Err(ParamError::Invalid {
-                name: "path",
-                value: path.display().to_string(),
-                expected: "a file name ending in .bif (BIF) or .xmlbif / .xml (XMLBIF)".into(),
-            }
+            return Err(ParamError::invalid(
+                "path",
+                path.display().to_string(),
+                "a file name ending in .bif (BIF) or .xmlbif / .xml (XMLBIF)",
+            )
             .into())
         }
     };

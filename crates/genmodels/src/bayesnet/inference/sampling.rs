@@ -306,12 +306,7 @@ fn check_query(
     check_targets(net, targets)?;
     let ev = check_evidence(net, evidence)?;
     if n == 0 {
-        return Err(crate::core::ParamError::Invalid {
-            name: "n_samples",
-            value: "0".into(),
-            expected: "at least 1 sample".into(),
-        }
-        .into());
+        return Err(crate::core::ParamError::invalid("n_samples", "0", "at least 1 sample").into());
     }
     let mut fixed = vec![None; net.n_variables()];
     for &(v, s) in &ev {
@@ -525,11 +520,11 @@ pub fn gibbs_sampling(
 ) -> Result<ApproximateMarginals> {
     let (ev, fixed) = check_query(net, targets, evidence, settings.n_samples)?;
     if settings.thin == 0 {
-        return Err(crate::core::ParamError::Invalid {
-            name: "thin",
-            value: "0".into(),
-            expected: "at least 1 (keep one sweep in `thin`)".into(),
-        }
+        return Err(crate::core::ParamError::invalid(
+            "thin",
+            "0",
+            "at least 1 (keep one sweep in `thin`)",
+        )
         .into());
     }
     let tables = Tables::new(net);

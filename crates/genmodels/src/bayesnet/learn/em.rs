@@ -121,12 +121,9 @@ impl ParameterEm {
     ) -> Result<EmFit> {
         check_iterations(self.max_iter, self.tol, 1)?;
         if !(self.alpha.is_finite() && self.alpha >= 0.0) {
-            return Err(ParamError::Invalid {
-                name: "alpha",
-                value: self.alpha.to_string(),
-                expected: "a finite pseudo-count >= 0".into(),
-            }
-            .into());
+            return Err(
+                ParamError::invalid("alpha", self.alpha, "a finite pseudo-count >= 0").into(),
+            );
         }
         let d = data.align_to(init, false, true)?;
         let n = d.n_rows();

@@ -33,6 +33,7 @@
 //! # Ok(()) }
 //! ```
 
+use crate::core::ParamGuard;
 use std::collections::{HashMap, VecDeque};
 
 use rand::Rng;
@@ -143,6 +144,24 @@ pub struct HillClimb {
     seed: u64,
 }
 
+impl ParamGuard for HillClimb {
+    /// Rejects unusable settings (before any data is looked at).
+    fn check(&self) -> std::result::Result<(), ParamError> {
+        self.score.check()?;
+        if !(self.epsilon.is_finite() && self.epsilon >= 0.0) {
+            return Err(ParamError::invalid(
+                "epsilon",
+                self.epsilon,
+                "a finite number >= 0",
+            ));
+        }
+        if self.max_iter == 0 {
+            return Err(ParamError::invalid("max_iter", "0", "at least 1 step"));
+        }
+        Ok(())
+    }
+}
+
 impl HillClimb {
     /// A search for the best graph under `score`.
     pub fn new(score: ScoreKind) -> Self {
@@ -234,26 +253,6 @@ impl HillClimb {
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
         self
-    }
-
-    /// Rejects unusable settings (before any data is looked at).
-    pub fn check(&self) -> std::result::Result<(), ParamError> {
-        self.score.check()?;
-        if !(self.epsilon.is_finite() && self.epsilon >= 0.0) {
-            return Err(ParamError::Invalid {
-                name: "epsilon",
-                value: self.epsilon.to_string(),
-                expected: "a finite number >= 0".into(),
-            });
-        }
-        if self.max_iter == 0 {
-            return Err(ParamError::Invalid {
-                name: "max_iter",
-                value: "0".into(),
-                expected: "at least 1 step".into(),
-            });
-        }
-        Ok(())
     }
 
     /// Checks the edge lists and builds the start graph's parent sets.

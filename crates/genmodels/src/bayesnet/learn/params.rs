@@ -36,6 +36,7 @@
 //! # Ok(()) }
 //! ```
 
+use crate::core::ParamGuard;
 use std::borrow::Cow;
 
 use rayon::prelude::*;
@@ -74,16 +75,10 @@ pub enum Estimator {
     Bayes(Prior),
 }
 
-impl Estimator {
+impl ParamGuard for Estimator {
     /// Rejects a prior whose pseudo-counts are not finite and positive.
-    pub fn check(&self) -> std::result::Result<(), ParamError> {
-        let bad = |name, v: f64| {
-            Err(ParamError::Invalid {
-                name,
-                value: v.to_string(),
-                expected: "a finite number > 0".into(),
-            })
-        };
+    fn check(&self) -> std::result::Result<(), ParamError> {
+        let bad = |name, v: f64| Err(ParamError::invalid(name, v, "a finite number > 0"));
         match *self {
             Estimator::Bayes(Prior::BDeu { ess }) if !(ess.is_finite() && ess > 0.0) => {
                 bad("ess", ess)
@@ -94,7 +89,9 @@ impl Estimator {
             _ => Ok(()),
         }
     }
+}
 
+impl Estimator {
     /// The CPT values from (possibly fractional, e.g. expected) counts laid out like a CPT:
     /// `counts[j * r + k]` for configuration `j` and child state `k`, `r` states. Each row is
     /// estimated as described in the [module documentation](self). Assumes a checked

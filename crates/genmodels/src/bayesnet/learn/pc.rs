@@ -35,6 +35,7 @@
 //! # Ok(()) }
 //! ```
 
+use crate::core::ParamGuard;
 use rayon::prelude::*;
 
 use super::counts::{check_complete, Configs};
@@ -80,6 +81,20 @@ pub struct PcResult {
     pub n_tests: usize,
 }
 
+impl ParamGuard for Pc {
+    /// Rejects a significance level outside (0, 1).
+    fn check(&self) -> std::result::Result<(), ParamError> {
+        if !(self.alpha > 0.0 && self.alpha < 1.0) {
+            return Err(ParamError::invalid(
+                "significance",
+                self.alpha,
+                "a level strictly between 0 and 1 (pgmpy's default is 0.01)",
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl Pc {
     /// χ² tests, significance level 0.01, at most 5 conditioning variables (pgmpy's defaults).
     pub fn new() -> Self {
@@ -106,18 +121,6 @@ impl Pc {
     pub fn max_cond(mut self, k: usize) -> Self {
         self.max_cond = k;
         self
-    }
-
-    /// Rejects a significance level outside (0, 1).
-    pub fn check(&self) -> std::result::Result<(), ParamError> {
-        if !(self.alpha > 0.0 && self.alpha < 1.0) {
-            return Err(ParamError::Invalid {
-                name: "significance",
-                value: self.alpha.to_string(),
-                expected: "a level strictly between 0 and 1 (pgmpy's default is 0.01)".into(),
-            });
-        }
-        Ok(())
     }
 
     /// Runs the algorithm on complete data (an error on empty data or missing cells).

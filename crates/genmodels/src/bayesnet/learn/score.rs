@@ -55,6 +55,7 @@
 //! # Ok(()) }
 //! ```
 
+use crate::core::ParamGuard;
 use std::collections::HashMap;
 
 use super::counts::{check_complete, Configs, Table};
@@ -90,21 +91,23 @@ pub enum ScoreKind {
     K2Textbook,
 }
 
-impl ScoreKind {
+impl ParamGuard for ScoreKind {
     /// Rejects an equivalent sample size that is not a finite positive number.
-    pub fn check(&self) -> std::result::Result<(), ParamError> {
+    fn check(&self) -> std::result::Result<(), ParamError> {
         if let ScoreKind::BDeu { ess } | ScoreKind::BDeuTextbook { ess } = *self {
             if !(ess.is_finite() && ess > 0.0) {
-                return Err(ParamError::Invalid {
-                    name: "ess",
-                    value: ess.to_string(),
-                    expected: "a finite equivalent sample size > 0 (pgmpy's default is 10)".into(),
-                });
+                return Err(ParamError::invalid(
+                    "ess",
+                    ess,
+                    "a finite equivalent sample size > 0 (pgmpy's default is 10)",
+                ));
             }
         }
         Ok(())
     }
+}
 
+impl ScoreKind {
     /// Whether the score only counts the log-likelihood and a parameter penalty.
     fn is_likelihood(&self) -> bool {
         matches!(

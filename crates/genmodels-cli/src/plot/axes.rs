@@ -31,7 +31,10 @@ pub(super) fn fmt_tick(v: f64) -> String {
 /// `[lo, hi]` of the finite values, widened by `margin` × span on each side
 /// (and to a unit-ish interval when all values are equal). `None` when there
 /// is no finite value.
-pub(super) fn padded_range(values: impl IntoIterator<Item = f64>, margin: f64) -> Option<(f64, f64)> {
+pub(super) fn padded_range(
+    values: impl IntoIterator<Item = f64>,
+    margin: f64,
+) -> Option<(f64, f64)> {
     let (lo, hi) = values
         .into_iter()
         .filter(|v| v.is_finite())
@@ -197,7 +200,6 @@ pub(super) fn densify(pts: &[(f64, f64)], n: usize) -> impl Iterator<Item = (f64
 /// `mean + n_sigma · (√λ₁ cos φ · u₁ + √λ₂ sin φ · u₂)` where `λᵢ, uᵢ` are the
 /// eigenpairs of `cov` (closed-form 2×2 eigen-decomposition; negative
 /// eigenvalues from round-off are clamped to 0).
-
 
 /// A white chart with a title, axis descriptions, nice ticks and a light grid: the frame both
 /// chart kinds draw into.

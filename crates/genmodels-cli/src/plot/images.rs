@@ -86,4 +86,3 @@ pub fn image_grid(
     }
     write_picture(path, &encode_png(&buf, size)?)
 }
-

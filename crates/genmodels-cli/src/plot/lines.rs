@@ -137,4 +137,3 @@ pub fn line_chart_bytes(
     };
     chart_bytes(format, &chart)
 }
-

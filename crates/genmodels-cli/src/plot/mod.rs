@@ -177,4 +177,3 @@ fn render_chart(path: &Path, chart: &impl Chart) -> Result<()> {
 pub fn check_picture_path(path: &Path) -> Result<()> {
     Format::from_path(path).map(|_| ())
 }
-

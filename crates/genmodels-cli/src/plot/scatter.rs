@@ -231,4 +231,3 @@ pub fn gmm_scatter(
     };
     render_chart(path, &chart)
 }
-

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::Args;
+use genmodels::bayesnet::classify::{class_code, class_of, mark_class, ClassPosterior};
 use genmodels::bayesnet::data::observed_cells;
 use genmodels::bayesnet::formats::{read_network, to_dot, to_svg, write_network};
 use genmodels::bayesnet::inference::{
@@ -16,7 +17,7 @@ use genmodels::bayesnet::learn::{
     chow_liu, data_variables, fit_parameters, naive_bayes, tan, Dag, Estimator, HillClimb, Prior,
     ScoreKind,
 };
-use genmodels::bayesnet::{BayesNet, DiscreteData, Factor, MISSING};
+use genmodels::bayesnet::{BayesNet, DiscreteData, Factor};
 use genmodels::core::{rng_from_seed, Fit, LogLikelihood, Sample, SampleGiven, Silent};
 use genmodels::io::{read_csv, write_atomic, write_csv};
 use serde_json::json;
@@ -353,6 +354,27 @@ fn approx_method(s: &str) -> Result<Option<ApproxMethod>> {
             )))
         }
     })
+}
+
+/// P(class | the row's other cells) for every row of data aligned to the network (n × C), and
+/// the true class codes where the class column is filled; a failing row is named.
+fn class_proba(
+    net: &BayesNet,
+    aligned: &DiscreteData,
+    class: usize,
+    path: &Path,
+) -> Result<(ndarray::Array2<f64>, Vec<Option<usize>>)> {
+    let post = ClassPosterior::new(net, class)?;
+    let n = aligned.n_rows();
+    let mut proba = ndarray::Array2::zeros((n, net.cardinality(class)));
+    for i in 0..n {
+        let m = post
+            .row(&aligned.row(i))
+            .with_context(|| format!("{}, row {}", path.display(), i + 1))?;
+        proba.row_mut(i).assign(&ndarray::ArrayView1::from(&m[..]));
+    }
+    let truth = (0..n).map(|i| class_code(aligned, class, i)).collect();
+    Ok((proba, truth))
 }
 
 /// Row `i`'s filled cells as evidence, leaving out the variables in `skip`.
@@ -929,47 +951,6 @@ impl Family for BnCli {
     }
 }
 
-/// The network property naming the class variable of a network fitted as a classifier.
-pub const CLASS_PROPERTY: &str = "genmodels_class";
-
-/// The class variable of a network written by `fit classifier --model bn`, if any.
-pub fn class_of(net: &BayesNet) -> Option<usize> {
-    net.annotations().network_properties.iter().find_map(|p| {
-        let (k, v) = p.split_once('=')?;
-        if k.trim() == CLASS_PROPERTY {
-            net.index_of(v.trim()).ok()
-        } else {
-            None
-        }
-    })
-}
-
-/// P(class | the row's other cells) for every row of data aligned to the network (n × C), and
-/// the true class codes where the class column is filled.
-fn class_proba(
-    net: &BayesNet,
-    aligned: &DiscreteData,
-    class: usize,
-    path: &Path,
-) -> Result<(ndarray::Array2<f64>, Vec<Option<usize>>)> {
-    let jt = JunctionTree::new(net)?;
-    let n = aligned.n_rows();
-    let k = net.cardinality(class);
-    let mut proba = ndarray::Array2::zeros((n, k));
-    let mut truth = Vec::with_capacity(n);
-    for i in 0..n {
-        let evidence = row_evidence(aligned, i, &[class]);
-        let m = jt
-            .calibrate(&evidence)
-            .with_context(|| format!("{}, row {}", path.display(), i + 1))?
-            .marginal(class);
-        proba.row_mut(i).assign(&ndarray::ArrayView1::from(&m[..]));
-        let c = aligned.columns[class][i];
-        truth.push((c != MISSING).then_some(c as usize));
-    }
-    Ok((proba, truth))
-}
-
 /// `fit classifier --model bn`: a naive-Bayes or TAN network over the label and the features.
 pub fn fit_classifier(a: &super::classifier::FitArgs, out: &OutputFlags) -> Result<()> {
     if !is_network_file(&a.output) {
@@ -1024,9 +1005,8 @@ pub fn fit_classifier(a: &super::classifier::FitArgs, out: &OutputFlags) -> Resu
     let mut net = fit_parameters(&data_variables(&data), &dag, &data, est)?;
     let mut ann = net.annotations().clone();
     ann.name = format!("{}_classifier", a.structure.replace('-', "_"));
-    ann.network_properties
-        .push(format!("{CLASS_PROPERTY} = {}", a.label_column));
     net.set_annotations(ann);
+    mark_class(&mut net, class);
     let aligned = data.align_to(&net, false, false)?;
     let (proba, truth) = class_proba(&net, &aligned, class, &a.data)?;
     let truth: Vec<usize> = truth.into_iter().map(|t| t.unwrap_or(0)).collect();

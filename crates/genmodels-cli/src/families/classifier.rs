@@ -32,6 +32,7 @@ use super::Family;
 use crate::common::{
     check_distinct, in_file, num, print_json, print_table, usage, OutputFlags, Progress,
 };
+use crate::output::metrics::{metrics_json, print_metrics};
 use crate::verbs::{PlotArgs, PredictArgs, SampleArgs, ScoreArgs};
 
 /// `genmodels fit classifier DATA --label-column Y -o MODEL`
@@ -499,7 +500,17 @@ where
 pub fn fit(a: &FitArgs, out: &OutputFlags) -> Result<()> {
     check_distinct(&a.data, &a.output)?;
     if a.model == "bn" {
-        return super::bn::fit_classifier(a, out);
+        return super::bn::fit_classifier(
+            &super::bn::NetworkClassifier {
+                data: a.data.clone(),
+                output: a.output.clone(),
+                columns: a.columns.clone(),
+                label_column: a.label_column.clone(),
+                structure: a.structure.clone(),
+                alpha: a.alpha,
+            },
+            out,
+        );
     }
     let images = is_image_input(&a.data, a.labels.as_deref());
     let (mut x, names, labels, image_shape) = if images {
@@ -960,40 +971,4 @@ impl<M: ClassModel> Family for ClassifierCli<M> {
             "plotting a classifier is not available; for image classifiers, `sample MODEL -n 8 -o classes.png` draws every class",
         ))
     }
-}
-
-/// Classification metrics as JSON fields.
-pub fn metrics_json(
-    classes: &[String],
-    m: &genmodels::classifier::Metrics,
-    n: usize,
-) -> serde_json::Value {
-    json!({
-        "n": n, "accuracy": m.accuracy, "log_loss": m.log_loss, "classes": classes,
-        "confusion": m.confusion, "precision": m.precision, "recall": m.recall,
-    })
-}
-
-/// Accuracy, log-loss and the confusion matrix with per-class precision and recall, for people.
-pub fn print_metrics(classes: &[String], m: &genmodels::classifier::Metrics, n: usize) {
-    println!(
-        "{} rows: accuracy {:.2} %, log-loss {}",
-        n,
-        100.0 * m.accuracy,
-        num(m.log_loss)
-    );
-    let mut h = vec!["true \\ predicted".to_string()];
-    h.extend(classes.iter().cloned());
-    h.extend(["precision".to_string(), "recall".to_string()]);
-    let rows: Vec<Vec<String>> = classes
-        .iter()
-        .enumerate()
-        .map(|(k, name)| {
-            let mut r = vec![name.clone()];
-            r.extend(m.confusion[k].iter().map(|v| v.to_string()));
-            r.extend([num(m.precision[k]), num(m.recall[k])]);
-            r
-        })
-        .collect();
-    print_table(&h, &rows);
 }

@@ -2,3 +2,4 @@
 //! Every family writes its output through this room.
 
 pub mod images;
+pub mod metrics;

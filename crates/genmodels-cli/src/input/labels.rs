@@ -60,3 +60,20 @@ pub fn read_labels_for(path: &Path, n: usize, images: &Path) -> Result<Vec<usize
     }
     Ok(l)
 }
+
+/// Classes from an IDX label file, or from the first column of a CSV (with a header row).
+pub fn read_class_names(path: &Path) -> Result<Vec<String>> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if ext == "csv" || ext == "txt" {
+        let t = genmodels::io::read_csv(path)?;
+        return Ok(t.rows.iter().map(|(_, r)| r[0].clone()).collect());
+    }
+    Ok(genmodels::io::idx::read_idx_labels(path)?
+        .iter()
+        .map(|b| b.to_string())
+        .collect())
+}

@@ -3,5 +3,6 @@
 
 pub mod categorical;
 pub mod images;
+pub mod labelled;
 pub mod labels;
 pub mod ratings;

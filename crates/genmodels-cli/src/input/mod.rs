@@ -6,3 +6,4 @@ pub mod images;
 pub mod labelled;
 pub mod labels;
 pub mod ratings;
+pub mod sequences;

@@ -12,11 +12,11 @@ use serde_json::json;
 use super::mixture::{
     binarize, model_data, predict_output, print_warnings, report_lines, sample_output, score_output,
 };
-use super::Family;
 use crate::common::{
     check_distinct, in_file, load_data, num, print_json, print_table, usage, DataFlags,
     OutputFlags, Progress,
 };
+use crate::families::family::Family;
 use crate::plot;
 use crate::verbs::{Binarize, PlotArgs, PredictArgs, SampleArgs, ScoreArgs};
 

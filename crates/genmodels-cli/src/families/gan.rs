@@ -11,8 +11,8 @@ use genmodels::neural::vae::Arch;
 use genmodels::neural::{device, neural_rng};
 use serde_json::json;
 
-use super::Family;
 use crate::common::{check_distinct, num, print_json, print_table, usage, OutputFlags, Progress};
+use crate::families::family::Family;
 use crate::input::images::{in_images, read_images};
 use crate::input::labels::{read_labels, read_labels_for};
 use crate::neural::{loss_plot, parse_arch, sample_metrics, TrainFlags};

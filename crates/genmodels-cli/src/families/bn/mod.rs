@@ -13,7 +13,7 @@ use genmodels::io::{write_atomic, write_csv};
 use serde_json::json;
 
 use crate::common::{num, print_json, print_table, usage, OutputFlags};
-use crate::families::Family;
+use crate::families::family::Family;
 use crate::verbs::{PlotArgs, PredictArgs, SampleArgs, ScoreArgs};
 
 use crate::input::categorical::read_discrete;

@@ -12,18 +12,17 @@ use ndarray::{Array2, Axis};
 use serde_json::json;
 
 use crate::common::{in_file, num, print_json, print_table, usage, OutputFlags};
+use crate::families::family::Family;
 use crate::families::mixture::{binarize, predict_output, rows_output};
-use crate::families::Family;
 use crate::input::labelled::{read, read_images};
 use crate::output::metrics::{metrics_json, print_metrics};
 use crate::verbs::{PlotArgs, PredictArgs, SampleArgs, ScoreArgs};
-use models::*;
 
 mod fit;
 mod models;
 
 pub use fit::{fit, FitArgs};
-pub use models::ClassModel;
+pub use models::{ClassModel, ClassifierFile};
 
 /// A loaded classifier.
 pub struct ClassifierCli<M> {

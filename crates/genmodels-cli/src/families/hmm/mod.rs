@@ -12,7 +12,7 @@ use ndarray::Axis;
 use serde_json::json;
 
 use crate::common::{in_file, num, print_json, print_table, usage, DataFlags, OutputFlags};
-use crate::families::Family;
+use crate::families::family::Family;
 use crate::plot;
 use crate::verbs::{PlotArgs, PredictArgs, SampleArgs, ScoreArgs};
 

@@ -14,7 +14,7 @@ use serde_json::json;
 use crate::common::{
     check_distinct, in_file, num, print_json, print_table, usage, write_table, OutputFlags,
 };
-use crate::families::Family;
+use crate::families::family::Family;
 use crate::verbs::{Binarize, PlotArgs, PredictArgs, SampleArgs, ScoreArgs};
 
 use crate::input::images::read_for_units;

@@ -11,7 +11,7 @@ use crate::common::{
     check_distinct, in_file, num, print_json, print_table, usage, write_table, OutputFlags,
     Progress,
 };
-use crate::families::Family;
+use crate::families::family::Family;
 use crate::verbs::{PlotArgs, PredictArgs, SampleArgs, ScoreArgs};
 
 use super::fit::FitArgs;

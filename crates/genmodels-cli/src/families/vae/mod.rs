@@ -10,7 +10,7 @@ use ndarray::Array2;
 use serde_json::json;
 
 use crate::common::{num, print_json, print_table, usage, OutputFlags};
-use crate::families::Family;
+use crate::families::family::Family;
 use crate::input::images::{in_images, read_binarized};
 use crate::input::labels::read_labels;
 use crate::neural::{loss_plot, sample_metrics, sampling_labels};

@@ -1,6 +1,6 @@
 //! What a loaded model answers: the [`Family`] trait of the generic verbs, and the one table of
-//! the verbs' model-specific flags ([`SCORE_FLAGS`]) from which the refusals of flags a model
-//! does not take come. It imports no family, so every family can import it.
+//! the verbs' model-specific flags ([`SCORE_FLAGS`], [`PREDICT_SAMPLE_FLAGS`]) from which the
+//! refusals of flags a model does not take come. It imports no family, so every family can import it.
 
 use anyhow::Result;
 
@@ -62,4 +62,19 @@ pub fn check_score_flags(model: &dyn Family, a: &ScoreArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The flags of `genmodels predict` and `sample` that only some models take, with the models
+/// they are for; a model that does not take one refuses it with [`refuse`].
+pub const PREDICT_SAMPLE_FLAGS: &[(&str, &str)] = &[
+    ("--impute", "Gaussian mixtures"),
+    ("--given", "Gaussian mixtures"),
+];
+
+/// The refusal of a flag of [`PREDICT_SAMPLE_FLAGS`] by a model that does not take it (exit 2).
+pub fn refuse(flag: &str) -> anyhow::Error {
+    match PREDICT_SAMPLE_FLAGS.iter().find(|(f, _)| *f == flag) {
+        Some((f, models)) => usage(format!("{f} is available for {models}")),
+        None => usage(format!("{flag} does not apply to this model")),
+    }
 }

@@ -195,12 +195,6 @@ pub(super) fn densify(pts: &[(f64, f64)], n: usize) -> impl Iterator<Item = (f64
     })
 }
 
-/// Points of the `n_sigma` contour of the 2-D Gaussian with the given mean and
-/// (symmetric) covariance: the closed curve
-/// `mean + n_sigma · (√λ₁ cos φ · u₁ + √λ₂ sin φ · u₂)` where `λᵢ, uᵢ` are the
-/// eigenpairs of `cov` (closed-form 2×2 eigen-decomposition; negative
-/// eigenvalues from round-off are clamped to 0).
-
 /// A white chart with a title, axis descriptions, nice ticks and a light grid: the frame both
 /// chart kinds draw into.
 #[allow(clippy::too_many_arguments)]

@@ -171,8 +171,6 @@ fn render_chart(path: &Path, chart: &impl Chart) -> Result<()> {
     write_picture(path, &chart_bytes(format, chart)?)
 }
 
-/// Compact tick label: integers without decimals, at most 4 decimals
-
 /// Refuses a picture path whose extension is neither `.png` nor `.svg` (before any work).
 pub fn check_picture_path(path: &Path) -> Result<()> {
     Format::from_path(path).map(|_| ())

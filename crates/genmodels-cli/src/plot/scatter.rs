@@ -9,6 +9,11 @@ use plotters::prelude::*;
 use super::axes::{densify, framed_chart, legend_box, legend_corner, padded_range};
 use super::{palette, register_fonts, render_chart, Chart, Format, ELLIPSE_POINTS};
 
+/// Points of the `n_sigma` contour of the 2-D Gaussian with the given mean and
+/// (symmetric) covariance: the closed curve
+/// `mean + n_sigma · (√λ₁ cos φ · u₁ + √λ₂ sin φ · u₂)` where `λᵢ, uᵢ` are the
+/// eigenpairs of `cov` (closed-form 2×2 eigen-decomposition; negative
+/// eigenvalues from round-off are clamped to 0).
 ///
 /// Returns `n_points` points (at least 2) with the last equal to the first, so
 /// the polyline is closed. The off-diagonal used is the mean of `cov[0][1]`

@@ -12,7 +12,7 @@ use ndarray::{Array2, Axis};
 use serde_json::json;
 
 use crate::common::{in_file, num, print_json, print_table, usage, OutputFlags};
-use crate::families::family::Family;
+use crate::families::family::{refuse, Family};
 use crate::families::mixture::{binarize, predict_output, rows_output};
 use crate::input::labelled::{read, read_images};
 use crate::output::metrics::{metrics_json, print_metrics};
@@ -186,7 +186,7 @@ impl<M: ClassModel> Family for ClassifierCli<M> {
 
     fn predict(&self, a: &PredictArgs, out: &OutputFlags) -> Result<()> {
         if a.impute {
-            return Err(usage("--impute is available for Gaussian mixtures"));
+            return Err(refuse("--impute"));
         }
         let (data, _) = self.data(&a.data, a.labels.as_deref(), None)?;
         let p = self.proba(&data, &a.data)?;

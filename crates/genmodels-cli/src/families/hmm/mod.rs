@@ -12,7 +12,7 @@ use ndarray::Axis;
 use serde_json::json;
 
 use crate::common::{in_file, num, print_json, print_table, usage, DataFlags, OutputFlags};
-use crate::families::family::Family;
+use crate::families::family::{refuse, Family};
 use crate::plot;
 use crate::verbs::{PlotArgs, PredictArgs, SampleArgs, ScoreArgs};
 
@@ -226,7 +226,7 @@ impl<E: Components + DescribeEmission> Family for HmmCli<E> {
 
     fn predict(&self, a: &PredictArgs, out: &OutputFlags) -> Result<()> {
         if a.impute {
-            return Err(usage("--impute is available for Gaussian mixtures"));
+            return Err(refuse("--impute"));
         }
         let l = self.load(&a.data, &a.data_flags, a.sequence_column.as_deref())?;
         let k = self.model.n_states();
@@ -273,7 +273,7 @@ impl<E: Components + DescribeEmission> Family for HmmCli<E> {
 
     fn sample(&self, a: &SampleArgs, out: &OutputFlags) -> Result<()> {
         if a.given.is_some() {
-            return Err(usage("--given is available for Gaussian mixtures"));
+            return Err(refuse("--given"));
         }
         let s = self
             .model

@@ -20,6 +20,9 @@ macro_rules! println {
 mod common;
 mod demo;
 mod families;
+mod input;
+mod neural;
+mod output;
 mod plot;
 mod verbs;
 

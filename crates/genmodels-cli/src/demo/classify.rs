@@ -24,7 +24,7 @@ use genmodels::neural::train::TrainConfig;
 use genmodels::neural::vae::{VaeClassParams, VaeConfig};
 use ndarray::{Array2, Axis};
 
-use super::md_table;
+use super::report::md_table;
 
 const IRIS: &str = include_str!("../../../../data/iris.csv");
 const DIGITS8: &str = include_str!("../../../../data/digits.csv");

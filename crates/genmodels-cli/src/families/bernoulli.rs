@@ -12,11 +12,11 @@ use serde_json::json;
 use super::mixture::{
     binarize, model_data, predict_output, print_warnings, report_lines, sample_output, score_output,
 };
-use super::Family;
 use crate::common::{
     check_distinct, in_file, load_data, num, print_json, print_table, usage, DataFlags,
     OutputFlags, Progress,
 };
+use crate::families::family::{refuse, Family};
 use crate::plot;
 use crate::verbs::{Binarize, PlotArgs, PredictArgs, SampleArgs, ScoreArgs};
 
@@ -182,7 +182,7 @@ impl Family for Bernoulli {
 
     fn predict(&self, a: &PredictArgs, out: &OutputFlags) -> Result<()> {
         if a.impute {
-            return Err(usage("--impute is available for Gaussian mixtures"));
+            return Err(refuse("--impute"));
         }
         let (x, names) = self.data(&a.data, &a.data_flags, a.binarize)?;
         let proba = self
@@ -194,7 +194,7 @@ impl Family for Bernoulli {
 
     fn sample(&self, a: &SampleArgs, out: &OutputFlags) -> Result<()> {
         if a.given.is_some() {
-            return Err(usage("--given is available for Gaussian mixtures"));
+            return Err(refuse("--given"));
         }
         sample_output(&self.model, &self.names(), a, out)
     }

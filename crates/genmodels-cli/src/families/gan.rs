@@ -11,12 +11,12 @@ use genmodels::neural::vae::Arch;
 use genmodels::neural::{device, neural_rng};
 use serde_json::json;
 
-use super::vae::{
-    in_images, loss_plot, parse_arch, read_images, read_labels, read_labels_for, sample_metrics,
-    sample_out, TrainFlags,
-};
-use super::Family;
 use crate::common::{check_distinct, num, print_json, print_table, usage, OutputFlags, Progress};
+use crate::families::family::Family;
+use crate::input::images::{in_images, read_images};
+use crate::input::labels::{read_labels, read_labels_for};
+use crate::neural::{loss_plot, parse_arch, sample_metrics, TrainFlags};
+use crate::output::images::sample_out;
 use crate::verbs::{PlotArgs, PredictArgs, SampleArgs, ScoreArgs};
 
 /// `genmodels fit gan IMAGES -o MODEL`
@@ -111,7 +111,7 @@ pub fn fit(a: &FitArgs, out: &OutputFlags) -> Result<()> {
     let mut gan = match &t.resume {
         Some(p) => {
             let g = Gan::load(p, &dev)?;
-            super::vae::check_resumed_shape(&a.images, im.dim(), p, g.config.image_shape)?;
+            crate::neural::check_resumed_shape(&a.images, im.dim(), p, g.config.image_shape)?;
             g
         }
         None => {
@@ -137,7 +137,7 @@ pub fn fit(a: &FitArgs, out: &OutputFlags) -> Result<()> {
                 batch_norm: a.batch_norm,
                 ema: a.ema,
             };
-            Gan::new_on(cfg, t.seed, &dev).map_err(super::vae::param_usage)?
+            Gan::new_on(cfg, t.seed, &dev).map_err(crate::neural::param_usage)?
         }
     };
     let wgan = gan.config.loss == GanLoss::WganGp;
@@ -146,7 +146,7 @@ pub fn fit(a: &FitArgs, out: &OutputFlags) -> Result<()> {
         0.5,
         if wgan { 0.9 } else { 0.999 },
     );
-    super::vae::create_snapshot_dir(t.snapshots.as_deref())?;
+    crate::neural::create_snapshot_dir(t.snapshots.as_deref())?;
     let c = gan.config.clone();
     let fixed = gan.latent(64, None, &mut neural_rng(t.seed ^ 0x6A4))?;
     let snap_labels: Option<Vec<usize>> = c.n_classes.map(|k| (0..64).map(|i| i % k).collect());
@@ -236,7 +236,7 @@ pub fn load(path: &Path) -> Result<Box<dyn Family>> {
 
 impl GanFamily {
     fn labels_for_sampling(&self, label: Option<&str>, n: usize) -> Result<Option<Vec<usize>>> {
-        super::vae::sampling_labels(self.gan.config.n_classes, label, n, "GAN")
+        crate::neural::sampling_labels(self.gan.config.n_classes, label, n, "GAN")
     }
 }
 
@@ -317,7 +317,7 @@ impl Family for GanFamily {
                 "a GAN is scored by samples: add --parzen (Parzen-window estimate, a weak metric) and/or --two-sample",
             ));
         }
-        let im = super::vae::read_binarized(&a.data, a.binarize, a.limit, a.seed)?;
+        let im = crate::input::images::read_binarized(&a.data, a.binarize, a.limit, a.seed)?;
         let c = &self.gan.config;
         im.check_dim(c.input_dim, c.image_shape)
             .map_err(|e| in_images(e, &a.data))?;
@@ -392,7 +392,7 @@ impl Family for GanFamily {
             "model" => {
                 let labels = self.labels_for_sampling(None, 64)?;
                 let x = self.gan.sample(64, labels.as_deref(), None, &mut neural_rng(0))?;
-                super::vae::write_images(&a.output, &x, self.gan.config.image_shape, Some(8))?;
+                crate::output::images::write_images(&a.output, &x, self.gan.config.image_shape, Some(8))?;
             }
             o => {
                 return Err(usage(format!(

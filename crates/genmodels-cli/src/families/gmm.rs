@@ -16,11 +16,11 @@ use super::mixture::{
     model_data, predict_output, print_warnings, report_lines, rows_output, sample_output,
     sample_rows, score_output,
 };
-use super::Family;
 use crate::common::{
     check_distinct, in_file, load_data, num, parse_assignments, parse_components, print_json,
     print_table, usage, DataFlags, OutputFlags, Progress,
 };
+use crate::families::family::Family;
 use crate::plot;
 use crate::verbs::{PlotArgs, PredictArgs, SampleArgs, ScoreArgs};
 

@@ -44,12 +44,13 @@ use serde::{Deserialize, Serialize};
 use super::checkpoint::{self, size_add, size_mul, CheckpointMeta, TensorPlan};
 use super::gan_cpu::{self, GanCpu};
 use super::mlp_cpu::{linear_parts, set_linear};
+use super::tensor::{normal_tensor, tensor_from_rows, uniform_tensor};
 use super::train::{
     average_weights, check_images, check_model_labels, init_conv2d, init_conv_transpose2d,
     init_linear, invalid, model_one_hot, one_hot_rows, scalar, EpochRecord, FitReport, TrainConfig,
 };
 use super::vae::{check_classes_and_arch, Arch};
-use super::{neural_rng, normal_tensor, tensor_from_rows, uniform_tensor, NeuralRng};
+use crate::core::{rng_from_seed, SeededRng};
 use crate::core::{DataError, Flow, Monitor, ParamError, Result, Step};
 
 /// The adversarial loss.
@@ -293,7 +294,7 @@ pub struct Discriminator {
 }
 
 impl Generator {
-    fn new(c: &GanConfig, rng: &mut NeuralRng, dev: &Device) -> Self {
+    fn new(c: &GanConfig, rng: &mut SeededRng, dev: &Device) -> Self {
         let mut w = c.latent + c.classes();
         let mut lin = Vec::new();
         let mut convt = Vec::new();
@@ -359,7 +360,7 @@ impl Generator {
 }
 
 impl Discriminator {
-    fn new(c: &GanConfig, rng: &mut NeuralRng, dev: &Device) -> Self {
+    fn new(c: &GanConfig, rng: &mut SeededRng, dev: &Device) -> Self {
         let mut conv = Vec::new();
         let mut w = match c.arch {
             Arch::Mlp => c.input_dim,
@@ -399,7 +400,7 @@ impl Discriminator {
         c: &GanConfig,
         x: Tensor<2>,
         y: Option<Tensor<2>>,
-        mut rng: Option<&mut NeuralRng>,
+        mut rng: Option<&mut SeededRng>,
     ) -> Tensor<1> {
         let b = x.dims()[0];
         let mut h = x;
@@ -440,7 +441,7 @@ pub struct GanNets {
 
 impl GanNets {
     /// Fresh networks; the average starts as a copy of the generator.
-    fn new(c: &GanConfig, rng: &mut NeuralRng, dev: &Device) -> Self {
+    fn new(c: &GanConfig, rng: &mut SeededRng, dev: &Device) -> Self {
         let mut copy = rng.clone();
         let g = Generator::new(c, rng, dev);
         let g_ema = (c.ema > 0.0).then(|| Generator::new(c, &mut copy, dev));
@@ -469,7 +470,7 @@ impl GanNets {
 /// let train = TrainConfig { epochs: 2, batch_size: 16, ..TrainConfig::default() };
 /// let mut gan = Gan::new(cfg, 0)?;
 /// gan.fit(&x, None, &train, &mut genmodels::core::Silent, &mut |_, _| Ok(()))?;
-/// let s = gan.sample(5, None, None, &mut genmodels::neural::neural_rng(1))?;
+/// let s = gan.sample(5, None, None, &mut genmodels::core::rng_from_seed(1))?;
 /// assert_eq!(s.dim(), (5, 4));
 /// assert!(s.iter().all(|v| (0.0..=1.0).contains(v)));
 /// # Ok(()) }
@@ -487,13 +488,13 @@ pub struct Gan {
 impl Gan {
     /// A GAN with initial weights drawn from `seed`, on the CPU.
     pub fn new(config: GanConfig, seed: u64) -> Result<Self> {
-        Self::new_on(config, seed, &super::cpu())
+        Self::new_on(config, seed, &super::tensor::cpu())
     }
 
     /// A GAN with initial weights drawn from `seed`, on `device` (a plain device).
     pub fn new_on(config: GanConfig, seed: u64, device: &Device) -> Result<Self> {
         config.check()?;
-        let nets = GanNets::new(&config, &mut neural_rng(seed), device);
+        let nets = GanNets::new(&config, &mut rng_from_seed(seed), device);
         Ok(Gan {
             config,
             report: FitReport::default(),
@@ -559,7 +560,7 @@ impl Gan {
         self.check_data(x, labels)?;
         let c = self.config.clone();
         let done = self.report.epochs.len();
-        let mut rng = neural_rng(
+        let mut rng = rng_from_seed(
             train
                 .seed
                 .wrapping_add(0x6A4E_0000_u64.wrapping_mul(done as u64 + 1)),
@@ -580,7 +581,7 @@ impl Gan {
         for e in 0..train.epochs {
             let t0 = Instant::now();
             let (mut dl, mut gl, mut gn) = (0.0, 0.0, 0usize);
-            let batches = super::shuffled_batches(x.nrows(), train.batch_size, &mut rng);
+            let batches = super::tensor::shuffled_batches(x.nrows(), train.batch_size, &mut rng);
             for idx in &batches {
                 if let Some(t) = &mut cpu_trainer {
                     let (d_sum, g_mean) = t.step(x_flat, idx, labels, &mut rng, train.lr as f32);
@@ -710,7 +711,7 @@ impl Gan {
         if c.arch != Arch::Mlp
             || c.loss != GanLoss::NonSaturating
             || c.batch_norm
-            || self.device != super::cpu()
+            || self.device != super::tensor::cpu()
         {
             return None;
         }
@@ -766,7 +767,7 @@ impl Gan {
         &self,
         n: usize,
         truncation: Option<f64>,
-        rng: &mut NeuralRng,
+        rng: &mut SeededRng,
     ) -> Result<Array2<f32>> {
         if let Some(t) = truncation {
             if !(t.is_finite() && t > 0.0) {
@@ -812,7 +813,7 @@ impl Gan {
                 self.onehot(labels, &idx, &self.device),
             );
             out.slice_mut(ndarray::s![s..s + idx.len(), ..])
-                .assign(&super::array_from_tensor(o));
+                .assign(&super::tensor::array_from_tensor(o));
         }
         Ok(out)
     }
@@ -824,7 +825,7 @@ impl Gan {
         n: usize,
         labels: Option<&[usize]>,
         truncation: Option<f64>,
-        rng: &mut NeuralRng,
+        rng: &mut SeededRng,
     ) -> Result<Array2<f32>> {
         // The latent draws and the generated images (as a tensor, then as an array).
         crate::core::memory::check_rows(
@@ -907,7 +908,7 @@ impl Gan {
             "are variances and must be non-negative",
         )?;
         let report: FitReport = serde_json::from_value(meta.report.clone()).unwrap_or_default();
-        let nets = GanNets::new(&config, &mut neural_rng(0), device);
+        let nets = GanNets::new(&config, &mut rng_from_seed(0), device);
         let (nets, _) = checkpoint::module_from_bytes(nets, bytes, path, "gan")?;
         Ok(Gan {
             config,
@@ -929,7 +930,7 @@ mod tests {
     }
 
     fn two_modes(n: usize, seed: u64) -> Array2<f32> {
-        let mut r = neural_rng(seed);
+        let mut r = rng_from_seed(seed);
         Array2::from_shape_simple_fn((n, 1), || {
             let m = if r.random::<bool>() { 0.25 } else { 0.75 };
             let e: f64 = StandardNormal.sample(&mut r);
@@ -1125,7 +1126,7 @@ mod tests {
             };
             let mut gan = Gan::new(cfg, 3).unwrap();
             fit_quietly(&mut gan, &x, None, &train);
-            let s = gan.sample(4000, None, None, &mut neural_rng(9)).unwrap();
+            let s = gan.sample(4000, None, None, &mut rng_from_seed(9)).unwrap();
             let frac = |lo: f32, hi: f32| {
                 s.iter().filter(|&&v| v >= lo && v < hi).count() as f64 / s.len() as f64
             };
@@ -1169,7 +1170,7 @@ mod tests {
         fit_quietly(&mut gan, &x, Some(&labels), &train);
         for (label, lo, hi) in [(0, 0.1, 0.4), (1, 0.6, 0.9)] {
             let s = gan
-                .sample(2000, Some(&vec![label; 2000]), None, &mut neural_rng(9))
+                .sample(2000, Some(&vec![label; 2000]), None, &mut rng_from_seed(9))
                 .unwrap();
             let inside = s.iter().filter(|&&v| v >= lo && v < hi).count() as f64 / 2000.0;
             assert!(
@@ -1204,14 +1205,14 @@ mod tests {
         let (a, b) = (fit(), fit());
         let la = [1usize; 5];
         let sa = a
-            .sample(5, Some(&la), Some(1.0), &mut neural_rng(4))
+            .sample(5, Some(&la), Some(1.0), &mut rng_from_seed(4))
             .unwrap();
         assert_eq!(
             sa,
-            b.sample(5, Some(&la), Some(1.0), &mut neural_rng(4))
+            b.sample(5, Some(&la), Some(1.0), &mut rng_from_seed(4))
                 .unwrap()
         );
-        let z = a.latent(500, Some(0.5), &mut neural_rng(1)).unwrap();
+        let z = a.latent(500, Some(0.5), &mut rng_from_seed(1)).unwrap();
         assert!(z.iter().all(|v| v.abs() <= 0.5));
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("g.safetensors");
@@ -1219,7 +1220,7 @@ mod tests {
         let c = Gan::load(&p, &cpu()).unwrap();
         assert_eq!(c.config, a.config);
         assert_eq!(
-            c.sample(5, Some(&la), Some(1.0), &mut neural_rng(4))
+            c.sample(5, Some(&la), Some(1.0), &mut rng_from_seed(4))
                 .unwrap(),
             sa
         );
@@ -1229,11 +1230,11 @@ mod tests {
         );
         // Bad input.
         assert!(a
-            .sample(2, Some(&[2, 0]), None, &mut neural_rng(0))
+            .sample(2, Some(&[2, 0]), None, &mut rng_from_seed(0))
             .unwrap_err()
             .to_string()
             .contains("label 2"));
-        assert!(a.sample(2, None, None, &mut neural_rng(0)).is_err());
+        assert!(a.sample(2, None, None, &mut rng_from_seed(0)).is_err());
         assert!(a
             .discriminate(&Array2::zeros((2, 15)), Some(&[0, 1]))
             .unwrap_err()
@@ -1293,7 +1294,9 @@ mod tests {
             fit_quietly(&mut g, &x, None, &train);
             // Training moved the running statistics away from their initial 0 and 1.
             for bn in &g.nets.g.bn {
-                let m = super::super::array_from_tensor(bn.running_mean.value().reshape([1, -1]));
+                let m = super::super::tensor::array_from_tensor(
+                    bn.running_mean.value().reshape([1, -1]),
+                );
                 assert!(
                     m.iter().any(|v| v.abs() > 1e-4),
                     "{arch:?}: running mean {m}"
@@ -1301,7 +1304,7 @@ mod tests {
             }
             // Generating uses the running statistics: an image does not depend on the others
             // generated with it.
-            let z = g.latent(5, None, &mut neural_rng(9)).unwrap();
+            let z = g.latent(5, None, &mut rng_from_seed(9)).unwrap();
             let all = g.generate(&z, None).unwrap();
             for i in 0..5 {
                 let one = g.generate(&z.slice(ndarray::s![i..i + 1, ..]).to_owned(), None);
@@ -1368,12 +1371,13 @@ mod tests {
             .fold(0f32, f32::max);
         assert!(gap > 1e-4, "the average equals the generator ({gap})");
         // Samples come from the average.
-        let z = g.latent(4, None, &mut neural_rng(2)).unwrap();
-        let from_avg = super::super::array_from_tensor(g.nets.g_ema.as_ref().unwrap().forward(
-            &cfg,
-            super::super::tensor_from_array(&z, &cpu()),
-            None,
-        ));
+        let z = g.latent(4, None, &mut rng_from_seed(2)).unwrap();
+        let from_avg =
+            super::super::tensor::array_from_tensor(g.nets.g_ema.as_ref().unwrap().forward(
+                &cfg,
+                super::super::tensor::tensor_from_array(&z, &cpu()),
+                None,
+            ));
         let s = g.generate(&z, None).unwrap();
         assert_eq!(s, from_avg);
         let dir = tempfile::tempdir().unwrap();

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::core::{ParamError, Result};
 
-use super::NeuralRng;
+use crate::core::SeededRng;
 
 /// Optimiser and schedule of a neural fit.
 ///
@@ -199,7 +199,7 @@ impl EarlyStopping {
 }
 
 fn uniform_param<const D: usize>(
-    rng: &mut NeuralRng,
+    rng: &mut SeededRng,
     shape: [usize; D],
     bound: f64,
     device: &Device,
@@ -246,7 +246,7 @@ pub fn average_weights<M: Module>(average: &M, current: M, decay: f64) -> M {
 
 /// A dense layer `i → o` with weights and biases uniform in `±1/√i` (PyTorch's default),
 /// drawn from `rng`.
-pub fn init_linear(i: usize, o: usize, rng: &mut NeuralRng, device: &Device) -> Linear {
+pub fn init_linear(i: usize, o: usize, rng: &mut SeededRng, device: &Device) -> Linear {
     let mut l = LinearConfig::new(i, o)
         .with_initializer(Initializer::Zeros)
         .init(device);
@@ -265,7 +265,7 @@ pub fn init_conv2d(
     k: usize,
     s: usize,
     p: usize,
-    rng: &mut NeuralRng,
+    rng: &mut SeededRng,
     device: &Device,
 ) -> Conv2d {
     let mut c = Conv2dConfig::new([cin, cout], [k, k])
@@ -288,7 +288,7 @@ pub fn init_conv_transpose2d(
     k: usize,
     s: usize,
     p: usize,
-    rng: &mut NeuralRng,
+    rng: &mut SeededRng,
     device: &Device,
 ) -> ConvTranspose2d {
     let mut c = ConvTranspose2dConfig::new([cin, cout], [k, k])
@@ -438,10 +438,11 @@ mod tests {
 
     #[test]
     fn average_weights_blends_every_tensor() {
-        use crate::neural::{array_from_tensor, cpu, neural_rng};
+        use crate::core::rng_from_seed;
+        use crate::neural::tensor::{array_from_tensor, cpu};
         let dev = cpu();
-        let a = init_linear(3, 2, &mut neural_rng(1), &dev);
-        let b = init_linear(3, 2, &mut neural_rng(2), &dev);
+        let a = init_linear(3, 2, &mut rng_from_seed(1), &dev);
+        let b = init_linear(3, 2, &mut rng_from_seed(2), &dev);
         let w = |l: &Linear| array_from_tensor(l.weight.val());
         let bias = |l: &Linear| array_from_tensor(l.bias.as_ref().unwrap().val().reshape([1, 2]));
         let m = average_weights(&a, b.clone(), 0.75);

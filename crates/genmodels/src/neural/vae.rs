@@ -7,7 +7,7 @@
 //! vectors.
 //!
 //! Every random draw (initial weights, shuffling, the reparameterisation noise) comes from the
-//! seeded [`NeuralRng`](super::NeuralRng): a fit with a seed is reproducible on one machine.
+//! seeded [`SeededRng`](crate::core::SeededRng): a fit with a seed is reproducible on one machine.
 //!
 //! ```
 //! use genmodels::neural::vae::{Vae, VaeConfig};
@@ -20,9 +20,9 @@
 //! let train = TrainConfig { epochs: 20, batch_size: 16, lr: 1e-2, ..TrainConfig::default() };
 //! let mut vae = Vae::new(cfg, train.seed)?;
 //! vae.fit(&x, None, &train, None, &mut genmodels::core::Silent, &mut |_, _| Ok(()))?;
-//! let ll = vae.iwae(&x, None, 50, &mut genmodels::neural::neural_rng(1))?;
+//! let ll = vae.iwae(&x, None, 50, &mut genmodels::core::rng_from_seed(1))?;
 //! assert!(ll.iter().all(|v| *v < 0.0));
-//! let s = vae.sample(4, None, &mut genmodels::neural::neural_rng(2))?;
+//! let s = vae.sample(4, None, &mut genmodels::core::rng_from_seed(2))?;
 //! assert_eq!(s.dim(), (4, 8));
 //! # Ok(()) }
 //! ```
@@ -42,12 +42,13 @@ use serde::{Deserialize, Serialize};
 
 use super::checkpoint::{self, size_add, size_mul, CheckpointMeta, TensorPlan};
 use super::mlp_cpu::{linear_parts, set_linear, tensor_vec, DenseParts};
+use super::tensor::{normal_tensor, tensor_from_rows};
 use super::train::{
     check_images, check_model_labels, init_conv2d, init_conv_transpose2d, init_linear, invalid,
     model_one_hot, scalar, EarlyStopping, EpochRecord, FitReport, TrainConfig,
 };
 use super::vae_cpu::{self, VaeCpu};
-use super::{neural_rng, normal_tensor, tensor_from_rows, NeuralRng};
+use crate::core::{rng_from_seed, SeededRng};
 use crate::core::{DataError, Flow, Monitor, ParamError, Result, Step};
 
 const LN_2PI: f64 = 1.837_877_066_409_345_3;
@@ -228,7 +229,7 @@ pub struct VaeNet {
 }
 
 impl VaeNet {
-    fn new(c: &VaeConfig, rng: &mut NeuralRng, dev: &Device) -> Self {
+    fn new(c: &VaeConfig, rng: &mut SeededRng, dev: &Device) -> Self {
         let k = c.classes();
         let mut enc_conv = Vec::new();
         let mut dec_conv = Vec::new();
@@ -378,13 +379,13 @@ fn data_checks(c: &VaeConfig, x: &Array2<f32>, what: &str) -> Result<()> {
 impl Vae {
     /// A VAE with initial weights drawn from `seed`, on the CPU.
     pub fn new(config: VaeConfig, seed: u64) -> Result<Self> {
-        Self::new_on(config, seed, &super::cpu())
+        Self::new_on(config, seed, &super::tensor::cpu())
     }
 
     /// A VAE with initial weights drawn from `seed`, on `device` (a plain, non-autodiff device).
     pub fn new_on(config: VaeConfig, seed: u64, device: &Device) -> Result<Self> {
         config.check()?;
-        let net = VaeNet::new(&config, &mut neural_rng(seed), device);
+        let net = VaeNet::new(&config, &mut rng_from_seed(seed), device);
         Ok(Vae {
             config,
             report: FitReport::default(),
@@ -455,7 +456,7 @@ impl Vae {
             ));
         }
         let done = self.report.epochs.len();
-        let mut rng = neural_rng(
+        let mut rng = rng_from_seed(
             train
                 .seed
                 .wrapping_add(0x5EED_0000_u64.wrapping_mul(done as u64 + 1)),
@@ -471,12 +472,12 @@ impl Vae {
         for e in 0..train.epochs {
             let t0 = Instant::now();
             let mut total = 0.0;
-            for idx in super::shuffled_batches(x.nrows(), train.batch_size, &mut rng) {
+            for idx in super::tensor::shuffled_batches(x.nrows(), train.batch_size, &mut rng) {
                 // The same draws in the same order on both paths.
                 let u = train
                     .dynamic_binarization
-                    .then(|| super::uniform_vec(&mut rng, idx.len() * c.input_dim));
-                let eps = super::normal_vec(&mut rng, idx.len() * c.latent);
+                    .then(|| super::tensor::uniform_vec(&mut rng, idx.len() * c.input_dim));
+                let eps = super::tensor::normal_vec(&mut rng, idx.len() * c.latent);
                 if let Some(t) = &mut cpu_trainer {
                     total += t.step(x_flat, &idx, labels, u.as_deref(), &eps, train.lr as f32);
                     continue;
@@ -515,7 +516,7 @@ impl Vae {
             }
             let val = match validation {
                 Some((v, vl)) => {
-                    let elbo = self.elbo(v, vl, &mut neural_rng(train.seed ^ 0xE1B0))?;
+                    let elbo = self.elbo(v, vl, &mut rng_from_seed(train.seed ^ 0xE1B0))?;
                     Some(-elbo.mean().unwrap_or(f64::NAN))
                 }
                 None => None,
@@ -549,7 +550,7 @@ impl Vae {
 
     /// The hand-written CPU trainer for this model, if it applies: an MLP on the CPU.
     fn cpu_trainer(&self, train: &TrainConfig) -> Option<VaeCpu> {
-        if self.config.arch != Arch::Mlp || self.device != super::cpu() {
+        if self.config.arch != Arch::Mlp || self.device != super::tensor::cpu() {
             return None;
         }
         let n = &self.net;
@@ -625,9 +626,9 @@ impl Vae {
                 .encode(&self.config, xb, self.onehot(labels, &idx, &self.device));
             let r0 = b * 1024;
             mu.slice_mut(ndarray::s![r0..r0 + idx.len(), ..])
-                .assign(&super::array_from_tensor(m));
+                .assign(&super::tensor::array_from_tensor(m));
             lv.slice_mut(ndarray::s![r0..r0 + idx.len(), ..])
-                .assign(&super::array_from_tensor(l));
+                .assign(&super::tensor::array_from_tensor(l));
         }
         Ok((mu, lv))
     }
@@ -655,7 +656,7 @@ impl Vae {
             };
             let r0 = b * 1024;
             out.slice_mut(ndarray::s![r0..r0 + idx.len(), ..])
-                .assign(&super::array_from_tensor(o));
+                .assign(&super::tensor::array_from_tensor(o));
         }
         Ok(out)
     }
@@ -666,7 +667,7 @@ impl Vae {
         &self,
         n: usize,
         labels: Option<&[usize]>,
-        rng: &mut NeuralRng,
+        rng: &mut SeededRng,
     ) -> Result<Array2<f32>> {
         // The latent draws and the decoded images (as a tensor, then as an array).
         crate::core::memory::check_rows(
@@ -675,7 +676,11 @@ impl Vae {
             self.config.latent + 2 * self.config.input_dim,
             4,
         )?;
-        let z = super::array_from_tensor(normal_tensor(rng, [n, self.config.latent], &self.device));
+        let z = super::tensor::array_from_tensor(normal_tensor(
+            rng,
+            [n, self.config.latent],
+            &self.device,
+        ));
         self.decode(&z, labels)
     }
 
@@ -685,12 +690,12 @@ impl Vae {
         &self,
         x: &Array2<f32>,
         labels: Option<&[usize]>,
-        rng: &mut NeuralRng,
+        rng: &mut SeededRng,
     ) -> Result<Array1<f64>> {
         self.check_data(x, labels)?;
         // All the noise first, in row order; then chunks of rows on rayon's threads.
         let lat = self.config.latent;
-        let eps = super::normal_vec(rng, x.nrows() * lat);
+        let eps = super::tensor::normal_vec(rng, x.nrows() * lat);
         let parts: Vec<Vec<f64>> = chunks(x.nrows(), 1024)
             .collect::<Vec<_>>()
             .into_par_iter()
@@ -717,7 +722,7 @@ impl Vae {
         x: &Array2<f32>,
         labels: Option<&[usize]>,
         k: usize,
-        rng: &mut NeuralRng,
+        rng: &mut SeededRng,
     ) -> Result<Array1<f64>> {
         if k == 0 {
             return Err(ParamError::Invalid {
@@ -743,7 +748,7 @@ impl Vae {
         for round in all.chunks(threads) {
             let work: Vec<(&Vec<usize>, Vec<f32>)> = round
                 .iter()
-                .map(|idx| (idx, super::normal_vec(rng, idx.len() * k * lat)))
+                .map(|idx| (idx, super::tensor::normal_vec(rng, idx.len() * k * lat)))
                 .collect();
             let done: Vec<Vec<f64>> = work
                 .into_par_iter()
@@ -938,7 +943,7 @@ impl Vae {
         })
     }
 
-    /// Loads a VAE checkpoint onto `device` (a plain device, e.g. [`cpu`](super::cpu)).
+    /// Loads a VAE checkpoint onto `device` (a plain device, e.g. [`cpu`](super::tensor::cpu)).
     pub fn load(path: &Path, device: &Device) -> Result<Self> {
         Self::from_checkpoint_bytes(checkpoint::read_bytes(path)?, path, device)
     }
@@ -973,7 +978,7 @@ impl Vae {
             "are log standard deviations and must lie within ±80 (a positive, finite σ)",
         )?;
         let report: FitReport = serde_json::from_value(meta.report.clone()).unwrap_or_default();
-        let net = VaeNet::new(&config, &mut neural_rng(0), device);
+        let net = VaeNet::new(&config, &mut rng_from_seed(0), device);
         let (net, _) = checkpoint::module_from_bytes(net, bytes, path, "vae")?;
         Ok(Vae {
             config,
@@ -1097,7 +1102,7 @@ impl<'de> Deserialize<'de> for ClassVae {
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(st.checkpoint.as_bytes())
             .map_err(|e| D::Error::custom(format!("the VAE's checkpoint is not base64: {e}")))?;
-        let vae = Vae::from_checkpoint_bytes(bytes, Path::new(EMBEDDED), &super::cpu())
+        let vae = Vae::from_checkpoint_bytes(bytes, Path::new(EMBEDDED), &super::tensor::cpu())
             .map_err(D::Error::custom)?;
         Ok(ClassVae {
             vae,
@@ -1110,8 +1115,12 @@ impl<'de> Deserialize<'de> for ClassVae {
 impl crate::core::LogLikelihood<Array2<f64>> for ClassVae {
     fn log_likelihood(&self, data: &Array2<f64>) -> Result<Array1<f64>> {
         let x = data.mapv(|v| v as f32);
-        self.vae
-            .iwae(&x, None, self.iwae_k, &mut neural_rng(self.seed ^ 0x1A3E))
+        self.vae.iwae(
+            &x,
+            None,
+            self.iwae_k,
+            &mut rng_from_seed(self.seed ^ 0x1A3E),
+        )
     }
     fn kind(&self) -> crate::core::LikelihoodKind {
         crate::core::LikelihoodKind::LowerBound
@@ -1123,7 +1132,7 @@ impl crate::core::Sample for ClassVae {
     /// `n` decodings of prior draws: the decoder's means (pixel probabilities for Bernoulli
     /// pixels), as a VAE's samples are usually shown.
     fn sample(&self, n: usize, rng: &mut dyn rand::RngCore) -> Result<Array2<f64>> {
-        let mut r = neural_rng(rng.next_u64());
+        let mut r = rng_from_seed(rng.next_u64());
         Ok(self.vae.sample(n, None, &mut r)?.mapv(f64::from))
     }
 }
@@ -1131,8 +1140,8 @@ impl crate::core::Sample for ClassVae {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::neural::tensor::{cpu, cpu_train};
     use crate::neural::train::one_hot_rows;
-    use crate::neural::{cpu, cpu_train};
     use burn::tensor::TensorData;
 
     fn tiny_cfg(arch: Arch) -> VaeConfig {
@@ -1155,7 +1164,7 @@ pub(crate) mod tests {
 
     fn data(n: usize, seed: u64) -> Array2<f32> {
         use rand::Rng;
-        let mut r = neural_rng(seed);
+        let mut r = rng_from_seed(seed);
         Array2::from_shape_fn((n, 16), |(i, j)| {
             let p = if (i % 2 == 0) == (j % 4 < 2) {
                 0.9
@@ -1203,11 +1212,11 @@ pub(crate) mod tests {
                 ..tiny_cfg(arch)
             };
             let dev = cpu_train();
-            let net = VaeNet::new(&cfg, &mut neural_rng(3), &dev);
+            let net = VaeNet::new(&cfg, &mut rng_from_seed(3), &dev);
             let x = data(5, 1);
             let idx: Vec<usize> = (0..5).collect();
             let labels = [0usize, 1, 1, 0, 1];
-            let eps = normal_tensor(&mut neural_rng(9), [5, 3], &cpu());
+            let eps = normal_tensor(&mut rng_from_seed(9), [5, 3], &cpu());
             let loss_of = |net: &VaeNet| -> Tensor<1> {
                 let d = net.mu.weight.val().device();
                 let xb = tensor_from_rows(&x, &idx, &d);
@@ -1434,7 +1443,7 @@ pub(crate) mod tests {
                 .build()
                 .unwrap();
             // k = 2000: four images per chunk, five chunks.
-            pool.install(|| v.iwae(&x, None, 2000, &mut neural_rng(8)).unwrap())
+            pool.install(|| v.iwae(&x, None, 2000, &mut rng_from_seed(8)).unwrap())
         };
         let one = run(1);
         assert_eq!(one.len(), 20);
@@ -1447,7 +1456,7 @@ pub(crate) mod tests {
                 .num_threads(threads)
                 .build()
                 .unwrap();
-            pool.install(|| v.elbo(&x, None, &mut neural_rng(9)).unwrap())
+            pool.install(|| v.elbo(&x, None, &mut rng_from_seed(9)).unwrap())
         };
         let one = elbo(1);
         assert_eq!(one.len(), 2500);
@@ -1476,7 +1485,7 @@ pub(crate) mod tests {
             Some((&v, None)),
             &mut crate::core::Silent,
             &mut |m, e| {
-                let elbo = m.elbo(&v, None, &mut neural_rng(t.seed ^ 0xE1B0))?;
+                let elbo = m.elbo(&v, None, &mut rng_from_seed(t.seed ^ 0xE1B0))?;
                 seen.push((e.validation, -elbo.mean().unwrap()));
                 Ok(())
             },
@@ -1552,8 +1561,8 @@ pub(crate) mod tests {
         assert_eq!(c.report, a.report);
         assert_eq!(c.encode(&x, None).unwrap(), ea);
         assert_eq!(
-            c.iwae(&x, None, 7, &mut neural_rng(1)).unwrap(),
-            a.iwae(&x, None, 7, &mut neural_rng(1)).unwrap()
+            c.iwae(&x, None, 7, &mut rng_from_seed(1)).unwrap(),
+            a.iwae(&x, None, 7, &mut rng_from_seed(1)).unwrap()
         );
         // Truncated checkpoint: a clear error.
         let bytes = std::fs::read(&p).unwrap();
@@ -1627,7 +1636,7 @@ pub(crate) mod tests {
             .to_string()
             .contains("label 3"));
         assert!(cv.encode(&x, None).is_err());
-        assert!(v.iwae(&x, None, 0, &mut neural_rng(0)).is_err());
+        assert!(v.iwae(&x, None, 0, &mut rng_from_seed(0)).is_err());
     }
 
     /// Dynamic binarisation trains on Bernoulli draws of the grey levels: on grey images whose
@@ -1652,7 +1661,7 @@ pub(crate) mod tests {
             v.report.epochs.last().unwrap().train_loss,
             fit().report.epochs.last().unwrap().train_loss
         );
-        let s = v.sample(2000, None, &mut neural_rng(3)).unwrap();
+        let s = v.sample(2000, None, &mut rng_from_seed(3)).unwrap();
         for j in 0..16 {
             let m = s.column(j).mean().unwrap();
             assert!(

@@ -33,9 +33,10 @@ use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
 use super::{bernoulli, to_vec};
+use crate::core::rng_from_seed;
 use crate::core::{DataError, Flow, Monitor, ParamError, Result, Step};
 use crate::neural::checkpoint::{self, CheckpointMeta};
-use crate::neural::{cpu, neural_rng, normal_tensor, uniform_tensor};
+use crate::neural::tensor::{cpu, normal_tensor, uniform_tensor};
 
 /// The checkpoint format name of a recommender RBM.
 pub const FORMAT: &str = "rbm-recommender";
@@ -137,7 +138,7 @@ impl Ratings {
             }
             .into());
         }
-        let mut rng = neural_rng(seed);
+        let mut rng = rng_from_seed(seed);
         let mut by_user: Vec<Vec<(u32, u32, u8)>> = vec![Vec::new(); self.users.len()];
         for e in &self.entries {
             by_user[e.0 as usize].push(*e);
@@ -175,8 +176,8 @@ pub fn synthetic_ratings(
     density: f64,
     seed: u64,
 ) -> Ratings {
-    let mut rng = neural_rng(seed);
-    let normal = |rng: &mut crate::neural::NeuralRng| -> f64 { StandardNormal.sample(rng) };
+    let mut rng = rng_from_seed(seed);
+    let normal = |rng: &mut crate::core::SeededRng| -> f64 { StandardNormal.sample(rng) };
     let uf: Vec<Vec<f64>> = (0..n_users)
         .map(|_| (0..rank).map(|_| normal(&mut rng)).collect())
         .collect();
@@ -520,7 +521,7 @@ impl SNet {
 
 fn train(p: &RecommenderParams, r: &Ratings, monitor: &mut dyn Monitor) -> Result<Recommender> {
     let dev = cpu();
-    let mut rng = neural_rng(p.seed);
+    let mut rng = rng_from_seed(p.seed);
     let (ni, k, nh) = (r.items.len(), r.levels.len(), p.n_hidden);
     let nvis = ni * k;
     let users = by_user(r);

@@ -135,11 +135,11 @@ fn train(a: &[String], x: &Array2<f32>, y: &[usize]) -> Result<Gan, Box<dyn std:
         batch_size,
         ..TrainConfig::default()
     };
-    let mut gan = Gan::new(cfg, 0)?;
+    let gan = Gan::new(cfg, 0)?;
     let grid_z = gan.latent(100, None, &mut rng_from_seed(5))?;
     let grid_labels: Vec<usize> = (0..100).map(|i| i % 10).collect();
     let outd = out.clone();
-    gan.fit(x, Some(y), &train, &mut Silent, &mut |g, e| {
+    let gan = gan.train(x, Some(y), &train, &mut Silent, &mut |g, e| {
         eprintln!(
             "epoch {}: D loss {:.4}, G loss {:.4} ({:.1} s)",
             e.epoch,

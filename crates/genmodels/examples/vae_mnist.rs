@@ -56,7 +56,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             dynamic_binarization: dynamic,
             ..TrainConfig::default()
         };
-        vae.fit(&x.pixels, None, &train, None, &mut Silent, &mut |_, e| {
+        vae = vae.train(&x.pixels, None, &train, None, &mut Silent, &mut |_, e| {
             eprintln!(
                 "epoch {} train ELBO {:.2} ({:.1} s)",
                 e.epoch, -e.train_loss, e.seconds

@@ -50,8 +50,9 @@ fn iwae_bounds_increase_with_k_and_exceed_the_elbo() {
         seed: 1,
         ..TrainConfig::default()
     };
-    let mut vae = Vae::new(cfg, 1).unwrap();
-    vae.fit(&x, None, &train, None, &mut Silent, &mut |_, _| Ok(()))
+    let vae = Vae::new(cfg, 1)
+        .unwrap()
+        .train(&x, None, &train, None, &mut Silent, &mut |_, _| Ok(()))
         .unwrap();
     let seeds = 20u64;
     let avg = |f: &dyn Fn(u64) -> f64| (0..seeds).map(f).sum::<f64>() / seeds as f64;
@@ -187,8 +188,9 @@ fn linear_gaussian_vae_recovers_the_ppca_marginal_likelihood() {
         seed: 2,
         ..TrainConfig::default()
     };
-    let mut vae = Vae::new(cfg, 2).unwrap();
-    vae.fit(&x, None, &train, None, &mut Silent, &mut |_, _| Ok(()))
+    let vae = Vae::new(cfg, 2)
+        .unwrap()
+        .train(&x, None, &train, None, &mut Silent, &mut |_, _| Ok(()))
         .unwrap();
     let iwae = vae
         .iwae(&x, None, 200, &mut rng_from_seed(3))

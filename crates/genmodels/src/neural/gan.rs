@@ -46,8 +46,9 @@ use super::gan_cpu::{self, GanCpu};
 use super::mlp_cpu::{linear_parts, set_linear};
 use super::tensor::{normal_tensor, tensor_from_rows, uniform_tensor};
 use super::train::{
-    average_weights, check_images, check_model_labels, init_conv2d, init_conv_transpose2d,
-    init_linear, invalid, model_one_hot, one_hot_rows, scalar, EpochRecord, FitReport, TrainConfig,
+    average_weights, check_images, check_model_labels, end_of_epoch, init_conv2d,
+    init_conv_transpose2d, init_linear, invalid, model_one_hot, one_hot_rows, scalar, BatchReport,
+    EpochRecord, FitReport, TrainConfig,
 };
 use super::vae::{check_classes_and_arch, Arch};
 use crate::core::{rng_from_seed, SeededRng};
@@ -192,6 +193,24 @@ impl GanConfig {
             ));
         }
         check_classes_and_arch(self.n_classes, self.arch, self.image_shape)
+    }
+
+    /// A GAN of this shape trained on `x` (and `labels` for a conditional GAN) from initial
+    /// weights drawn from `train.seed`, on `device` (a plain, non-autodiff device): [`Gan::new_on`]
+    /// then [`Gan::train`], with the same arguments.
+    #[allow(clippy::type_complexity)]
+    pub fn fit(
+        &self,
+        device: &Device,
+        x: &Array2<f32>,
+        labels: Option<&[usize]>,
+        train: &TrainConfig,
+        monitor: &mut dyn Monitor,
+        on_epoch: &mut dyn FnMut(&Gan, &EpochRecord) -> Result<()>,
+    ) -> Result<Gan> {
+        let mut gan = Gan::new_on(self.clone(), train.seed, device)?;
+        gan.fit_on(x, labels, train, monitor, on_epoch, true)?;
+        Ok(gan)
     }
 
     fn classes(&self) -> usize {
@@ -468,14 +487,13 @@ impl GanNets {
 /// let x = Array2::from_shape_fn((64, 4), |(i, j)| ((i + j) % 2) as f32);
 /// let cfg = GanConfig { latent: 2, g_hidden: vec![8], d_hidden: vec![8], ..GanConfig::mlp(4, (2, 2)) };
 /// let train = TrainConfig { epochs: 2, batch_size: 16, ..TrainConfig::default() };
-/// let mut gan = Gan::new(cfg, 0)?;
-/// gan.fit(&x, None, &train, &mut genmodels::core::Silent, &mut |_, _| Ok(()))?;
+/// let gan = cfg.fit(&genmodels::neural::cpu(), &x, None, &train, &mut genmodels::core::Silent, &mut |_, _| Ok(()))?;
 /// let s = gan.sample(5, None, None, &mut genmodels::core::rng_from_seed(1))?;
 /// assert_eq!(s.dim(), (5, 4));
 /// assert!(s.iter().all(|v| (0.0..=1.0).contains(v)));
 /// # Ok(()) }
 /// ```
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Gan {
     /// The shape and training rules.
     pub config: GanConfig,
@@ -534,18 +552,20 @@ impl Gan {
     /// other GANs (WGAN-GP, convolutional, or on a GPU) train through burn's automatic
     /// differentiation.
     #[allow(clippy::type_complexity)]
-    pub fn fit(
-        &mut self,
+    pub fn train(
+        &self,
         x: &Array2<f32>,
         labels: Option<&[usize]>,
         train: &TrainConfig,
         monitor: &mut dyn Monitor,
         on_epoch: &mut dyn FnMut(&Gan, &EpochRecord) -> Result<()>,
-    ) -> Result<()> {
-        self.fit_on(x, labels, train, monitor, on_epoch, true)
+    ) -> Result<Gan> {
+        let mut next = self.clone();
+        next.fit_on(x, labels, train, monitor, on_epoch, true)?;
+        Ok(next)
     }
 
-    /// [`Gan::fit`], with the hand-written CPU trainer allowed or not (tests compare the two).
+    /// [`Gan::train`] in place, with the hand-written CPU trainer allowed or not (tests compare the two).
     #[allow(clippy::type_complexity)]
     fn fit_on(
         &mut self,
@@ -582,6 +602,8 @@ impl Gan {
             let t0 = Instant::now();
             let (mut dl, mut gl, mut gn) = (0.0, 0.0, 0usize);
             let batches = super::tensor::shuffled_batches(x.nrows(), train.batch_size, &mut rng);
+            let mut report =
+                BatchReport::new(done + e + 1, done + train.epochs, batches.len(), x.nrows());
             for idx in &batches {
                 if let Some(t) = &mut cpu_trainer {
                     let (d_sum, g_mean) = t.step(x_flat, idx, labels, &mut rng, train.lr as f32);
@@ -590,6 +612,7 @@ impl Gan {
                         gl += v;
                         gn += 1;
                     }
+                    report.done(monitor, idx.len(), Some(d_sum / idx.len() as f64))?;
                     continue;
                 }
                 let b = idx.len();
@@ -626,7 +649,8 @@ impl Gan {
                         (d_fake - d_real).mean() + pen * c.gp_weight
                     }
                 };
-                dl += scalar(loss_d.clone().detach()) * b as f64;
+                let d_mean = scalar(loss_d.clone().detach());
+                dl += d_mean * b as f64;
                 let grads = GradientsParams::from_grads(loss_d.backward(), &d);
                 d = opt_d.step(train.lr, d, grads);
                 step += 1;
@@ -659,6 +683,7 @@ impl Gan {
                         g_ema = Some(average_weights(&avg, g.valid(), decay));
                     }
                 }
+                report.done(monitor, b, Some(d_mean))?;
             }
             let d_loss = dl / x.nrows() as f64;
             let g_loss = if gn > 0 { gl / gn as f64 } else { f64::NAN };
@@ -690,12 +715,15 @@ impl Gan {
             };
             self.report.epochs.push(rec.clone());
             on_epoch(self, &rec)?;
-            let flow = monitor.on_step(Step {
-                run: 0,
-                iteration: done + e + 1,
-                max_iterations: done + train.epochs,
-                objective: -d_loss,
-            });
+            let flow = end_of_epoch(
+                monitor,
+                Step {
+                    run: 0,
+                    iteration: done + e + 1,
+                    max_iterations: done + train.epochs,
+                    objective: -d_loss,
+                },
+            )?;
             if flow == Flow::Stop {
                 self.report.stopped_early = true;
                 break;
@@ -919,13 +947,42 @@ impl Gan {
     }
 }
 
+impl crate::core::Sample for Gan {
+    type Output = Array2<f32>;
+    /// `n` generated images of an unconditional GAN ([`Gan::sample`] without labels or
+    /// truncation; the generator is seeded from one draw of `rng`).
+    fn sample(&self, n: usize, rng: &mut dyn rand::RngCore) -> Result<Array2<f32>> {
+        Gan::sample(self, n, None, None, &mut rng_from_seed(rng.next_u64()))
+    }
+}
+
+impl crate::core::SampleGiven<[usize]> for Gan {
+    type Output = Array2<f32>;
+    /// `n` generated images of a conditional GAN, one per label ([`Gan::sample`]).
+    fn sample_given(
+        &self,
+        labels: &[usize],
+        n: usize,
+        rng: &mut dyn rand::RngCore,
+    ) -> Result<Array2<f32>> {
+        Gan::sample(
+            self,
+            n,
+            Some(labels),
+            None,
+            &mut rng_from_seed(rng.next_u64()),
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::neural::cpu;
 
     fn fit_quietly(gan: &mut Gan, x: &Array2<f32>, labels: Option<&[usize]>, t: &TrainConfig) {
-        gan.fit(x, labels, t, &mut crate::core::Silent, &mut |_, _| Ok(()))
+        *gan = gan
+            .train(x, labels, t, &mut crate::core::Silent, &mut |_, _| Ok(()))
             .unwrap();
     }
 

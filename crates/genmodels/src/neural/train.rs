@@ -19,9 +19,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::core::{ParamError, Result};
-
-use crate::core::SeededRng;
+use crate::core::{Batch, Error, Flow, Monitor, ParamError, Result, SeededRng, Step};
 
 /// Optimiser and schedule of a neural fit.
 ///
@@ -430,6 +428,63 @@ pub fn one_hot_rows(
         v[r * n_classes + labels[i]] = 1.0;
     }
     Tensor::from_data(TensorData::new(v, [idx.len(), n_classes]), device)
+}
+
+/// The reports of one epoch's mini-batches to a [`Monitor`]: counts the batches and rows, and
+/// turns a [`Flow::Cancel`] into [`Error::Interrupted`].
+pub(crate) struct BatchReport {
+    next: Batch,
+}
+
+impl BatchReport {
+    /// Epoch `epoch` of `max_epochs` (1-based, resumed epochs counted), of `n_batches` batches
+    /// over `rows_total` rows.
+    pub(crate) fn new(
+        epoch: usize,
+        max_epochs: usize,
+        n_batches: usize,
+        rows_total: usize,
+    ) -> Self {
+        BatchReport {
+            next: Batch {
+                run: 0,
+                epoch,
+                max_epochs,
+                batch: 0,
+                n_batches,
+                rows_done: 0,
+                rows_total,
+                loss: None,
+            },
+        }
+    }
+
+    /// Reports a finished batch of `rows` rows and mean loss `loss`.
+    pub(crate) fn done(
+        &mut self,
+        monitor: &mut dyn Monitor,
+        rows: usize,
+        loss: Option<f64>,
+    ) -> Result<()> {
+        self.next.batch += 1;
+        self.next.rows_done += rows;
+        self.next.loss = loss;
+        match monitor.on_batch(self.next) {
+            Flow::Cancel => Err(self.next.interrupted()),
+            Flow::Continue | Flow::Stop => Ok(()),
+        }
+    }
+}
+
+/// Reports the end of an epoch to `monitor`: its answer, or [`Error::Interrupted`] for a
+/// [`Flow::Cancel`].
+pub(crate) fn end_of_epoch(monitor: &mut dyn Monitor, step: Step) -> Result<Flow> {
+    match monitor.on_step(step) {
+        Flow::Cancel => Err(Error::Interrupted {
+            at: format!("after epoch {} of {}", step.iteration, step.max_iterations),
+        }),
+        flow => Ok(flow),
+    }
 }
 
 #[cfg(test)]

@@ -18,8 +18,7 @@
 //! let x = Array2::from_shape_fn((64, 8), |(i, j)| ((i % 2 == 0) == (j < 4)) as u8 as f32);
 //! let cfg = VaeConfig { hidden: vec![16], latent: 2, ..VaeConfig::mlp(8, (2, 4)) };
 //! let train = TrainConfig { epochs: 20, batch_size: 16, lr: 1e-2, ..TrainConfig::default() };
-//! let mut vae = Vae::new(cfg, train.seed)?;
-//! vae.fit(&x, None, &train, None, &mut genmodels::core::Silent, &mut |_, _| Ok(()))?;
+//! let vae = cfg.fit(&genmodels::neural::cpu(), &x, None, &train, None, &mut genmodels::core::Silent, &mut |_, _| Ok(()))?;
 //! let ll = vae.iwae(&x, None, 50, &mut genmodels::core::rng_from_seed(1))?;
 //! assert!(ll.iter().all(|v| *v < 0.0));
 //! let s = vae.sample(4, None, &mut genmodels::core::rng_from_seed(2))?;
@@ -44,8 +43,9 @@ use super::checkpoint::{self, size_add, size_mul, CheckpointMeta, TensorPlan};
 use super::mlp_cpu::{linear_parts, set_linear, tensor_vec, DenseParts};
 use super::tensor::{normal_tensor, tensor_from_rows};
 use super::train::{
-    check_images, check_model_labels, init_conv2d, init_conv_transpose2d, init_linear, invalid,
-    model_one_hot, scalar, EarlyStopping, EpochRecord, FitReport, TrainConfig,
+    check_images, check_model_labels, end_of_epoch, init_conv2d, init_conv_transpose2d,
+    init_linear, invalid, model_one_hot, scalar, BatchReport, EarlyStopping, EpochRecord,
+    FitReport, TrainConfig,
 };
 use super::vae_cpu::{self, VaeCpu};
 use crate::core::{rng_from_seed, SeededRng};
@@ -185,6 +185,25 @@ impl VaeConfig {
             p.param("log_sigma", &[self.input_dim]);
         }
         Ok(p)
+    }
+
+    /// A VAE of this shape trained on `x` (and `labels` for a conditional VAE) from initial
+    /// weights drawn from `train.seed`, on `device` (a plain, non-autodiff device): [`Vae::new_on`]
+    /// then [`Vae::train`], with the same arguments.
+    #[allow(clippy::type_complexity, clippy::too_many_arguments)]
+    pub fn fit(
+        &self,
+        device: &Device,
+        x: &Array2<f32>,
+        labels: Option<&[usize]>,
+        train: &TrainConfig,
+        validation: Option<(&Array2<f32>, Option<&[usize]>)>,
+        monitor: &mut dyn Monitor,
+        on_epoch: &mut dyn FnMut(&Vae, &EpochRecord) -> Result<()>,
+    ) -> Result<Vae> {
+        let mut vae = Vae::new_on(self.clone(), train.seed, device)?;
+        vae.fit_on(x, labels, train, validation, monitor, on_epoch, true)?;
+        Ok(vae)
     }
 
     fn classes(&self) -> usize {
@@ -359,8 +378,9 @@ impl VaeNet {
     }
 }
 
-/// A variational autoencoder: its configuration, networks and fit report.
-#[derive(Debug)]
+/// A variational autoencoder: its configuration, networks and fit report. A fitted model is
+/// not changed by training: [`VaeConfig::fit`] makes one, [`Vae::train`] a further-trained copy.
+#[derive(Debug, Clone)]
 pub struct Vae {
     /// The shape of the networks.
     pub config: VaeConfig,
@@ -408,29 +428,34 @@ impl Vae {
         model_one_hot(self.config.n_classes, labels, idx, dev)
     }
 
-    /// Trains (or goes on training) on `x` (one image per row) with `labels` for a conditional
-    /// VAE, reporting each epoch's mean negative ELBO to `monitor` (which may stop the fit) and
-    /// calling `on_epoch` with the model after each epoch (for snapshots). With a validation set
-    /// and `train.patience`, stops when the validation loss has not improved for that many
-    /// epochs. Epochs already in the report count: a resumed fit continues the numbering.
+    /// A copy of this model trained further on `x` (one image per row) with `labels` for a
+    /// conditional VAE: `self` is untouched. Reports each mini-batch and each epoch's mean
+    /// negative ELBO to `monitor` (which may stop the fit, or cancel it: then the result is
+    /// [`Error::Interrupted`](crate::core::Error::Interrupted)) and calls `on_epoch` with the
+    /// model after each epoch (for snapshots). With a validation set and `train.patience`,
+    /// stops when the validation loss has not improved for that many epochs. Epochs already in
+    /// the report count: a resumed fit continues the numbering. [`VaeConfig::fit`] starts from
+    /// new weights.
     ///
     /// An MLP VAE on the CPU trains on a hand-written, multi-threaded trainer
     /// (`neural::vae_cpu`) with the same arithmetic as the burn model; other VAEs (convolutional,
     /// or on a GPU) train through burn's automatic differentiation.
     #[allow(clippy::type_complexity)]
-    pub fn fit(
-        &mut self,
+    pub fn train(
+        &self,
         x: &Array2<f32>,
         labels: Option<&[usize]>,
         train: &TrainConfig,
         validation: Option<(&Array2<f32>, Option<&[usize]>)>,
         monitor: &mut dyn Monitor,
         on_epoch: &mut dyn FnMut(&Vae, &EpochRecord) -> Result<()>,
-    ) -> Result<()> {
-        self.fit_on(x, labels, train, validation, monitor, on_epoch, true)
+    ) -> Result<Vae> {
+        let mut next = self.clone();
+        next.fit_on(x, labels, train, validation, monitor, on_epoch, true)?;
+        Ok(next)
     }
 
-    /// [`Vae::fit`], with the hand-written CPU trainer allowed or not (tests compare the two).
+    /// [`Vae::train`] in place, with the hand-written CPU trainer allowed or not (tests compare the two).
     #[allow(clippy::type_complexity, clippy::too_many_arguments)]
     fn fit_on(
         &mut self,
@@ -472,14 +497,19 @@ impl Vae {
         for e in 0..train.epochs {
             let t0 = Instant::now();
             let mut total = 0.0;
-            for idx in super::tensor::shuffled_batches(x.nrows(), train.batch_size, &mut rng) {
+            let batches = super::tensor::shuffled_batches(x.nrows(), train.batch_size, &mut rng);
+            let mut report =
+                BatchReport::new(done + e + 1, done + train.epochs, batches.len(), x.nrows());
+            for idx in batches {
                 // The same draws in the same order on both paths.
                 let u = train
                     .dynamic_binarization
                     .then(|| super::tensor::uniform_vec(&mut rng, idx.len() * c.input_dim));
                 let eps = super::tensor::normal_vec(&mut rng, idx.len() * c.latent);
                 if let Some(t) = &mut cpu_trainer {
-                    total += t.step(x_flat, &idx, labels, u.as_deref(), &eps, train.lr as f32);
+                    let sum = t.step(x_flat, &idx, labels, u.as_deref(), &eps, train.lr as f32);
+                    total += sum;
+                    report.done(monitor, idx.len(), Some(sum / idx.len() as f64))?;
                     continue;
                 }
                 let Some(n) = net.take() else {
@@ -495,9 +525,11 @@ impl Vae {
                 let eps = Tensor::from_data(TensorData::new(eps, [idx.len(), c.latent]), tdev);
                 let (lpx, kl) = n.terms(&c, xb, yb, eps);
                 let loss = (kl * c.beta - lpx).sum() / idx.len() as f64;
-                total += scalar(loss.clone().detach()) * idx.len() as f64;
+                let mean = scalar(loss.clone().detach());
+                total += mean * idx.len() as f64;
                 let grads = GradientsParams::from_grads(loss.backward(), &n);
                 net = Some(opt.step(train.lr, n, grads));
+                report.done(monitor, idx.len(), Some(mean))?;
             }
             let train_loss = total / x.nrows() as f64;
             if !train_loss.is_finite() {
@@ -530,12 +562,15 @@ impl Vae {
             };
             self.report.epochs.push(rec.clone());
             on_epoch(self, &rec)?;
-            let flow = monitor.on_step(Step {
-                run: 0,
-                iteration: done + e + 1,
-                max_iterations: done + train.epochs,
-                objective: -train_loss,
-            });
+            let flow = end_of_epoch(
+                monitor,
+                Step {
+                    run: 0,
+                    iteration: done + e + 1,
+                    max_iterations: done + train.epochs,
+                    objective: -train_loss,
+                },
+            )?;
             let early = match (&mut stop, val) {
                 (Some(s), Some(v)) => s.update(v),
                 _ => false,
@@ -1051,9 +1086,16 @@ impl crate::core::Fit<Array2<f64>> for VaeClassParams {
             }
             .into());
         }
-        let mut vae = Vae::new(self.config.clone(), self.train.seed)?;
         let x = data.mapv(|v| v as f32);
-        vae.fit(&x, None, &self.train, None, monitor, &mut |_, _| Ok(()))?;
+        let vae = self.config.fit(
+            &super::tensor::cpu(),
+            &x,
+            None,
+            &self.train,
+            None,
+            monitor,
+            &mut |_, _| Ok(()),
+        )?;
         Ok(ClassVae {
             vae,
             iwae_k: self.iwae_k,
@@ -1137,6 +1179,28 @@ impl crate::core::Sample for ClassVae {
     }
 }
 
+impl crate::core::Sample for Vae {
+    type Output = Array2<f32>;
+    /// `n` new images of an unconditional VAE ([`Vae::sample`] without labels; the generator
+    /// is seeded from one draw of `rng`).
+    fn sample(&self, n: usize, rng: &mut dyn rand::RngCore) -> Result<Array2<f32>> {
+        Vae::sample(self, n, None, &mut rng_from_seed(rng.next_u64()))
+    }
+}
+
+impl crate::core::SampleGiven<[usize]> for Vae {
+    type Output = Array2<f32>;
+    /// `n` new images of a conditional VAE, one per label ([`Vae::sample`]).
+    fn sample_given(
+        &self,
+        labels: &[usize],
+        n: usize,
+        rng: &mut dyn rand::RngCore,
+    ) -> Result<Array2<f32>> {
+        Vae::sample(self, n, Some(labels), &mut rng_from_seed(rng.next_u64()))
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -1155,11 +1219,9 @@ pub(crate) mod tests {
 
     /// A fresh VAE of `cfg` (seed `seed`) fitted on `x` without monitoring.
     fn fitted(cfg: VaeConfig, seed: u64, x: &Array2<f32>, t: &TrainConfig) -> Result<Vae> {
-        let mut v = Vae::new(cfg, seed)?;
-        v.fit(x, None, t, None, &mut crate::core::Silent, &mut |_, _| {
+        Vae::new(cfg, seed)?.train(x, None, t, None, &mut crate::core::Silent, &mut |_, _| {
             Ok(())
-        })?;
-        Ok(v)
+        })
     }
 
     fn data(n: usize, seed: u64) -> Array2<f32> {
@@ -1476,9 +1538,9 @@ pub(crate) mod tests {
             patience: Some(5),
             ..TrainConfig::default()
         };
-        let mut vae = Vae::new(tiny_cfg(Arch::Mlp), 0).unwrap();
+        let vae = Vae::new(tiny_cfg(Arch::Mlp), 0).unwrap();
         let mut seen = Vec::new();
-        vae.fit(
+        vae.train(
             &x,
             None,
             &t,

@@ -350,7 +350,14 @@ impl BinaryTrainer {
     }
 
     /// One pass over the training rows in shuffled mini-batches.
-    pub(super) fn epoch(&mut self, p: &RbmParams, lr: f32, rng: &mut SeededRng) {
+    /// One epoch, calling `on_batch` with the rows of each mini-batch after its update.
+    pub(super) fn epoch(
+        &mut self,
+        p: &RbmParams,
+        lr: f32,
+        rng: &mut SeededRng,
+        on_batch: &mut dyn FnMut(usize) -> crate::core::Result<()>,
+    ) -> crate::core::Result<()> {
         let n = self.data.ptr.len() - 1;
         let mut s = Scratch {
             ph0: Array2::zeros((0, self.nh)),
@@ -361,7 +368,9 @@ impl BinaryTrainer {
         };
         for batch in shuffled_batches(n, p.batch_size, rng) {
             self.step(p, &batch, lr, &mut s, rng);
+            on_batch(batch.len())?;
         }
+        Ok(())
     }
 }
 

@@ -57,6 +57,7 @@ use super::tensor::{cpu, normal_tensor, shuffled_batches, uniform_tensor};
 use crate::core::{rng_from_seed, SeededRng};
 use crate::core::{DataError, Flow, Monitor, NumericalError, ParamError, Result, Sample, Step};
 use crate::io::images::Images;
+use crate::neural::train::{end_of_epoch, BatchReport};
 
 /// The checkpoint format name of a (non-recommender) RBM.
 pub const FORMAT: &str = "rbm";
@@ -724,7 +725,14 @@ impl TensorTrainer {
         }
     }
 
-    fn epoch(&mut self, p: &RbmParams, x: &Array2<f32>, lr: f32, rng: &mut SeededRng) {
+    fn epoch(
+        &mut self,
+        p: &RbmParams,
+        x: &Array2<f32>,
+        lr: f32,
+        rng: &mut SeededRng,
+        on_batch: &mut dyn FnMut(usize) -> Result<()>,
+    ) -> Result<()> {
         let dev = self.net.w.device();
         let m = p.momentum as f32;
         let wd = p.weight_decay as f32;
@@ -756,7 +764,9 @@ impl TensorTrainer {
                 *z = (z.clone() + vz.clone()).clamp(-9.0, 9.0);
                 net.var = Some(z.clone().exp());
             }
+            on_batch(batch.len())?;
         }
+        Ok(())
     }
 }
 
@@ -768,10 +778,18 @@ enum Trainer {
 }
 
 impl Trainer {
-    fn epoch(&mut self, p: &RbmParams, x: &Array2<f32>, lr: f32, rng: &mut SeededRng) {
+    /// One epoch, calling `on_batch` with the rows of each mini-batch after its update.
+    fn epoch(
+        &mut self,
+        p: &RbmParams,
+        x: &Array2<f32>,
+        lr: f32,
+        rng: &mut SeededRng,
+        on_batch: &mut dyn FnMut(usize) -> Result<()>,
+    ) -> Result<()> {
         match self {
-            Trainer::Binary(t) => t.epoch(p, lr, rng),
-            Trainer::Tensor(t) => t.epoch(p, x, lr, rng),
+            Trainer::Binary(t) => t.epoch(p, lr, rng, on_batch),
+            Trainer::Tensor(t) => t.epoch(p, x, lr, rng, on_batch),
         }
     }
 
@@ -841,7 +859,10 @@ fn train(
     for epoch in 0..p.epochs {
         let t0 = Instant::now();
         let lr = p.schedule.rate(p.learning_rate, epoch, p.epochs) as f32;
-        trainer.epoch(p, x, lr, &mut rng);
+        let mut batches = BatchReport::new(epoch + 1, p.epochs, n.div_ceil(p.batch_size.max(1)), n);
+        trainer.epoch(p, x, lr, &mut rng, &mut |rows| {
+            batches.done(monitor, rows, None)
+        })?;
         let seconds = t0.elapsed().as_secs_f64();
         net = trainer.net();
         // A diverged fit is an error, not a model of NaNs.
@@ -884,12 +905,15 @@ fn train(
             .or(stats.pseudo_likelihood)
             .unwrap_or(-stats.reconstruction_error);
         report.epochs.push(stats);
-        let flow = monitor.on_step(Step {
-            run: 0,
-            iteration: epoch + 1,
-            max_iterations: p.epochs,
-            objective,
-        });
+        let flow = end_of_epoch(
+            monitor,
+            Step {
+                run: 0,
+                iteration: epoch + 1,
+                max_iterations: p.epochs,
+                objective,
+            },
+        )?;
         if flow == Flow::Stop && !last {
             report.stopped_early = true;
             break;

@@ -37,6 +37,7 @@ use crate::core::rng_from_seed;
 use crate::core::{DataError, Flow, Monitor, ParamError, Result, Step};
 use crate::neural::checkpoint::{self, CheckpointMeta};
 use crate::neural::tensor::{cpu, normal_tensor, uniform_tensor};
+use crate::neural::train::{end_of_epoch, BatchReport};
 
 /// The checkpoint format name of a recommender RBM.
 pub const FORMAT: &str = "rbm-recommender";
@@ -560,6 +561,12 @@ fn train(p: &RecommenderParams, r: &Ratings, monitor: &mut dyn Monitor) -> Resul
         let lr = p.learning_rate as f32;
         let mut order = active.clone();
         order.shuffle(&mut rng);
+        let mut batches = BatchReport::new(
+            epoch + 1,
+            p.epochs,
+            order.len().div_ceil(p.batch_size.max(1)),
+            order.len(),
+        );
         for batch in order.chunks(p.batch_size) {
             let bsz = batch.len();
             let rows: Vec<&[(u32, u8)]> = batch.iter().map(|&u| users[u].as_slice()).collect();
@@ -614,6 +621,7 @@ fn train(p: &RecommenderParams, r: &Ratings, monitor: &mut dyn Monitor) -> Resul
             net.w = net.w.clone() + vw.clone();
             net.b = net.b.clone() + vb.clone();
             net.c = net.c.clone() + vc.clone();
+            batches.done(monitor, bsz, None)?;
         }
         let seconds = t0.elapsed().as_secs_f64();
         let rec = Recommender::assemble(&net, p, r, Vec::new());
@@ -630,12 +638,15 @@ fn train(p: &RecommenderParams, r: &Ratings, monitor: &mut dyn Monitor) -> Resul
             train_rmse,
             seconds,
         });
-        let flow = monitor.on_step(Step {
-            run: 0,
-            iteration: epoch + 1,
-            max_iterations: p.epochs,
-            objective: -train_rmse,
-        });
+        let flow = end_of_epoch(
+            monitor,
+            Step {
+                run: 0,
+                iteration: epoch + 1,
+                max_iterations: p.epochs,
+                objective: -train_rmse,
+            },
+        )?;
         model = Some(rec);
         if flow == Flow::Stop {
             break;

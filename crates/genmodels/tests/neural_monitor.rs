@@ -95,12 +95,27 @@ fn vae_batches_are_reported_and_a_cancel_interrupts() {
     assert_counts(&m.rec.batches, 50, 16);
     assert!(m.rec.batches.iter().all(|b| b.loss.unwrap().is_finite()));
     let e = cfg
-        .fit(&cpu(), &x, None, &train(), None, &mut cancelling(), &mut |_, _| Ok(()))
+        .fit(
+            &cpu(),
+            &x,
+            None,
+            &train(),
+            None,
+            &mut cancelling(),
+            &mut |_, _| Ok(()),
+        )
         .unwrap_err();
     assert_interrupted(e, 4);
     // Resuming leaves the model it starts from as it was.
     let more = vae
-        .train(&x, None, &train(), None, &mut Recorder::default(), &mut |_, _| Ok(()))
+        .train(
+            &x,
+            None,
+            &train(),
+            None,
+            &mut Recorder::default(),
+            &mut |_, _| Ok(()),
+        )
         .unwrap();
     assert_eq!(vae.report.epochs.len(), 3);
     assert_eq!(more.report.epochs.len(), 6);
@@ -122,7 +137,14 @@ fn gan_batches_are_reported_and_a_cancel_interrupts() {
     assert_eq!(gan.report.epochs.len(), 3);
     assert_counts(&m.rec.batches, 50, 16);
     let e = cfg
-        .fit(&cpu(), &x, None, &train(), &mut cancelling(), &mut |_, _| Ok(()))
+        .fit(
+            &cpu(),
+            &x,
+            None,
+            &train(),
+            &mut cancelling(),
+            &mut |_, _| Ok(()),
+        )
         .unwrap_err();
     assert_interrupted(e, 4);
     // A stop after the first epoch still returns the model.

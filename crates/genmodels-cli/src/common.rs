@@ -92,7 +92,7 @@ pub fn exit_code(e: &anyhow::Error) -> i32 {
                 | E::ModelFile(_)
                 | E::Network(_)
                 | E::Resource(_) => 2,
-                E::Numerical(_) => 1,
+                E::Numerical(_) | E::Interrupted { .. } => 1,
             };
         }
         if cause.is::<genmodels::core::ParamError>()

@@ -17,6 +17,7 @@ use burn::nn::Linear;
 use burn::optim::GradientsParams;
 use burn::tensor::activation::{log_softmax, relu};
 use burn::tensor::Tensor;
+use genmodels::core::rng_from_seed;
 use genmodels::core::Silent;
 use genmodels::io::images::{write_png_grid, Images};
 use genmodels::neural::burn;
@@ -27,7 +28,7 @@ use genmodels::neural::eval::{
 use genmodels::neural::gan::{Gan, GanConfig, GanLoss};
 use genmodels::neural::train::{init_linear, one_hot_rows, TrainConfig};
 use genmodels::neural::vae::Arch;
-use genmodels::neural::{cpu, cpu_train, neural_rng, shuffled_batches, tensor_from_rows};
+use genmodels::neural::{cpu, cpu_train, shuffled_batches, tensor_from_rows};
 use ndarray::Array2;
 
 #[derive(Module, Debug)]
@@ -45,7 +46,7 @@ impl Mlp {
 /// A 784-256-10 softmax classifier, 3 epochs of Adam.
 fn classifier(x: &Array2<f32>, y: &[usize]) -> Mlp {
     let dev = cpu_train();
-    let mut rng = neural_rng(11);
+    let mut rng = rng_from_seed(11);
     let mut m = Mlp {
         h: init_linear(784, 256, &mut rng, &dev),
         o: init_linear(256, 10, &mut rng, &dev),
@@ -134,11 +135,11 @@ fn train(a: &[String], x: &Array2<f32>, y: &[usize]) -> Result<Gan, Box<dyn std:
         batch_size,
         ..TrainConfig::default()
     };
-    let mut gan = Gan::new(cfg, 0)?;
-    let grid_z = gan.latent(100, None, &mut neural_rng(5))?;
+    let gan = Gan::new(cfg, 0)?;
+    let grid_z = gan.latent(100, None, &mut rng_from_seed(5))?;
     let grid_labels: Vec<usize> = (0..100).map(|i| i % 10).collect();
     let outd = out.clone();
-    gan.fit(x, Some(y), &train, &mut Silent, &mut |g, e| {
+    let gan = gan.train(x, Some(y), &train, &mut Silent, &mut |g, e| {
         eprintln!(
             "epoch {}: D loss {:.4}, G loss {:.4} ({:.1} s)",
             e.epoch,
@@ -195,7 +196,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Classifier accuracy on 1000 samples per label.
     let labels: Vec<usize> = (0..10_000).map(|i| i % 10).collect();
-    let s = gan.sample(10_000, Some(&labels), None, &mut neural_rng(6))?;
+    let s = gan.sample(10_000, Some(&labels), None, &mut rng_from_seed(6))?;
     let pred = predict(&clf, &s);
     let mut per = [0usize; 10];
     for (p, l) in pred.iter().zip(&labels) {
@@ -229,16 +230,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         se
     );
 
-    let fake = gan.sample(xt.len(), Some(&yt), None, &mut neural_rng(8))?;
+    let fake = gan.sample(xt.len(), Some(&yt), None, &mut rng_from_seed(8))?;
     // One critic's accuracy varies by ±3 points with its seed: report the mean of ten.
     let (mut accs, mut n_test) = (Vec::new(), 0);
     for seed in 0..10 {
-        let t = two_sample_test(&xt.pixels, &fake, 5, &mut neural_rng(seed))?;
+        let t = two_sample_test(&xt.pixels, &fake, 5, &mut rng_from_seed(seed))?;
         accs.push(t.accuracy);
         n_test = t.n_test;
     }
     let accs = ndarray::Array1::from(accs);
-    let t0 = two_sample_real_halves(&xt.pixels, 5, &mut neural_rng(8))?;
+    let t0 = two_sample_real_halves(&xt.pixels, 5, &mut rng_from_seed(8))?;
     println!(
         "two-sample test: GAN samples vs real {:.1} % (mean of 10 critics, s.d. {:.1}, {} held out \
          each); real vs real {:.1} %",

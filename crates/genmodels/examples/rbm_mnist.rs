@@ -18,9 +18,9 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
+use genmodels::core::rng_from_seed;
 use genmodels::core::{Flow, Step};
 use genmodels::io::images::{write_png_grid, Images};
-use genmodels::neural::neural_rng;
 use genmodels::neural::rbm::{AisParams, GibbsStart, LrSchedule, Method, RbmParams};
 use ndarray::Array2;
 
@@ -104,7 +104,7 @@ fn parse() -> Result<Args, String> {
 
 fn binarize(im: Images, how: &str, seed: u64) -> genmodels::core::Result<Images> {
     if how == "stochastic" {
-        im.binarize_stochastic(&mut neural_rng(seed))
+        im.binarize_stochastic(&mut rng_from_seed(seed))
     } else {
         Ok(im.binarize(how.parse().expect("a threshold or `stochastic`")))
     }
@@ -186,7 +186,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     // Pictures: 100 chains of 1,000 Gibbs steps from random starts, and the filters.
-    let s = rbm.gibbs(100, 1000, GibbsStart::Random, &mut neural_rng(a.seed + 7))?;
+    let s = rbm.gibbs(
+        100,
+        1000,
+        GibbsStart::Random,
+        &mut rng_from_seed(a.seed + 7),
+    )?;
     write_png_grid(&a.out.join("samples.png"), s.means.view(), (28, 28), 10, 2)?;
     let (w, _, _, _) = rbm.parameters();
     let n = w.ncols().min(100);

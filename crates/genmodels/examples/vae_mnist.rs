@@ -16,10 +16,10 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use genmodels::core::rng_from_seed;
 use genmodels::core::Silent;
 use genmodels::io::images::{write_png_grid, Images};
 use genmodels::neural::eval::{two_sample_real_halves, two_sample_test};
-use genmodels::neural::neural_rng;
 use genmodels::neural::train::TrainConfig;
 use genmodels::neural::vae::{Vae, VaeConfig};
 
@@ -38,10 +38,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let x = if dynamic {
         x // grey: every mini-batch is binarised afresh during training
     } else {
-        x.binarize_stochastic(&mut neural_rng(1))?
+        x.binarize_stochastic(&mut rng_from_seed(1))?
     };
     let xt = Images::read(&data.join("t10k-images-idx3-ubyte.gz"))?
-        .binarize_stochastic(&mut neural_rng(2))?;
+        .binarize_stochastic(&mut rng_from_seed(2))?;
     let test = xt.head(n_test);
     let mut vae = Vae::new(VaeConfig::mlp(784, (28, 28)), 0)?;
     let mut csv = std::fs::File::create(out.join("curve.csv"))?;
@@ -56,7 +56,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             dynamic_binarization: dynamic,
             ..TrainConfig::default()
         };
-        vae.fit(&x.pixels, None, &train, None, &mut Silent, &mut |_, e| {
+        vae = vae.train(&x.pixels, None, &train, None, &mut Silent, &mut |_, e| {
             eprintln!(
                 "epoch {} train ELBO {:.2} ({:.1} s)",
                 e.epoch, -e.train_loss, e.seconds
@@ -67,12 +67,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let last = vae.report.epochs.last().expect("an epoch").clone();
         let secs: f64 = vae.report.epochs.iter().map(|e| e.seconds).sum();
         let elbo = vae
-            .elbo(&xt.pixels, None, &mut neural_rng(3))?
+            .elbo(&xt.pixels, None, &mut rng_from_seed(3))?
             .mean()
             .unwrap();
         let t0 = std::time::Instant::now();
         let nll = -vae
-            .iwae(&test.pixels, None, k, &mut neural_rng(4))?
+            .iwae(&test.pixels, None, k, &mut rng_from_seed(4))?
             .mean()
             .unwrap();
         eprintln!(
@@ -89,14 +89,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         curve.push((done as f64, nll));
         vae.save(&out.join("vae.safetensors"))?;
     }
-    let s = vae.sample(64, None, &mut neural_rng(5))?;
+    let s = vae.sample(64, None, &mut rng_from_seed(5))?;
     write_png_grid(&out.join("samples.png"), s.view(), (28, 28), 8, 2)?;
     // The two-sample test on grey decoder means against grey real test images, and the same
     // test between two halves of the real test images.
     let grey = Images::read(&data.join("t10k-images-idx3-ubyte.gz"))?;
-    let fake = vae.sample(grey.len(), None, &mut neural_rng(6))?;
-    let t = two_sample_test(&grey.pixels, &fake, 5, &mut neural_rng(7))?;
-    let t0 = two_sample_real_halves(&grey.pixels, 5, &mut neural_rng(8))?;
+    let fake = vae.sample(grey.len(), None, &mut rng_from_seed(6))?;
+    let t = two_sample_test(&grey.pixels, &fake, 5, &mut rng_from_seed(7))?;
+    let t0 = two_sample_real_halves(&grey.pixels, 5, &mut rng_from_seed(8))?;
     println!(
         "two-sample test: VAE samples vs real {:.1} % ({} held out); real vs real {:.1} %",
         100.0 * t.accuracy,

@@ -128,20 +128,21 @@ fn the_network_fixture_loads() {
 #[cfg(feature = "neural")]
 #[test]
 fn every_checkpoint_fixture_loads_and_answers() {
+    use genmodels::core::rng_from_seed;
+    use genmodels::neural::cpu;
     use genmodels::neural::gan::Gan;
     use genmodels::neural::rbm::recommend::Recommender;
     use genmodels::neural::rbm::Rbm;
     use genmodels::neural::vae::Vae;
-    use genmodels::neural::{cpu, neural_rng};
     let dev = cpu();
     let v = Vae::load(&fixture("vae.safetensors"), &dev).unwrap();
-    let s = v.sample(3, None, &mut neural_rng(1)).unwrap();
+    let s = v.sample(3, None, &mut rng_from_seed(1)).unwrap();
     assert!(s.iter().all(|p| p.is_finite() && (0.0..=1.0).contains(p)));
     for name in ["gan.safetensors", "gan_conv.safetensors"] {
         let g = Gan::load(&fixture(name), &dev).unwrap();
         let labels = g.config.n_classes.map(|_| vec![3usize; 2]);
         let s = g
-            .sample(2, labels.as_deref(), None, &mut neural_rng(1))
+            .sample(2, labels.as_deref(), None, &mut rng_from_seed(1))
             .unwrap();
         assert!(s.iter().all(|p| p.is_finite()), "{name}");
     }

@@ -2,8 +2,8 @@
 //! linear-Gaussian VAE against the closed-form marginal likelihood of probabilistic PCA.
 #![cfg(feature = "neural")]
 
+use genmodels::core::rng_from_seed;
 use genmodels::core::Silent;
-use genmodels::neural::neural_rng;
 use genmodels::neural::train::TrainConfig;
 use genmodels::neural::vae::{Likelihood, Vae, VaeConfig};
 use ndarray::{Array1, Array2};
@@ -11,7 +11,7 @@ use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
 
 fn binary_data(n: usize, seed: u64) -> Array2<f32> {
-    let mut r = neural_rng(seed);
+    let mut r = rng_from_seed(seed);
     Array2::from_shape_fn((n, 16), |(i, j)| {
         let p = match i % 3 {
             0 => {
@@ -50,20 +50,21 @@ fn iwae_bounds_increase_with_k_and_exceed_the_elbo() {
         seed: 1,
         ..TrainConfig::default()
     };
-    let mut vae = Vae::new(cfg, 1).unwrap();
-    vae.fit(&x, None, &train, None, &mut Silent, &mut |_, _| Ok(()))
+    let vae = Vae::new(cfg, 1)
+        .unwrap()
+        .train(&x, None, &train, None, &mut Silent, &mut |_, _| Ok(()))
         .unwrap();
     let seeds = 20u64;
     let avg = |f: &dyn Fn(u64) -> f64| (0..seeds).map(f).sum::<f64>() / seeds as f64;
     let elbo = avg(&|s| {
-        vae.elbo(&x, None, &mut neural_rng(s))
+        vae.elbo(&x, None, &mut rng_from_seed(s))
             .unwrap()
             .mean()
             .unwrap()
     });
     let iw = |k: usize| {
         avg(&|s| {
-            vae.iwae(&x, None, k, &mut neural_rng(100 + s))
+            vae.iwae(&x, None, k, &mut rng_from_seed(100 + s))
                 .unwrap()
                 .mean()
                 .unwrap()
@@ -86,7 +87,7 @@ fn iwae_bounds_increase_with_k_and_exceed_the_elbo() {
             &x.slice(ndarray::s![..2, ..]).to_owned(),
             None,
             9000,
-            &mut neural_rng(5),
+            &mut rng_from_seed(5),
         )
         .unwrap();
     assert!(one.iter().all(|v| v.is_finite() && *v < 0.0));
@@ -97,7 +98,7 @@ fn iwae_bounds_increase_with_k_and_exceed_the_elbo() {
                     &x.slice(ndarray::s![..1, ..]).to_owned(),
                     None,
                     4000,
-                    &mut neural_rng(6)
+                    &mut rng_from_seed(6)
                 )
                 .unwrap()[0])
             .abs()
@@ -150,7 +151,7 @@ fn sym_eigenvalues(mut a: Array2<f64>) -> Vec<f64> {
 #[test]
 fn linear_gaussian_vae_recovers_the_ppca_marginal_likelihood() {
     let (n, d, q) = (2000, 5, 2);
-    let mut r = neural_rng(7);
+    let mut r = rng_from_seed(7);
     let w = Array2::from_shape_fn((d, q), |_| {
         let v: f64 = StandardNormal.sample(&mut r);
         v * 0.3
@@ -187,16 +188,17 @@ fn linear_gaussian_vae_recovers_the_ppca_marginal_likelihood() {
         seed: 2,
         ..TrainConfig::default()
     };
-    let mut vae = Vae::new(cfg, 2).unwrap();
-    vae.fit(&x, None, &train, None, &mut Silent, &mut |_, _| Ok(()))
+    let vae = Vae::new(cfg, 2)
+        .unwrap()
+        .train(&x, None, &train, None, &mut Silent, &mut |_, _| Ok(()))
         .unwrap();
     let iwae = vae
-        .iwae(&x, None, 200, &mut neural_rng(3))
+        .iwae(&x, None, 200, &mut rng_from_seed(3))
         .unwrap()
         .mean()
         .unwrap();
     let elbo = vae
-        .elbo(&x, None, &mut neural_rng(4))
+        .elbo(&x, None, &mut rng_from_seed(4))
         .unwrap()
         .mean()
         .unwrap();

@@ -6,9 +6,9 @@
 
 use std::path::Path;
 
+use genmodels::core::rng_from_seed;
 use genmodels::core::{DataError, Error, Fit, ModelFileError, ParamError};
 use genmodels::io::images::Images;
-use genmodels::neural::neural_rng;
 use genmodels::neural::rbm::ais::exact_visible_distribution;
 use genmodels::neural::rbm::{AisParams, GibbsStart, LrSchedule, Method, Rbm, RbmParams, Visible};
 use ndarray::{Array1, Array2};
@@ -16,7 +16,7 @@ use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
 
 fn random_rbm(nv: usize, nh: usize, scale: f32, seed: u64) -> Rbm {
-    let mut rng = neural_rng(seed);
+    let mut rng = rng_from_seed(seed);
     let mut g = |s: f32| -> f32 {
         let z: f32 = StandardNormal.sample(&mut rng);
         z * s
@@ -113,7 +113,7 @@ fn ais_agrees_with_exact_log_z_within_its_error() {
     let exact = rbm.exact_log_z().unwrap().log_z;
     // Base-rate data: samples of the model itself.
     let data = rbm
-        .gibbs(500, 200, GibbsStart::Random, &mut neural_rng(5))
+        .gibbs(500, 200, GibbsStart::Random, &mut rng_from_seed(5))
         .unwrap()
         .states;
     let params = AisParams {
@@ -150,7 +150,7 @@ fn ais_agrees_with_exact_log_z_within_its_error() {
 
 #[test]
 fn gaussian_rbm_exact_log_z_and_ais_agree() {
-    let mut rng = neural_rng(21);
+    let mut rng = rng_from_seed(21);
     let (nv, nh) = (6, 5);
     let w = Array2::from_shape_fn((nv, nh), |_| rng.random_range(-0.5f32..0.5));
     let b = Array1::from_shape_fn(nv, |_| rng.random_range(-1.0f32..1.0));
@@ -229,7 +229,9 @@ fn free_energy_and_pseudo_likelihood_equal_scikit_learn() {
         );
     }
     // The random version flips one unit per row too: same distribution of values.
-    let pl_r = rbm.pseudo_likelihood(x.view(), &mut neural_rng(1)).unwrap();
+    let pl_r = rbm
+        .pseudo_likelihood(x.view(), &mut rng_from_seed(1))
+        .unwrap();
     assert_eq!(pl_r.len(), x.nrows());
     assert!(pl_r.iter().all(|v| v.is_finite() && *v <= 0.0));
 }
@@ -331,7 +333,7 @@ fn cd_k_gradient_equals_its_exact_expectation() {
     let x = Array2::from_shape_fn((reps * data_states.len(), nv), |(r, i)| {
         ((data_states[r % data_states.len()] >> i) & 1) as f32
     });
-    let g = rbm.cd_gradient(x.view(), k, &mut neural_rng(9)).unwrap();
+    let g = rbm.cd_gradient(x.view(), k, &mut rng_from_seed(9)).unwrap();
     let tol = 0.012;
     for (a, e) in g.w.iter().zip(gw.iter()) {
         assert!((a - e).abs() < tol, "dW {a} vs exact {e}\n{}\n{}", g.w, gw);
@@ -352,7 +354,7 @@ fn gibbs_samples_follow_the_exact_distribution() {
     let p = exact_pv(&rbm);
     let n = 20_000;
     let s = rbm
-        .gibbs(n, 30, GibbsStart::Random, &mut neural_rng(3))
+        .gibbs(n, 30, GibbsStart::Random, &mut rng_from_seed(3))
         .unwrap();
     let mut counts = [0usize; 16];
     for row in s.states.outer_iter() {
@@ -376,7 +378,7 @@ fn gibbs_samples_follow_the_exact_distribution() {
     // Data starts work too and give states of the right shape.
     let start = Array2::from_elem((3, 4), 1.0f32);
     let s = rbm
-        .gibbs(5, 2, GibbsStart::Data(start.view()), &mut neural_rng(1))
+        .gibbs(5, 2, GibbsStart::Data(start.view()), &mut rng_from_seed(1))
         .unwrap();
     assert_eq!(s.states.dim(), (5, 4));
     assert!(s.means.iter().all(|v| (0.0..=1.0).contains(v)));
@@ -385,7 +387,7 @@ fn gibbs_samples_follow_the_exact_distribution() {
 #[test]
 fn clamped_units_never_change() {
     let rbm = random_rbm(16, 6, 1.0, 51);
-    let mut rng = neural_rng(2);
+    let mut rng = rng_from_seed(2);
     let x = Array2::from_shape_fn((8, 16), |(r, j)| {
         if (j + r) % 2 == 0 {
             f32::NAN
@@ -397,7 +399,7 @@ fn clamped_units_never_change() {
     });
     for steps in [0, 1, 50] {
         let s = rbm
-            .sample_clamped(x.view(), steps, &mut neural_rng(4))
+            .sample_clamped(x.view(), steps, &mut rng_from_seed(4))
             .unwrap();
         for ((&xv, &sv), &mv) in x.iter().zip(s.states.iter()).zip(s.means.iter()) {
             if xv.is_nan() {
@@ -419,7 +421,9 @@ fn clamped_units_never_change() {
     )
     .unwrap();
     let x = ndarray::array![[1.5f32, f32::NAN, -0.25, f32::NAN]];
-    let s = g.sample_clamped(x.view(), 20, &mut neural_rng(1)).unwrap();
+    let s = g
+        .sample_clamped(x.view(), 20, &mut rng_from_seed(1))
+        .unwrap();
     assert_eq!(s.states[[0, 0]], 1.5);
     assert_eq!(s.states[[0, 2]], -0.25);
     assert!(s.states[[0, 1]].is_finite() && s.states[[0, 3]].is_finite());
@@ -427,7 +431,7 @@ fn clamped_units_never_change() {
 
 /// Two noisy prototypes: strongly correlated binary features.
 fn prototypes(n: usize, d: usize, seed: u64) -> Images {
-    let mut rng = neural_rng(seed);
+    let mut rng = rng_from_seed(seed);
     let x = Array2::from_shape_fn((n, d), |(i, j)| {
         let proto = if i % 2 == 0 { j < d / 2 } else { j >= d / 2 };
         let flip = rng.random::<f32>() < 0.05;
@@ -486,7 +490,7 @@ fn training_beats_independent_units_and_is_reproducible() {
 
 #[test]
 fn gaussian_rbm_trains_with_learned_variances() {
-    let mut rng = neural_rng(7);
+    let mut rng = rng_from_seed(7);
     let x = Array2::from_shape_fn((300, 6), |(i, j)| {
         let z: f32 = StandardNormal.sample(&mut rng);
         (if i % 2 == 0 { 2.0 } else { -2.0 }) * (j as f32 / 5.0) + 0.3 * z
@@ -547,9 +551,9 @@ fn checkpoint_round_trip_gives_identical_outputs() {
             rbm.hidden_probabilities(x).unwrap()
         );
         assert_eq!(
-            back.gibbs(3, 5, GibbsStart::Random, &mut neural_rng(1))
+            back.gibbs(3, 5, GibbsStart::Random, &mut rng_from_seed(1))
                 .unwrap(),
-            rbm.gibbs(3, 5, GibbsStart::Random, &mut neural_rng(1))
+            rbm.gibbs(3, 5, GibbsStart::Random, &mut rng_from_seed(1))
                 .unwrap()
         );
         // A truncated file is a clear error.
@@ -657,7 +661,7 @@ fn bad_input_is_a_clear_error() {
 /// Rows of `d` binary pixels: class 0 near the pattern "first half on", class 1 near "second
 /// half on", each pixel flipped with probability 0.1.
 fn two_classes(n: usize, d: usize, seed: u64) -> (Array2<f64>, Vec<usize>) {
-    let mut rng = neural_rng(seed);
+    let mut rng = rng_from_seed(seed);
     let labels: Vec<usize> = (0..n).map(|i| i % 2).collect();
     let x = Array2::from_shape_fn((n, d), |(i, j)| {
         let on = (j < d / 2) == (labels[i] == 0);

@@ -77,7 +77,7 @@ pub fn vae_section(
     let train = data.train.binarize(0.5).pixels;
     let test = data.test.binarize(0.5).pixels;
     let config = VaeConfig::mlp(784, (28, 28));
-    let mut vae = Vae::new(config, 0)?;
+    let vae = Vae::new(config, 0)?;
     let tc = TrainConfig {
         epochs,
         batch_size: 100,
@@ -86,7 +86,7 @@ pub fn vae_section(
         ..TrainConfig::default()
     };
     let t = Instant::now();
-    vae.fit(&train, None, &tc, None, &mut Silent, &mut |_, _| Ok(()))?;
+    let vae = vae.train(&train, None, &tc, None, &mut Silent, &mut |_, _| Ok(()))?;
     let fit_secs = t.elapsed().as_secs_f64();
 
     let t = Instant::now();
@@ -244,7 +244,7 @@ pub fn gan_section(
         d_hidden: vec![128],
         ..GanConfig::mlp(784, (28, 28))
     };
-    let mut gan = Gan::new(config, 0)?;
+    let gan = Gan::new(config, 0)?;
     let tc = TrainConfig {
         epochs,
         batch_size: 128,
@@ -253,7 +253,7 @@ pub fn gan_section(
         ..TrainConfig::default()
     };
     let t = Instant::now();
-    gan.fit(&data.train.pixels, None, &tc, &mut Silent, &mut |_, _| {
+    let gan = gan.train(&data.train.pixels, None, &tc, &mut Silent, &mut |_, _| {
         Ok(())
     })?;
     let fit_secs = t.elapsed().as_secs_f64();

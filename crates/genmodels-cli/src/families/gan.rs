@@ -108,7 +108,7 @@ pub fn fit(a: &FitArgs, out: &OutputFlags) -> Result<()> {
         o => return Err(usage(format!("--loss {o:?}: expected `ns` or `wgan-gp`"))),
     };
     let dev = device(&t.device, false).map_err(|e| usage(e.to_string()))?;
-    let mut gan = match &t.resume {
+    let gan = match &t.resume {
         Some(p) => {
             let g = Gan::load(p, &dev)?;
             crate::neural::check_resumed_shape(&a.images, im.dim(), p, g.config.image_shape)?;
@@ -166,17 +166,18 @@ pub fn fit(a: &FitArgs, out: &OutputFlags) -> Result<()> {
         Ok(())
     };
     let mut progress = Progress::new(out.quiet || out.json, "GAN epochs");
-    gan.fit(
-        &im.pixels,
-        labels.as_deref(),
-        &train,
-        &mut progress,
-        &mut hook,
-    )
-    .map_err(|e| match e {
-        genmodels::core::Error::Param(p) => usage(p.to_string()),
-        other => in_images(other, &a.images),
-    })?;
+    let gan = gan
+        .train(
+            &im.pixels,
+            labels.as_deref(),
+            &train,
+            &mut progress,
+            &mut hook,
+        )
+        .map_err(|e| match e {
+            genmodels::core::Error::Param(p) => usage(p.to_string()),
+            other => in_images(other, &a.images),
+        })?;
     progress.finish();
     t.write_outputs(
         &a.output,

@@ -344,6 +344,13 @@ pub enum Error {
     /// A size too large for this process's memory or an output too large for its disk.
     #[error(transparent)]
     Resource(#[from] ResourceError),
+    /// A fit cancelled by its monitor ([`Flow::Cancel`](super::monitor::Flow::Cancel)) between
+    /// two steps: no model is returned and nothing was written.
+    #[error("interrupted {at}; nothing was written")]
+    Interrupted {
+        /// Where the fit was: "after iteration 2 of 100", "in epoch 3 of 10, after batch 2 of 8".
+        at: String,
+    },
 }
 
 /// The library's result type.

@@ -15,7 +15,7 @@ pub use error::{
     DataError, Error, ModelFileError, NetworkError, NumericalError, ParamError, ReadError,
     ResourceError, Result,
 };
-pub use monitor::{Flow, Monitor, Recorder, Silent, Step};
+pub use monitor::{Batch, CancelFlag, Cancellable, Flow, Monitor, Recorder, Silent, Step};
 pub use params::{Checked, ParamGuard};
 pub use traits::{
     Criteria, Fit, LikelihoodKind, LogLikelihood, Sample, SampleGiven, SufficientStats,

@@ -357,12 +357,16 @@ impl<I: EmissionInit> HmmParams<I> {
             }
             history.push(st.log_likelihood);
             model = self.m_step(&model, st, &mut warnings)?;
-            let flow = monitor.on_step(Step {
+            let step = Step {
                 run,
                 iteration,
                 max_iterations: self.max_iter,
                 objective: history[history.len() - 1],
-            });
+            };
+            let flow = monitor.on_step(step);
+            if flow == Flow::Cancel {
+                return Err(step.interrupted());
+            }
             let n = history.len();
             if n >= 2 && history[n - 1] - history[n - 2] < self.tol {
                 converged = true;

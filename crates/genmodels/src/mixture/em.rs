@@ -272,12 +272,16 @@ pub(crate) fn run_em<C: Components, P: Passes>(
             feature_names: None,
         };
         lower_bounds.push(lb);
-        let flow = monitor.on_step(Step {
+        let step = Step {
             run,
             iteration,
             max_iterations: max_iter,
             objective: lb,
-        });
+        };
+        let flow = monitor.on_step(step);
+        if flow == Flow::Cancel {
+            return Err(step.interrupted());
+        }
         if (lb - prev).abs() < tol {
             converged = true;
             break;

@@ -18,8 +18,9 @@ use ndarray::{Array1, Array2, Axis};
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
+use super::tensor::{tensor_from_array, tensor_from_rows};
 use super::train::{init_linear, TrainConfig};
-use super::{tensor_from_array, tensor_from_rows, NeuralRng};
+use crate::core::SeededRng;
 use crate::core::{DataError, ParamError, Result};
 
 fn check_pair(a: &Array2<f32>, b: &Array2<f32>, what: (&str, &str)) -> Result<()> {
@@ -65,7 +66,7 @@ pub fn parzen_log_likelihood(
         }
         .into());
     }
-    let dev = super::cpu();
+    let dev = super::tensor::cpu();
     let d = x.ncols() as f64;
     let n = samples.nrows() as f64;
     let s = tensor_from_array(samples, &dev);
@@ -78,7 +79,7 @@ pub fn parzen_log_likelihood(
     for start in (0..x.nrows()).step_by(256) {
         let idx: Vec<usize> = (start..(start + 256).min(x.nrows())).collect();
         let xb = tensor_from_rows(x, &idx, &dev);
-        let dots = super::array_from_tensor(xb.matmul(s.clone().transpose()));
+        let dots = super::tensor::array_from_tensor(xb.matmul(s.clone().transpose()));
         for (r, &i) in idx.iter().enumerate() {
             let x_sq: f64 = x.row(i).iter().map(|&v| f64::from(v) * f64::from(v)).sum();
             let e: Vec<f64> = (0..samples.nrows())
@@ -163,7 +164,7 @@ pub fn two_sample_test(
     real: &Array2<f32>,
     fake: &Array2<f32>,
     epochs: usize,
-    rng: &mut NeuralRng,
+    rng: &mut SeededRng,
 ) -> Result<TwoSample> {
     check_pair(real, fake, ("the real images", "the generated images"))?;
     let n = real.nrows().min(fake.nrows());
@@ -189,7 +190,7 @@ pub fn two_sample_test(
     };
     let (xt, yt) = stack(&ri[..h], &fi[..h]);
     let (xv, yv) = stack(&ri[h..n], &fi[h..n]);
-    let dev = super::cpu_train();
+    let dev = super::tensor::cpu_train();
     let d = real.ncols();
     let mut net = Critic {
         h: init_linear(d, 256, rng, &dev),
@@ -203,7 +204,7 @@ pub fn two_sample_test(
     let mut opt = tc.adam();
     let ytt = Array2::from_shape_vec((yt.len(), 1), yt).expect("one column");
     for _ in 0..epochs.max(1) {
-        for idx in super::shuffled_batches(xt.nrows(), 128, rng) {
+        for idx in super::tensor::shuffled_batches(xt.nrows(), 128, rng) {
             let xb = tensor_from_rows(&xt, &idx, &dev);
             let yb: Tensor<1> = tensor_from_rows(&ytt, &idx, &dev).reshape([idx.len()]);
             let s = net.forward(xb);
@@ -215,7 +216,7 @@ pub fn two_sample_test(
     }
     let net = net.valid();
     let s: Vec<f32> = net
-        .forward(tensor_from_array(&xv, &super::cpu()))
+        .forward(tensor_from_array(&xv, &super::tensor::cpu()))
         .into_data()
         .convert::<f32>()
         .try_into_vec::<f32>()
@@ -240,7 +241,7 @@ pub fn two_sample_test(
 pub fn two_sample_real_halves(
     real: &Array2<f32>,
     epochs: usize,
-    rng: &mut NeuralRng,
+    rng: &mut SeededRng,
 ) -> Result<TwoSample> {
     let mut perm: Vec<usize> = (0..real.nrows()).collect();
     perm.shuffle(rng);
@@ -255,7 +256,7 @@ pub fn two_sample_real_halves(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::neural::neural_rng;
+    use crate::core::rng_from_seed;
     use rand_distr::{Distribution, StandardNormal};
 
     #[test]
@@ -286,7 +287,7 @@ mod tests {
 
     #[test]
     fn two_sample_test_tells_different_sets_apart_and_not_equal_ones() {
-        let mut r = neural_rng(1);
+        let mut r = rng_from_seed(1);
         let mut g = |shift: f32, n: usize| {
             Array2::from_shape_simple_fn((n, 8), || {
                 let e: f32 = StandardNormal.sample(&mut r);
@@ -294,21 +295,21 @@ mod tests {
             })
         };
         let (a, b, c) = (g(0.0, 600), g(0.0, 600), g(1.0, 600));
-        let same = two_sample_test(&a, &b, 3, &mut neural_rng(2)).unwrap();
-        let diff = two_sample_test(&a, &c, 3, &mut neural_rng(2)).unwrap();
+        let same = two_sample_test(&a, &b, 3, &mut rng_from_seed(2)).unwrap();
+        let diff = two_sample_test(&a, &c, 3, &mut rng_from_seed(2)).unwrap();
         assert_eq!(same.n_test, 600);
         assert!(same.accuracy < 0.6, "{same:?}");
         assert!(diff.accuracy > 0.85, "{diff:?}");
-        assert!(two_sample_test(&a, &Array2::zeros((0, 8)), 1, &mut neural_rng(0)).is_err());
+        assert!(two_sample_test(&a, &Array2::zeros((0, 8)), 1, &mut rng_from_seed(0)).is_err());
         // Random halves of a set whose two blocks differ look alike.
         let ordered = ndarray::concatenate(Axis(0), &[a.view(), c.view()]).unwrap();
-        let halves = two_sample_real_halves(&ordered, 3, &mut neural_rng(2)).unwrap();
+        let halves = two_sample_real_halves(&ordered, 3, &mut rng_from_seed(2)).unwrap();
         assert_eq!(halves.n_test, 600);
         assert!(halves.accuracy < 0.6, "{halves:?}");
         assert!(two_sample_real_halves(
             &a.slice(ndarray::s![..7, ..]).to_owned(),
             1,
-            &mut neural_rng(0)
+            &mut rng_from_seed(0)
         )
         .is_err());
     }

@@ -11,13 +11,14 @@
 use rand::Rng;
 use rayon::prelude::*;
 
+use super::act::Act;
 use super::kernels::{axpy, leaky_relu_backward, sigmoid_in_place};
 use super::mlp_cpu::{
-    dense_backward, dense_forward, dense_grad, one_hot, row_chunks, Act, Adam, DenseParts, Flat,
-    Layer,
+    dense_backward, dense_forward, dense_grad, one_hot, row_chunks, Adam, DenseParts, Flat, Layer,
 };
+use super::tensor::{normal_vec, uniform_vec};
 use super::train::TrainConfig;
-use super::{normal_vec, uniform_vec, NeuralRng};
+use crate::core::SeededRng;
 
 const SLOPE: f32 = 0.2;
 
@@ -169,7 +170,7 @@ impl GanCpu {
         }
     }
 
-    fn dropout_draws(&self, rng: &mut NeuralRng, rows: usize) -> Vec<Vec<f32>> {
+    fn dropout_draws(&self, rng: &mut SeededRng, rows: usize) -> Vec<Vec<f32>> {
         let hidden = &self.d_layers[..self.d_layers.len() - 1];
         if self.shape.dropout > 0.0 {
             hidden
@@ -197,7 +198,7 @@ impl GanCpu {
         x: &[f32],
         idx: &[usize],
         labels: Option<&[usize]>,
-        rng: &mut NeuralRng,
+        rng: &mut SeededRng,
         lr: f32,
     ) -> (f64, Option<f64>) {
         let s = self.shape.clone();

@@ -5,7 +5,7 @@
 
 use multiversion::multiversion;
 
-use super::mlp_cpu::Act;
+use super::act::Act;
 
 /// `e^x` for `x` in about [−87, 88] (clamped there), relative error under 2·10⁻⁷: `x = n ln 2
 /// + r` with `|r| ≤ ln 2 / 2`, a degree-6 polynomial for `e^r` (Cephes' `expf` coefficients)

@@ -9,7 +9,7 @@ use burn::optim::{GradientsParams, LBFGSConfig, LineSearchFn};
 use burn::tensor::{activation, Int, Tensor, TensorData};
 use ndarray::{Array1, Array2};
 
-use super::{array_from_tensor, cpu, cpu_train, tensor_from_array};
+use super::tensor::{array_from_tensor, cpu, cpu_train, tensor_from_array};
 use crate::core::{DataError, ParamError, Result};
 
 /// Hyper-parameters of [`LogisticRegression`].

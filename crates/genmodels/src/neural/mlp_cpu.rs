@@ -9,6 +9,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use ndarray::{ArrayView2, ArrayViewMut2};
 use rayon::prelude::*;
 
+use super::act::Act;
 use super::kernels::{add_bias, add_column_sums, axpy, leaky_relu_backward, relu_backward};
 use super::train::TrainConfig;
 use crate::core::numerics::gemm_par;
@@ -24,17 +25,6 @@ pub(crate) struct Layer {
     pub b: usize,
     pub i: usize,
     pub o: usize,
-}
-
-/// A layer's activation.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) enum Act {
-    /// None (a linear output).
-    Linear,
-    /// `max(0, a)`.
-    Relu,
-    /// `a` if `a > 0`, else `slope · a`.
-    Leaky(f32),
 }
 
 /// A network's parameters in one buffer, and the tensors burn would clip one by one.

@@ -19,9 +19,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::core::{ParamError, Result};
-
-use super::NeuralRng;
+use crate::core::{Batch, Error, Flow, Monitor, ParamError, Result, SeededRng, Step};
 
 /// Optimiser and schedule of a neural fit.
 ///
@@ -199,7 +197,7 @@ impl EarlyStopping {
 }
 
 fn uniform_param<const D: usize>(
-    rng: &mut NeuralRng,
+    rng: &mut SeededRng,
     shape: [usize; D],
     bound: f64,
     device: &Device,
@@ -246,7 +244,7 @@ pub fn average_weights<M: Module>(average: &M, current: M, decay: f64) -> M {
 
 /// A dense layer `i → o` with weights and biases uniform in `±1/√i` (PyTorch's default),
 /// drawn from `rng`.
-pub fn init_linear(i: usize, o: usize, rng: &mut NeuralRng, device: &Device) -> Linear {
+pub fn init_linear(i: usize, o: usize, rng: &mut SeededRng, device: &Device) -> Linear {
     let mut l = LinearConfig::new(i, o)
         .with_initializer(Initializer::Zeros)
         .init(device);
@@ -265,7 +263,7 @@ pub fn init_conv2d(
     k: usize,
     s: usize,
     p: usize,
-    rng: &mut NeuralRng,
+    rng: &mut SeededRng,
     device: &Device,
 ) -> Conv2d {
     let mut c = Conv2dConfig::new([cin, cout], [k, k])
@@ -288,7 +286,7 @@ pub fn init_conv_transpose2d(
     k: usize,
     s: usize,
     p: usize,
-    rng: &mut NeuralRng,
+    rng: &mut SeededRng,
     device: &Device,
 ) -> ConvTranspose2d {
     let mut c = ConvTranspose2dConfig::new([cin, cout], [k, k])
@@ -432,16 +430,74 @@ pub fn one_hot_rows(
     Tensor::from_data(TensorData::new(v, [idx.len(), n_classes]), device)
 }
 
+/// The reports of one epoch's mini-batches to a [`Monitor`]: counts the batches and rows, and
+/// turns a [`Flow::Cancel`] into [`Error::Interrupted`].
+pub(crate) struct BatchReport {
+    next: Batch,
+}
+
+impl BatchReport {
+    /// Epoch `epoch` of `max_epochs` (1-based, resumed epochs counted), of `n_batches` batches
+    /// over `rows_total` rows.
+    pub(crate) fn new(
+        epoch: usize,
+        max_epochs: usize,
+        n_batches: usize,
+        rows_total: usize,
+    ) -> Self {
+        BatchReport {
+            next: Batch {
+                run: 0,
+                epoch,
+                max_epochs,
+                batch: 0,
+                n_batches,
+                rows_done: 0,
+                rows_total,
+                loss: None,
+            },
+        }
+    }
+
+    /// Reports a finished batch of `rows` rows and mean loss `loss`.
+    pub(crate) fn done(
+        &mut self,
+        monitor: &mut dyn Monitor,
+        rows: usize,
+        loss: Option<f64>,
+    ) -> Result<()> {
+        self.next.batch += 1;
+        self.next.rows_done += rows;
+        self.next.loss = loss;
+        match monitor.on_batch(self.next) {
+            Flow::Cancel => Err(self.next.interrupted()),
+            Flow::Continue | Flow::Stop => Ok(()),
+        }
+    }
+}
+
+/// Reports the end of an epoch to `monitor`: its answer, or [`Error::Interrupted`] for a
+/// [`Flow::Cancel`].
+pub(crate) fn end_of_epoch(monitor: &mut dyn Monitor, step: Step) -> Result<Flow> {
+    match monitor.on_step(step) {
+        Flow::Cancel => Err(Error::Interrupted {
+            at: format!("after epoch {} of {}", step.iteration, step.max_iterations),
+        }),
+        flow => Ok(flow),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn average_weights_blends_every_tensor() {
-        use crate::neural::{array_from_tensor, cpu, neural_rng};
+        use crate::core::rng_from_seed;
+        use crate::neural::tensor::{array_from_tensor, cpu};
         let dev = cpu();
-        let a = init_linear(3, 2, &mut neural_rng(1), &dev);
-        let b = init_linear(3, 2, &mut neural_rng(2), &dev);
+        let a = init_linear(3, 2, &mut rng_from_seed(1), &dev);
+        let b = init_linear(3, 2, &mut rng_from_seed(2), &dev);
         let w = |l: &Linear| array_from_tensor(l.weight.val());
         let bias = |l: &Linear| array_from_tensor(l.bias.as_ref().unwrap().val().reshape([1, 2]));
         let m = average_weights(&a, b.clone(), 0.75);

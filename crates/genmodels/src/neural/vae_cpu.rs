@@ -17,10 +17,10 @@
 
 use rayon::prelude::*;
 
+use super::act::Act;
 use super::kernels::{bernoulli_row, exp_f32, gaussian_row};
 use super::mlp_cpu::{
-    dense_backward, dense_forward, dense_grad, one_hot, row_chunks, Act, Adam, DenseParts, Flat,
-    Layer,
+    dense_backward, dense_forward, dense_grad, one_hot, row_chunks, Adam, DenseParts, Flat, Layer,
 };
 use super::train::TrainConfig;
 

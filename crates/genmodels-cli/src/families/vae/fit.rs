@@ -98,7 +98,7 @@ pub fn fit(a: &FitArgs, out: &OutputFlags) -> Result<()> {
         ));
     }
     let dev = device(&t.device, false).map_err(param_usage)?;
-    let mut vae = match &t.resume {
+    let vae = match &t.resume {
         Some(p) => {
             let v = Vae::load(p, &dev)?;
             check_resumed_shape(&a.images, im.dim(), p, v.config.image_shape)?;
@@ -161,18 +161,19 @@ pub fn fit(a: &FitArgs, out: &OutputFlags) -> Result<()> {
         }
         Ok(())
     };
-    vae.fit(
-        &im.pixels,
-        labels.as_deref(),
-        &train,
-        val.as_ref().map(|(v, l)| (&v.pixels, l.as_deref())),
-        &mut progress,
-        &mut hook,
-    )
-    .map_err(|e| match e {
-        genmodels::core::Error::Param(_) => param_usage(e),
-        other => in_images(other, &a.images),
-    })?;
+    let vae = vae
+        .train(
+            &im.pixels,
+            labels.as_deref(),
+            &train,
+            val.as_ref().map(|(v, l)| (&v.pixels, l.as_deref())),
+            &mut progress,
+            &mut hook,
+        )
+        .map_err(|e| match e {
+            genmodels::core::Error::Param(_) => param_usage(e),
+            other => in_images(other, &a.images),
+        })?;
     progress.finish();
     t.write_outputs(
         &a.output,

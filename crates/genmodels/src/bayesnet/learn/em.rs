@@ -159,12 +159,16 @@ impl ParameterEm {
             net = m_step(&net, &counts, self.alpha)?;
             let (c, l) = e_step(&net, &rows)?;
             lls.push(l);
-            let flow = monitor.on_step(Step {
+            let step = Step {
                 run: 0,
                 iteration,
                 max_iterations: self.max_iter,
                 objective: l / n as f64,
-            });
+            };
+            let flow = monitor.on_step(step);
+            if flow == Flow::Cancel {
+                return Err(step.interrupted());
+            }
             let change = (l - ll).abs() / n as f64;
             counts = c;
             ll = l;

@@ -339,7 +339,7 @@ impl Fit<DiscreteData> for HillClimb {
         let mut trace = Vec::new();
         let mut run_scores = Vec::new();
         let mut converged = true;
-        let (first_ok, stopped) = s.climb(0, 0, &mut trace, monitor);
+        let (first_ok, stopped) = s.climb(0, 0, &mut trace, monitor)?;
         converged &= first_ok;
         run_scores.push(s.total());
         let mut best = (s.parents.clone(), s.total(), 0usize);
@@ -348,7 +348,7 @@ impl Fit<DiscreteData> for HillClimb {
                 let mut rng = restart_rng(self.seed, run);
                 s.load(&best.0);
                 let done = s.perturb(run, self.perturbation, &mut rng, &mut trace);
-                let (ok, stopped) = s.climb(run, done, &mut trace, monitor);
+                let (ok, stopped) = s.climb(run, done, &mut trace, monitor)?;
                 converged &= ok;
                 let sc = s.total();
                 run_scores.push(sc);
@@ -758,14 +758,15 @@ impl<'s, 'd> Search<'s, 'd> {
 
     /// Greedy steps until no operation gains `epsilon`, then (with a tabu walk) non-improving
     /// steps until `tabu_walk` steps in a row fail to beat the best graph, which is restored.
-    /// Returns (reached a local maximum, the monitor asked to stop).
+    /// Returns (reached a local maximum, the monitor asked to stop), or the error of a
+    /// monitor that cancelled.
     fn climb(
         &mut self,
         run: usize,
         done: usize,
         trace: &mut Vec<TraceStep>,
         monitor: &mut dyn Monitor,
-    ) -> (bool, bool) {
+    ) -> Result<(bool, bool)> {
         let mut best_score = self.total();
         let mut best_parents: Option<Vec<Vec<usize>>> = None;
         let mut since_best = 0usize;
@@ -816,9 +817,13 @@ impl<'s, 'd> Search<'s, 'd> {
                 max_iterations: self.max_iter,
                 objective: score,
             };
-            if monitor.on_step(step) == Flow::Stop {
-                outcome = (false, true);
-                break;
+            match monitor.on_step(step) {
+                Flow::Stop => {
+                    outcome = (false, true);
+                    break;
+                }
+                Flow::Cancel => return Err(step.interrupted()),
+                Flow::Continue => {}
             }
         }
         if let Some(best) = best_parents {
@@ -826,7 +831,7 @@ impl<'s, 'd> Search<'s, 'd> {
                 self.load(&best);
             }
         }
-        outcome
+        Ok(outcome)
     }
 
     /// `k` random legal operations (constraints respected, tabu ignored); returns how many

@@ -15,8 +15,9 @@ use ndarray::{Array1, Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
 use super::{base_rate_biases, bernoulli, row_tensor, to_vec, Net, Rbm};
+use crate::core::{rng_from_seed, SeededRng};
 use crate::core::{NetworkError, ParamError, Result};
-use crate::neural::{neural_rng, normal_tensor, NeuralRng};
+use crate::neural::tensor::normal_tensor;
 
 /// The largest smaller layer that [`Rbm::exact_log_z`] enumerates (2²⁰ states).
 pub const MAX_EXACT_UNITS: usize = 20;
@@ -296,7 +297,7 @@ pub(crate) fn ais_net(
     let dev = net.w.device();
     let nv = net.w.dims()[0];
     let r = params.runs;
-    let mut rng: NeuralRng = neural_rng(params.seed);
+    let mut rng: SeededRng = rng_from_seed(params.seed);
     let ba: Vec<f32> = base.unwrap_or_else(|| vec![0.0; nv]);
     let ba_t = row_tensor(&ba, &dev);
     // log Z of the base model (the hidden units contribute 2^H).
@@ -311,7 +312,7 @@ pub(crate) fn ais_net(
         }
         None => ba.iter().map(|&a| softplus64(a as f64)).sum::<f64>() + hidden,
     };
-    let sample_v = |mean_in: Tensor<2>, rng: &mut NeuralRng| -> Tensor<2> {
+    let sample_v = |mean_in: Tensor<2>, rng: &mut SeededRng| -> Tensor<2> {
         match &net.var {
             Some(var) => mean_in + normal_tensor(rng, [r, nv], &dev) * var.clone().sqrt(),
             None => bernoulli(sigmoid(mean_in), rng),

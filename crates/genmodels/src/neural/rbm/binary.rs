@@ -13,7 +13,7 @@
 //! per operation, which on small batches (scikit-learn's digits benchmark: 10 rows of 64 units)
 //! costs more than the arithmetic.
 //!
-//! Random numbers: each step draws one seed from the caller's [`NeuralRng`]; row `r` of that
+//! Random numbers: each step draws one seed from the caller's [`SeededRng`](crate::core::SeededRng); row `r` of that
 //! step uses a [`SmallRng`] seeded from it and `r`, so the result does not depend on how rows
 //! are spread over threads (a fit with a seed is reproducible on one machine).
 
@@ -25,8 +25,9 @@ use rand::{Rng, RngCore, SeedableRng};
 use rayon::prelude::*;
 
 use super::{Method, RbmParams};
+use crate::core::SeededRng;
 use crate::neural::kernels::{axpy, sigmoid_in_place};
-use crate::neural::{shuffled_batches, NeuralRng};
+use crate::neural::tensor::shuffled_batches;
 
 /// Multiply-adds per step below which one thread does all the work (rayon's hand-offs cost
 /// more than they save on scikit-learn's digits workload, 10 × 64 × 64).
@@ -132,7 +133,7 @@ impl BinaryTrainer {
         w: Array2<f32>,
         b: Vec<f32>,
         c: Vec<f32>,
-        rng: &mut NeuralRng,
+        rng: &mut SeededRng,
     ) -> BinaryTrainer {
         let (nv, nh) = w.dim();
         let mut t = BinaryTrainer {
@@ -232,7 +233,7 @@ impl BinaryTrainer {
         batch: &[usize],
         lr: f32,
         s: &mut Scratch,
-        rng: &mut NeuralRng,
+        rng: &mut SeededRng,
     ) {
         let nh = self.nh;
         let bsz = batch.len();
@@ -349,7 +350,14 @@ impl BinaryTrainer {
     }
 
     /// One pass over the training rows in shuffled mini-batches.
-    pub(super) fn epoch(&mut self, p: &RbmParams, lr: f32, rng: &mut NeuralRng) {
+    /// One epoch, calling `on_batch` with the rows of each mini-batch after its update.
+    pub(super) fn epoch(
+        &mut self,
+        p: &RbmParams,
+        lr: f32,
+        rng: &mut SeededRng,
+        on_batch: &mut dyn FnMut(usize) -> crate::core::Result<()>,
+    ) -> crate::core::Result<()> {
         let n = self.data.ptr.len() - 1;
         let mut s = Scratch {
             ph0: Array2::zeros((0, self.nh)),
@@ -360,7 +368,9 @@ impl BinaryTrainer {
         };
         for batch in shuffled_batches(n, p.batch_size, rng) {
             self.step(p, &batch, lr, &mut s, rng);
+            on_batch(batch.len())?;
         }
+        Ok(())
     }
 }
 
@@ -395,10 +405,10 @@ mod tests {
     /// scattered update equal their dense formulas on the states the step drew.
     #[test]
     fn a_step_equals_its_dense_formulas() {
-        use crate::neural::neural_rng;
+        use crate::core::rng_from_seed;
         let (n, nv, nh) = (64, 100, 64);
         assert!(n * nv * nh >= PARALLEL_WORK);
-        let mut rng = neural_rng(3);
+        let mut rng = rng_from_seed(3);
         let x = Array2::from_shape_fn((n, nv), |_| (rng.random::<f32>() < 0.3) as u8 as f32);
         let w0 = Array2::from_shape_fn((nv, nh), |_| rng.random::<f32>() - 0.5);
         let b0: Vec<f32> = (0..nv).map(|_| rng.random::<f32>() - 0.5).collect();

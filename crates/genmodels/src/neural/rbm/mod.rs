@@ -53,9 +53,11 @@ pub use ais::{AisParams, LogZ, LogZMethod};
 pub use normalized::{NormalizedRbm, NormalizedRbmParams};
 
 use super::checkpoint::{self, CheckpointMeta};
-use super::{cpu, neural_rng, normal_tensor, shuffled_batches, uniform_tensor, NeuralRng};
+use super::tensor::{cpu, normal_tensor, shuffled_batches, uniform_tensor};
+use crate::core::{rng_from_seed, SeededRng};
 use crate::core::{DataError, Flow, Monitor, NumericalError, ParamError, Result, Sample, Step};
 use crate::io::images::Images;
+use crate::neural::train::{end_of_epoch, BatchReport};
 
 /// The checkpoint format name of a (non-recommender) RBM.
 pub const FORMAT: &str = "rbm";
@@ -492,7 +494,7 @@ pub(crate) struct Net {
     pub(crate) var: Option<Tensor<2>>,
 }
 
-pub(crate) fn bernoulli(p: Tensor<2>, rng: &mut NeuralRng) -> Tensor<2> {
+pub(crate) fn bernoulli(p: Tensor<2>, rng: &mut SeededRng) -> Tensor<2> {
     let u = uniform_tensor(rng, p.dims(), &p.device());
     u.lower(p).float()
 }
@@ -530,7 +532,7 @@ impl Net {
         }
     }
 
-    pub(crate) fn sample_visible_from_mean(&self, m: Tensor<2>, rng: &mut NeuralRng) -> Tensor<2> {
+    pub(crate) fn sample_visible_from_mean(&self, m: Tensor<2>, rng: &mut SeededRng) -> Tensor<2> {
         match &self.var {
             Some(var) => {
                 let z = normal_tensor(rng, m.dims(), &m.device());
@@ -559,7 +561,7 @@ impl Net {
         &self,
         mut h: Tensor<2>,
         k: usize,
-        rng: &mut NeuralRng,
+        rng: &mut SeededRng,
     ) -> (Tensor<2>, Tensor<2>) {
         let mut out = None;
         for s in 0..k {
@@ -585,7 +587,7 @@ fn rows_tensor(x: ArrayView2<'_, f32>, dev: &Device) -> Tensor<2> {
 }
 
 fn array_of(t: Tensor<2>) -> Array2<f32> {
-    super::array_from_tensor(t)
+    super::tensor::array_from_tensor(t)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -695,7 +697,7 @@ struct TensorTrainer {
 }
 
 impl TensorTrainer {
-    fn new(p: &RbmParams, net: Net, b0: &[f32], n: usize, rng: &mut NeuralRng) -> TensorTrainer {
+    fn new(p: &RbmParams, net: Net, b0: &[f32], n: usize, rng: &mut SeededRng) -> TensorTrainer {
         let dev = net.w.device();
         let [nv, nh] = net.w.dims();
         let learn_var = matches!(
@@ -723,13 +725,20 @@ impl TensorTrainer {
         }
     }
 
-    fn epoch(&mut self, p: &RbmParams, x: &Array2<f32>, lr: f32, rng: &mut NeuralRng) {
+    fn epoch(
+        &mut self,
+        p: &RbmParams,
+        x: &Array2<f32>,
+        lr: f32,
+        rng: &mut SeededRng,
+        on_batch: &mut dyn FnMut(usize) -> Result<()>,
+    ) -> Result<()> {
         let dev = self.net.w.device();
         let m = p.momentum as f32;
         let wd = p.weight_decay as f32;
         let (net, vel) = (&mut self.net, &mut self.vel);
         for batch in shuffled_batches(x.nrows(), p.batch_size, rng) {
-            let v0 = super::tensor_from_rows(x, &batch, &dev);
+            let v0 = super::tensor::tensor_from_rows(x, &batch, &dev);
             let ph0 = net.hidden_probs(v0.clone());
             let (vk, phk) = match self.chains.take() {
                 None => {
@@ -755,7 +764,9 @@ impl TensorTrainer {
                 *z = (z.clone() + vz.clone()).clamp(-9.0, 9.0);
                 net.var = Some(z.clone().exp());
             }
+            on_batch(batch.len())?;
         }
+        Ok(())
     }
 }
 
@@ -767,10 +778,18 @@ enum Trainer {
 }
 
 impl Trainer {
-    fn epoch(&mut self, p: &RbmParams, x: &Array2<f32>, lr: f32, rng: &mut NeuralRng) {
+    /// One epoch, calling `on_batch` with the rows of each mini-batch after its update.
+    fn epoch(
+        &mut self,
+        p: &RbmParams,
+        x: &Array2<f32>,
+        lr: f32,
+        rng: &mut SeededRng,
+        on_batch: &mut dyn FnMut(usize) -> Result<()>,
+    ) -> Result<()> {
         match self {
-            Trainer::Binary(t) => t.epoch(p, lr, rng),
-            Trainer::Tensor(t) => t.epoch(p, x, lr, rng),
+            Trainer::Binary(t) => t.epoch(p, lr, rng, on_batch),
+            Trainer::Tensor(t) => t.epoch(p, x, lr, rng, on_batch),
         }
     }
 
@@ -780,7 +799,7 @@ impl Trainer {
             Trainer::Binary(t) => {
                 let dev = cpu();
                 Net {
-                    w: super::tensor_from_array(&t.w, &dev),
+                    w: super::tensor::tensor_from_array(&t.w, &dev),
                     b: row_tensor(&t.b, &dev),
                     c: row_tensor(&t.c, &dev),
                     var: None,
@@ -802,7 +821,7 @@ fn train(
     let (n, nv) = x.dim();
     let nh = p.n_hidden;
     let dev = cpu();
-    let mut rng = neural_rng(p.seed);
+    let mut rng = rng_from_seed(p.seed);
     let gaussian = p.visible.is_gaussian();
 
     let (_, var0) = column_stats(x);
@@ -840,7 +859,10 @@ fn train(
     for epoch in 0..p.epochs {
         let t0 = Instant::now();
         let lr = p.schedule.rate(p.learning_rate, epoch, p.epochs) as f32;
-        trainer.epoch(p, x, lr, &mut rng);
+        let mut batches = BatchReport::new(epoch + 1, p.epochs, n.div_ceil(p.batch_size.max(1)), n);
+        trainer.epoch(p, x, lr, &mut rng, &mut |rows| {
+            batches.done(monitor, rows, None)
+        })?;
         let seconds = t0.elapsed().as_secs_f64();
         net = trainer.net();
         // A diverged fit is an error, not a model of NaNs.
@@ -883,12 +905,15 @@ fn train(
             .or(stats.pseudo_likelihood)
             .unwrap_or(-stats.reconstruction_error);
         report.epochs.push(stats);
-        let flow = monitor.on_step(Step {
-            run: 0,
-            iteration: epoch + 1,
-            max_iterations: p.epochs,
-            objective,
-        });
+        let flow = end_of_epoch(
+            monitor,
+            Step {
+                run: 0,
+                iteration: epoch + 1,
+                max_iterations: p.epochs,
+                objective,
+            },
+        )?;
         if flow == Flow::Stop && !last {
             report.stopped_early = true;
             break;
@@ -1101,7 +1126,7 @@ impl Rbm {
             Visible::Bernoulli
         };
         let weights = RbmWeights {
-            w: Param::from_tensor(super::tensor_from_array(&w, &dev)),
+            w: Param::from_tensor(super::tensor::tensor_from_array(&w, &dev)),
             b: Param::from_tensor(tensor1(b.as_slice().expect("contiguous"), &dev)),
             c: Param::from_tensor(tensor1(c.as_slice().expect("contiguous"), &dev)),
             log_var: variances.map(|v| {
@@ -1217,7 +1242,7 @@ impl Rbm {
     pub fn pseudo_likelihood(
         &self,
         x: ArrayView2<'_, f32>,
-        rng: &mut NeuralRng,
+        rng: &mut SeededRng,
     ) -> Result<Array1<f64>> {
         let idx: Vec<usize> = (0..x.nrows())
             .map(|_| rng.random_range(0..self.n_visible().max(1)))
@@ -1273,7 +1298,7 @@ impl Rbm {
         &self,
         x: ArrayView2<'_, f32>,
         k: usize,
-        rng: &mut NeuralRng,
+        rng: &mut SeededRng,
     ) -> Result<RbmGradient> {
         self.check_data(x)?;
         if k == 0 {
@@ -1305,7 +1330,7 @@ impl Rbm {
         n: usize,
         steps: usize,
         start: GibbsStart<'_>,
-        rng: &mut NeuralRng,
+        rng: &mut SeededRng,
     ) -> Result<GibbsSamples> {
         // Visible and hidden states and their probabilities, f32.
         crate::core::memory::check_rows("chains", n, 2 * (self.n_visible() + self.n_hidden()), 4)?;
@@ -1332,7 +1357,7 @@ impl Rbm {
             GibbsStart::Data(x) => {
                 self.check_data(x)?;
                 let idx: Vec<usize> = (0..n).map(|i| i % x.nrows()).collect();
-                super::tensor_from_rows(&x.to_owned(), &idx, &dev)
+                super::tensor::tensor_from_rows(&x.to_owned(), &idx, &dev)
             }
         };
         let mut mean = v.clone();
@@ -1355,7 +1380,7 @@ impl Rbm {
         &self,
         x: ArrayView2<'_, f32>,
         steps: usize,
-        rng: &mut NeuralRng,
+        rng: &mut SeededRng,
     ) -> Result<GibbsSamples> {
         if x.nrows() == 0 || x.ncols() == 0 {
             return Err(DataError::Empty {
@@ -1508,7 +1533,7 @@ impl Sample for Rbm {
     type Output = Array2<f32>;
     /// `n` independent chains of 1000 Gibbs steps from random starts; the last visible states.
     fn sample(&self, n: usize, rng: &mut dyn RngCore) -> Result<Array2<f32>> {
-        let mut r = neural_rng(rng.next_u64());
+        let mut r = rng_from_seed(rng.next_u64());
         Ok(self.gibbs(n, 1000, GibbsStart::Random, &mut r)?.states)
     }
 }

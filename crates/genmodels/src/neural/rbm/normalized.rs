@@ -29,9 +29,9 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
 use super::{AisParams, GibbsStart, LogZ, Rbm, RbmParams};
+use crate::core::rng_from_seed;
 use crate::core::{Fit, LikelihoodKind, LogLikelihood, Monitor, Result, Sample};
 use crate::io::images::Images;
-use crate::neural::neural_rng;
 
 /// How to fit an RBM and then find its log Z.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -117,7 +117,7 @@ impl Sample for NormalizedRbm {
     /// `n` independent chains of 1000 block-Gibbs steps from random starts; the last visible
     /// states.
     fn sample(&self, n: usize, rng: &mut dyn RngCore) -> Result<Array2<f64>> {
-        let mut r = neural_rng(rng.next_u64());
+        let mut r = rng_from_seed(rng.next_u64());
         Ok(self
             .rbm
             .gibbs(n, 1000, GibbsStart::Random, &mut r)?

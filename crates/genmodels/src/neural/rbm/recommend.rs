@@ -33,9 +33,11 @@ use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
 use super::{bernoulli, to_vec};
+use crate::core::rng_from_seed;
 use crate::core::{DataError, Flow, Monitor, ParamError, Result, Step};
 use crate::neural::checkpoint::{self, CheckpointMeta};
-use crate::neural::{cpu, neural_rng, normal_tensor, uniform_tensor};
+use crate::neural::tensor::{cpu, normal_tensor, uniform_tensor};
+use crate::neural::train::{end_of_epoch, BatchReport};
 
 /// The checkpoint format name of a recommender RBM.
 pub const FORMAT: &str = "rbm-recommender";
@@ -137,7 +139,7 @@ impl Ratings {
             }
             .into());
         }
-        let mut rng = neural_rng(seed);
+        let mut rng = rng_from_seed(seed);
         let mut by_user: Vec<Vec<(u32, u32, u8)>> = vec![Vec::new(); self.users.len()];
         for e in &self.entries {
             by_user[e.0 as usize].push(*e);
@@ -175,8 +177,8 @@ pub fn synthetic_ratings(
     density: f64,
     seed: u64,
 ) -> Ratings {
-    let mut rng = neural_rng(seed);
-    let normal = |rng: &mut crate::neural::NeuralRng| -> f64 { StandardNormal.sample(rng) };
+    let mut rng = rng_from_seed(seed);
+    let normal = |rng: &mut crate::core::SeededRng| -> f64 { StandardNormal.sample(rng) };
     let uf: Vec<Vec<f64>> = (0..n_users)
         .map(|_| (0..rank).map(|_| normal(&mut rng)).collect())
         .collect();
@@ -520,7 +522,7 @@ impl SNet {
 
 fn train(p: &RecommenderParams, r: &Ratings, monitor: &mut dyn Monitor) -> Result<Recommender> {
     let dev = cpu();
-    let mut rng = neural_rng(p.seed);
+    let mut rng = rng_from_seed(p.seed);
     let (ni, k, nh) = (r.items.len(), r.levels.len(), p.n_hidden);
     let nvis = ni * k;
     let users = by_user(r);
@@ -559,6 +561,12 @@ fn train(p: &RecommenderParams, r: &Ratings, monitor: &mut dyn Monitor) -> Resul
         let lr = p.learning_rate as f32;
         let mut order = active.clone();
         order.shuffle(&mut rng);
+        let mut batches = BatchReport::new(
+            epoch + 1,
+            p.epochs,
+            order.len().div_ceil(p.batch_size.max(1)),
+            order.len(),
+        );
         for batch in order.chunks(p.batch_size) {
             let bsz = batch.len();
             let rows: Vec<&[(u32, u8)]> = batch.iter().map(|&u| users[u].as_slice()).collect();
@@ -613,6 +621,7 @@ fn train(p: &RecommenderParams, r: &Ratings, monitor: &mut dyn Monitor) -> Resul
             net.w = net.w.clone() + vw.clone();
             net.b = net.b.clone() + vb.clone();
             net.c = net.c.clone() + vc.clone();
+            batches.done(monitor, bsz, None)?;
         }
         let seconds = t0.elapsed().as_secs_f64();
         let rec = Recommender::assemble(&net, p, r, Vec::new());
@@ -629,12 +638,15 @@ fn train(p: &RecommenderParams, r: &Ratings, monitor: &mut dyn Monitor) -> Resul
             train_rmse,
             seconds,
         });
-        let flow = monitor.on_step(Step {
-            run: 0,
-            iteration: epoch + 1,
-            max_iterations: p.epochs,
-            objective: -train_rmse,
-        });
+        let flow = end_of_epoch(
+            monitor,
+            Step {
+                run: 0,
+                iteration: epoch + 1,
+                max_iterations: p.epochs,
+                objective: -train_rmse,
+            },
+        )?;
         model = Some(rec);
         if flow == Flow::Stop {
             break;

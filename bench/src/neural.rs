@@ -55,14 +55,14 @@ fn parse(mut it: impl Iterator<Item = String>) -> BoxResult<Args> {
 pub fn run_vae(it: impl Iterator<Item = String>) -> BoxResult<()> {
     let a = parse(it)?;
     let x = Images::read(&a.train)?;
-    let mut vae = Vae::new(VaeConfig::mlp(x.dim(), (x.height, x.width)), a.seed)?;
+    let vae = Vae::new(VaeConfig::mlp(x.dim(), (x.height, x.width)), a.seed)?;
     let train = TrainConfig {
         epochs: a.epochs,
         batch_size: a.batch,
         seed: a.seed,
         ..TrainConfig::default()
     };
-    vae.fit(&x.pixels, None, &train, None, &mut Silent, &mut |_, _| {
+    let vae = vae.train(&x.pixels, None, &train, None, &mut Silent, &mut |_, _| {
         Ok(())
     })?;
     let secs: Vec<f64> = vae.report.epochs.iter().map(|e| e.seconds).collect();
@@ -86,7 +86,7 @@ pub fn run_vae(it: impl Iterator<Item = String>) -> BoxResult<()> {
 pub fn run_gan(it: impl Iterator<Item = String>) -> BoxResult<()> {
     let a = parse(it)?;
     let x = Images::read(&a.train)?;
-    let mut gan = Gan::new(GanConfig::mlp(x.dim(), (x.height, x.width)), a.seed)?;
+    let gan = Gan::new(GanConfig::mlp(x.dim(), (x.height, x.width)), a.seed)?;
     let train = TrainConfig {
         epochs: a.epochs,
         batch_size: a.batch,
@@ -95,7 +95,7 @@ pub fn run_gan(it: impl Iterator<Item = String>) -> BoxResult<()> {
         seed: a.seed,
         ..TrainConfig::default()
     };
-    gan.fit(&x.pixels, None, &train, &mut Silent, &mut |_, _| Ok(()))?;
+    let gan = gan.train(&x.pixels, None, &train, &mut Silent, &mut |_, _| Ok(()))?;
     let secs: Vec<f64> = gan.report.epochs.iter().map(|e| e.seconds).collect();
     println!("{}", serde_json::json!({"epoch_seconds": secs}));
     Ok(())

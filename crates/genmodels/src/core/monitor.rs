@@ -5,7 +5,7 @@
 //! A monitor answers every report with a [`Flow`]: [`Flow::Continue`]; [`Flow::Stop`], which
 //! ends the fit early and returns the model as it is (marked not converged); or
 //! [`Flow::Cancel`], which abandons the fit: it returns
-//! [`Error::Interrupted`](super::Error::Interrupted) and writes nothing. A front end that
+//! [`Error::Interrupted`] and writes nothing. A front end that
 //! cancels from another thread (a Ctrl-C handler, a task scheduler) sets a [`CancelFlag`] and
 //! wraps its monitor in [`Cancellable`].
 

@@ -2,7 +2,7 @@
 //! on one tensor backend: [`burn`] with its `flex` CPU backend (fast matrix products through
 //! the `gemm` crate, threads through rayon) and, with the `cuda` cargo feature, NVIDIA GPUs.
 //!
-//! burn 0.22 picks the backend at run time from a [`Device`]: [`cpu`] for inference,
+//! burn 0.22 picks the backend at run time from a [`Device`](burn::tensor::Device): [`cpu`] for inference,
 //! [`cpu_train`] (with autodiff) for training, [`device`] by name (`cpu`, or `cuda` when built
 //! with the `cuda` feature). Three trainings skip burn on the CPU for speed, on hand-written
 //! kernels whose tests check them against the dense formulas (Bernoulli RBMs, `rbm::binary`) or

@@ -7,7 +7,7 @@ use super::covariance::*;
 use crate::core::numerics::covariance_from_precision_cholesky;
 
 /// Relative tolerance of the checks of stored Gaussian parameters (a model file, or
-/// [`GaussianComponents::from_parts`]): each covariance must be symmetric, and must agree with
+/// [`GaussianComponents::from_parts`](super::GaussianComponents::from_parts)): each covariance must be symmetric, and must agree with
 /// the covariance implied by its stored precision Cholesky factor `U` (`Σ = (U Uᵀ)⁻¹`), entry
 /// by entry to within `COVARIANCE_TOLERANCE · ‖Σ‖`, where `‖Σ‖` is the largest absolute entry
 /// of the stored covariance. The factors written by genmodels (and scikit-learn) agree to

@@ -6,7 +6,7 @@
 //! - Training ([`RbmParams`]): contrastive divergence CD-k or persistent CD (PCD), mini-batches,
 //!   momentum, weight decay, a learning-rate schedule, seeded; every epoch reports the
 //!   reconstruction error, the pseudo-likelihood (Bernoulli units) and optionally an AIS
-//!   log-likelihood of a validation set to a [`Monitor`](crate::core::Monitor).
+//!   log-likelihood of a validation set to a [`Monitor`].
 //! - Evaluation: free energy, pseudo-likelihood (scikit-learn's definition), the exact log
 //!   partition function by enumeration for small models and annealed importance sampling
 //!   ([`ais`]) otherwise, so the log-likelihood is a real number in nats (marked an estimate).

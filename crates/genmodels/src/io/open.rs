@@ -35,6 +35,18 @@ pub enum Model {
     PoissonHmm(PoissonHmm),
     /// A Bayesian network (BIF or XMLBIF text).
     BayesNet(BayesNet),
+    /// `rbm` (safetensors).
+    #[cfg(feature = "neural")]
+    Rbm(Box<crate::neural::rbm::Rbm>),
+    /// `rbm-recommender` (safetensors).
+    #[cfg(feature = "neural")]
+    Recommender(Box<crate::neural::rbm::recommend::Recommender>),
+    /// `vae` (safetensors), on the CPU.
+    #[cfg(feature = "neural")]
+    Vae(Box<crate::neural::vae::Vae>),
+    /// `gan` (safetensors), on the CPU.
+    #[cfg(feature = "neural")]
+    Gan(Box<crate::neural::gan::Gan>),
 }
 
 /// Loads one of the library's families from already-read bytes: [`Some`] with the model when
@@ -49,12 +61,28 @@ pub fn decode_any(file: &ModelBytes) -> Result<Option<Model>> {
         MultinomialHmm::FORMAT => Model::MultinomialHmm(file.decode()?),
         PoissonHmm::FORMAT => Model::PoissonHmm(file.decode()?),
         BayesNet::FORMAT => Model::BayesNet(file.decode()?),
+        #[cfg(feature = "neural")]
+        crate::neural::rbm::FORMAT => Model::Rbm(Box::new(file.decode()?)),
+        #[cfg(feature = "neural")]
+        crate::neural::rbm::recommend::FORMAT => Model::Recommender(Box::new(file.decode()?)),
+        #[cfg(feature = "neural")]
+        <crate::neural::vae::Vae as Persist>::FORMAT => Model::Vae(Box::new(file.decode()?)),
+        #[cfg(feature = "neural")]
+        <crate::neural::gan::Gan as Persist>::FORMAT => Model::Gan(Box::new(file.decode()?)),
         _ => return Ok(None),
     }))
 }
 
-/// The format names [`open`] loads.
+/// The format names [`open`] loads (the neural ones with the `neural` feature).
 pub const FORMATS: &[&str] = &[
+    #[cfg(feature = "neural")]
+    crate::neural::rbm::FORMAT,
+    #[cfg(feature = "neural")]
+    crate::neural::rbm::recommend::FORMAT,
+    #[cfg(feature = "neural")]
+    "vae",
+    #[cfg(feature = "neural")]
+    "gan",
     GaussianMixture::FORMAT,
     BernoulliMixture::FORMAT,
     GaussianHmm::FORMAT,

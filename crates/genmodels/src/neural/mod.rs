@@ -20,6 +20,7 @@ pub(crate) mod gan_cpu;
 pub(crate) mod kernels;
 pub mod logistic;
 pub(crate) mod mlp_cpu;
+mod persist;
 pub mod rbm;
 mod tensor;
 pub mod train;

@@ -33,7 +33,15 @@ impl Gan {
 
     /// Loads a GAN checkpoint onto `device` (a plain device).
     pub fn load(path: &Path, device: &Device) -> Result<Self> {
-        let bytes = checkpoint::read_bytes(path)?;
+        Self::from_checkpoint_bytes(checkpoint::read_bytes(path)?, path, device)
+    }
+
+    /// The GAN of a checkpoint's bytes (`path` names them in errors).
+    pub(crate) fn from_checkpoint_bytes(
+        bytes: Vec<u8>,
+        path: &Path,
+        device: &Device,
+    ) -> Result<Self> {
         let meta = checkpoint::meta_of(&bytes, path)?;
         checkpoint::check_family(&meta, path, "gan")?;
         let bad = |e: String| -> crate::core::Error {

@@ -1013,9 +1013,25 @@ impl Recommender {
         checkpoint::save_module(&self.weights, &meta, path)
     }
 
+    /// The file [`save`](Self::save) writes, as bytes (`path` names them in errors).
+    pub fn to_bytes(&self, path: &Path) -> Result<Vec<u8>> {
+        let meta = CheckpointMeta {
+            format: FORMAT.into(),
+            version: 1,
+            config: serde_json::to_value(&self.config).expect("serialisable config"),
+            report: serde_json::to_value(&self.report).expect("serialisable report"),
+        };
+        checkpoint::module_bytes(&self.weights, &meta, path)
+    }
+
     /// Loads a checkpoint written by [`save`](Self::save).
     pub fn load(path: &Path) -> Result<Recommender> {
-        let bytes = checkpoint::read_bytes(path)?;
+        Self::from_checkpoint_bytes(checkpoint::read_bytes(path)?, path)
+    }
+
+    /// The recommender of a checkpoint's bytes (`path` names them in errors), validated as
+    /// [`load`](Self::load) validates a file.
+    pub(crate) fn from_checkpoint_bytes(bytes: Vec<u8>, path: &Path) -> Result<Recommender> {
         let meta = checkpoint::meta_of(&bytes, path)?;
         checkpoint::check_family(&meta, path, FORMAT)?;
         let config: RecommenderConfig =

@@ -41,7 +41,7 @@ impl Vae {
     }
 
     /// The VAE of a checkpoint's bytes (`path` names them in errors).
-    pub(super) fn from_checkpoint_bytes(
+    pub(crate) fn from_checkpoint_bytes(
         bytes: Vec<u8>,
         path: &Path,
         device: &Device,

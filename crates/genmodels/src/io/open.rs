@@ -49,49 +49,61 @@ pub enum Model {
     Gan(Box<crate::neural::gan::Gan>),
 }
 
+/// Decodes one family's bytes into [`Model`].
+type Decoder = fn(&ModelBytes) -> Result<Model>;
+
+/// Every family [`open`] loads: its format name and its decoder (the neural ones with the
+/// `neural` feature). The one list both [`decode_any`] and [`formats`] read.
+const DECODERS: &[(&str, Decoder)] = &[
+    (GaussianMixture::FORMAT, |f| {
+        Ok(Model::GaussianMixture(f.decode()?))
+    }),
+    (BernoulliMixture::FORMAT, |f| {
+        Ok(Model::BernoulliMixture(f.decode()?))
+    }),
+    (GaussianHmm::FORMAT, |f| Ok(Model::GaussianHmm(f.decode()?))),
+    (GmmHmm::FORMAT, |f| Ok(Model::GmmHmm(f.decode()?))),
+    (CategoricalHmm::FORMAT, |f| {
+        Ok(Model::CategoricalHmm(f.decode()?))
+    }),
+    (MultinomialHmm::FORMAT, |f| {
+        Ok(Model::MultinomialHmm(f.decode()?))
+    }),
+    (PoissonHmm::FORMAT, |f| Ok(Model::PoissonHmm(f.decode()?))),
+    (BayesNet::FORMAT, |f| Ok(Model::BayesNet(f.decode()?))),
+    #[cfg(feature = "neural")]
+    (<crate::neural::rbm::Rbm as Persist>::FORMAT, |f| {
+        Ok(Model::Rbm(Box::new(f.decode()?)))
+    }),
+    #[cfg(feature = "neural")]
+    (
+        <crate::neural::rbm::recommend::Recommender as Persist>::FORMAT,
+        |f| Ok(Model::Recommender(Box::new(f.decode()?))),
+    ),
+    #[cfg(feature = "neural")]
+    (<crate::neural::vae::Vae as Persist>::FORMAT, |f| {
+        Ok(Model::Vae(Box::new(f.decode()?)))
+    }),
+    #[cfg(feature = "neural")]
+    (<crate::neural::gan::Gan as Persist>::FORMAT, |f| {
+        Ok(Model::Gan(Box::new(f.decode()?)))
+    }),
+];
+
 /// Loads one of the library's families from already-read bytes: [`Some`] with the model when
-/// the format is one of [`FORMATS`], [`None`] when it is not (the bytes are untouched).
+/// the format is one of [`formats`], [`None`] when it is not (the bytes are untouched).
 pub fn decode_any(file: &ModelBytes) -> Result<Option<Model>> {
-    Ok(Some(match file.format() {
-        GaussianMixture::FORMAT => Model::GaussianMixture(file.decode()?),
-        BernoulliMixture::FORMAT => Model::BernoulliMixture(file.decode()?),
-        GaussianHmm::FORMAT => Model::GaussianHmm(file.decode()?),
-        GmmHmm::FORMAT => Model::GmmHmm(file.decode()?),
-        CategoricalHmm::FORMAT => Model::CategoricalHmm(file.decode()?),
-        MultinomialHmm::FORMAT => Model::MultinomialHmm(file.decode()?),
-        PoissonHmm::FORMAT => Model::PoissonHmm(file.decode()?),
-        BayesNet::FORMAT => Model::BayesNet(file.decode()?),
-        #[cfg(feature = "neural")]
-        crate::neural::rbm::FORMAT => Model::Rbm(Box::new(file.decode()?)),
-        #[cfg(feature = "neural")]
-        crate::neural::rbm::recommend::FORMAT => Model::Recommender(Box::new(file.decode()?)),
-        #[cfg(feature = "neural")]
-        <crate::neural::vae::Vae as Persist>::FORMAT => Model::Vae(Box::new(file.decode()?)),
-        #[cfg(feature = "neural")]
-        <crate::neural::gan::Gan as Persist>::FORMAT => Model::Gan(Box::new(file.decode()?)),
-        _ => return Ok(None),
-    }))
+    DECODERS
+        .iter()
+        .find(|(format, _)| *format == file.format())
+        .map(|(_, decode)| decode(file))
+        .transpose()
 }
 
-/// The format names [`open`] loads (the neural ones with the `neural` feature).
-pub const FORMATS: &[&str] = &[
-    #[cfg(feature = "neural")]
-    crate::neural::rbm::FORMAT,
-    #[cfg(feature = "neural")]
-    crate::neural::rbm::recommend::FORMAT,
-    #[cfg(feature = "neural")]
-    "vae",
-    #[cfg(feature = "neural")]
-    "gan",
-    GaussianMixture::FORMAT,
-    BernoulliMixture::FORMAT,
-    GaussianHmm::FORMAT,
-    GmmHmm::FORMAT,
-    CategoricalHmm::FORMAT,
-    MultinomialHmm::FORMAT,
-    PoissonHmm::FORMAT,
-    BayesNet::FORMAT,
-];
+/// The format names [`open`] loads.
+pub fn formats() -> impl Iterator<Item = &'static str> {
+    DECODERS.iter().map(|(format, _)| *format)
+}
 
 /// Reads a model file once and loads it as whatever family it holds.
 ///
@@ -113,7 +125,7 @@ pub fn open(path: &Path) -> Result<Model> {
             reason: format!(
                 "model format `{}` is not one this library loads (it loads {})",
                 file.format(),
-                FORMATS.join(", ")
+                formats().collect::<Vec<_>>().join(", ")
             ),
         }
         .into()

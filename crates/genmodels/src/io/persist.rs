@@ -145,17 +145,13 @@ impl ModelBytes {
     }
 
     fn identify(bytes: Vec<u8>, origin: &Path, network: bool) -> Result<Self> {
-        let first = bytes
-            .iter()
-            .copied()
-            .skip_while(|b| b.is_ascii_whitespace())
-            .find(|_| true);
+        let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
         let (codec, format, version) = if network {
             (Codec::Network, "bayesnet".to_string(), 0)
         } else if looks_like_safetensors(&bytes) {
             let (format, version) = safetensors_format(&bytes, origin)?;
             (Codec::Safetensors, format, version)
-        } else if first == Some(b'{') {
+        } else if first == Some(&b'{') {
             let (format, version) = peek_bytes(&bytes, origin)?;
             (Codec::Json, format, version)
         } else if !bytes.is_empty() && std::str::from_utf8(&bytes).is_ok() {
@@ -242,8 +238,8 @@ pub fn is_network_name(path: &Path) -> bool {
 }
 
 /// A safetensors file starts with its header's length (8 bytes, little-endian) and the header's
-/// JSON; a plausible length (under 100 MiB) followed by `{` is taken as one.
-fn looks_like_safetensors(bytes: &[u8]) -> bool {
+/// JSON; a plausible length (under 100 MiB) followed by `{` is taken as one. Nine bytes decide.
+pub fn looks_like_safetensors(bytes: &[u8]) -> bool {
     bytes.len() > 8
         && bytes[8] == b'{'
         && u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes")) < (100 << 20)

@@ -56,10 +56,7 @@ pub fn looks_like_checkpoint(path: &Path) -> bool {
     let mut head = [0u8; 9];
     std::fs::File::open(path)
         .and_then(|mut f| f.read_exact(&mut head))
-        .map(|_| {
-            head[8] == b'{'
-                && u64::from_le_bytes(head[..8].try_into().expect("8 bytes")) < (100 << 20)
-        })
+        .map(|_| crate::io::persist::looks_like_safetensors(&head))
         .unwrap_or(false)
 }
 

@@ -31,14 +31,7 @@ pub use fit::{fit, FitArgs};
 pub use query::{query, QueryArgs};
 
 /// Whether a path names a network file (BIF or XMLBIF) rather than a JSON model.
-pub fn is_network_file(path: &Path) -> bool {
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    matches!(ext.as_str(), "bif" | "xmlbif" | "xml")
-}
+pub use genmodels::io::persist::is_network_name as is_network_file;
 
 /// A loaded network.
 pub struct BnCli {
